@@ -1,0 +1,235 @@
+/**
+ * The NetBox HTTP client: auth, per-request timeout, an overall deadline,
+ * retries with jitter for idempotent requests, one error family, and version
+ * detection from `/api/status/` cached per process.
+ *
+ * Resource modules (devices.ts, interfaces.ts, …) take a NetboxClient first and
+ * return domain types; nothing else in the code base builds NetBox URLs.
+ */
+import ky from 'ky';
+import type { Logger } from '../log.ts';
+import { registerSecret } from '../redact.ts';
+import {
+  NetboxAbortedError,
+  NetboxError,
+  NetboxHttpError,
+  NetboxNetworkError,
+  NetboxResponseError,
+  NetboxTimeoutError,
+} from './errors.ts';
+import { hintFor } from './hints.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs, isIdempotentMethod, isRetryableError, retryAfterMs } from './retry.ts';
+import { type NetboxCapabilities, type NetboxVersion, capabilitiesOf, parseNetboxVersion } from './version.ts';
+
+export type QueryValue = string | number | boolean | readonly (string | number)[];
+export type Query = Record<string, QueryValue | undefined>;
+
+export interface NetboxClientOptions {
+  /** Base URL, e.g. `https://netbox.example.net` (a trailing `/` or `/api` is tolerated). */
+  url: string;
+  /** v1 (40 hex) or v2 (`nbt_<key>.<secret>`); the scheme is picked from its form. */
+  token: string;
+  /** Per-request timeout; default 5000 ms. */
+  timeoutMs?: number;
+  /** Overall deadline for one call, retries and waits included; default 20000 ms. */
+  deadlineMs?: number;
+  /** Extra attempts for retryable failures of idempotent requests; default 3. */
+  retries?: number;
+  /** Backoff between retries; default 250 ms base, 5000 ms cap, full jitter. */
+  backoff?: BackoffPolicy;
+  /** Cancels every request of this client (e.g. on SIGTERM). */
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Injectable for tests; default Math.random. */
+  random?: () => number;
+}
+
+export interface RequestOptions {
+  searchParams?: Query;
+  json?: unknown;
+  /** Retry this request; default by method (GET/HEAD/OPTIONS/PUT/DELETE yes, POST/PATCH no). */
+  idempotent?: boolean;
+  /** Overrides the client's deadline for this call. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface NetboxClient {
+  readonly baseUrl: string;
+  readonly authScheme: 'Token' | 'Bearer';
+  request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  get<T>(path: string, searchParams?: Query, options?: RequestOptions): Promise<T>;
+  post<T>(path: string, json: unknown, options?: RequestOptions): Promise<T>;
+  patch<T>(path: string, json: unknown, options?: RequestOptions): Promise<T>;
+  delete(path: string, options?: RequestOptions): Promise<void>;
+  /** NetBox's version, fetched once per process and base URL. */
+  version(): Promise<NetboxVersion>;
+  capabilities(): Promise<NetboxCapabilities>;
+}
+
+/** v2 tokens (`nbt_…`) go as `Bearer`, v1 tokens as `Token`. */
+export function authScheme(token: string): 'Token' | 'Bearer' {
+  return token.startsWith('nbt_') ? 'Bearer' : 'Token';
+}
+
+export function normaliseBaseUrl(url: string): string {
+  return url.trim().replace(/\/+$/, '').replace(/\/api$/, '');
+}
+
+/** `?a=1&a=2` for arrays (NetBox's multi-value filters), undefined values dropped. */
+export function toSearchParams(query: Query | undefined): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, String(item));
+    else params.append(key, String(value));
+  }
+  return params;
+}
+
+const versionCache = new Map<string, Promise<NetboxVersion>>();
+
+/** Forgets cached versions; for tests that reuse a URL with another NetBox behind it. */
+export function clearVersionCache(): void {
+  versionCache.clear();
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
+  const baseUrl = normaliseBaseUrl(options.url);
+  const scheme = authScheme(options.token);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const defaultDeadlineMs = options.deadlineMs ?? 20000;
+  const retries = options.retries ?? 3;
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const random = options.random ?? Math.random;
+  const log = options.logger;
+  registerSecret(options.token);
+
+  const http = ky.create({
+    prefixUrl: baseUrl,
+    headers: { Authorization: `${scheme} ${options.token}`, Accept: 'application/json' },
+    retry: 0,
+    timeout: false,
+    throwHttpErrors: false,
+  });
+
+  async function attempt<T>(method: string, path: string, request: RequestOptions, signal: AbortSignal): Promise<{ value: T; retryAfter?: number }> {
+    const relative = path.replace(/^\/+/, '');
+    let response: Response;
+    try {
+      response = await http(relative, {
+        method,
+        searchParams: toSearchParams(request.searchParams),
+        json: request.json,
+        signal,
+      });
+    } catch (error) {
+      throw new NetboxNetworkError(method, path, error);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new NetboxNetworkError(method, path, error);
+    }
+    if (!response.ok) {
+      const body = parseErrorBody(text);
+      const error = new NetboxHttpError(method, path, response.status, body, hintFor(method, path, response.status, body, request.json));
+      throw Object.assign(error, { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) });
+    }
+    if (response.status === 204 || text === '') return { value: undefined as T };
+    const contentType = response.headers.get('content-type') ?? '';
+    if (!contentType.includes('json')) {
+      throw new NetboxResponseError(method, path, `expected JSON, got ${contentType || 'no content type'} (is the URL NetBox's?)`);
+    }
+    try {
+      return { value: JSON.parse(text) as T };
+    } catch {
+      throw new NetboxResponseError(method, path, `malformed JSON (${text.length} bytes)`);
+    }
+  }
+
+  async function request<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
+    const upper = method.toUpperCase();
+    const deadlineMs = request.deadlineMs ?? defaultDeadlineMs;
+    const idempotent = request.idempotent ?? isIdempotentMethod(upper);
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const callerSignals = [options.signal, request.signal].filter((s): s is AbortSignal => s !== undefined);
+    const cancelled = callerSignals.length ? AbortSignal.any(callerSignals) : new AbortController().signal;
+    const started = Date.now();
+
+    for (let attemptNo = 0; ; attemptNo++) {
+      const perRequest = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([deadline, perRequest, cancelled]);
+      const attemptStarted = Date.now();
+      let failure: NetboxError;
+      try {
+        const { value } = await attempt<T>(upper, path, request, signal);
+        log?.debug('netbox request', { method: upper, path, attempt: attemptNo + 1, ms: Date.now() - attemptStarted });
+        return value;
+      } catch (error) {
+        if (cancelled.aborted) throw new NetboxAbortedError(upper, path);
+        if (deadline.aborted) throw new NetboxTimeoutError(upper, path, deadlineMs, 'deadline');
+        if (perRequest.aborted) failure = new NetboxTimeoutError(upper, path, timeoutMs, 'request');
+        else if (error instanceof NetboxError) failure = error;
+        else throw error;
+      }
+      const remainingMs = deadlineMs - (Date.now() - started);
+      if (!idempotent || attemptNo >= retries || !isRetryableError(failure)) throw failure;
+      const hinted = (failure as { retryAfterMs?: number }).retryAfterMs;
+      const delayMs = Math.min(hinted ?? backoffDelayMs(attemptNo, backoff, random), backoff.maxMs * 4);
+      if (delayMs >= remainingMs) throw failure;
+      log?.warning('netbox request failed, retrying', { method: upper, path, attempt: attemptNo + 1, delayMs, error: failure.message });
+      await sleep(delayMs, AbortSignal.any([deadline, cancelled]));
+      if (cancelled.aborted) throw new NetboxAbortedError(upper, path);
+    }
+  }
+
+  const client: NetboxClient = {
+    baseUrl,
+    authScheme: scheme,
+    request,
+    get: (path, searchParams, opts) => request('GET', path, { ...opts, searchParams }),
+    post: (path, json, opts) => request('POST', path, { ...opts, json }),
+    patch: (path, json, opts) => request('PATCH', path, { ...opts, json }),
+    delete: async (path, opts) => {
+      await request('DELETE', path, opts);
+    },
+    version() {
+      let cached = versionCache.get(baseUrl);
+      if (!cached) {
+        cached = request<Record<string, unknown>>('GET', '/api/status/').then((status) => {
+          const text = String(status['netbox-version'] ?? '');
+          const version = parseNetboxVersion(text);
+          if (!version) throw new NetboxResponseError('GET', '/api/status/', `no usable netbox-version (${JSON.stringify(text)})`);
+          return version;
+        });
+        cached.catch(() => versionCache.delete(baseUrl));
+        versionCache.set(baseUrl, cached);
+      }
+      return cached;
+    },
+    capabilities: async () => capabilitiesOf(await client.version()),
+  };
+  return client;
+}
+
+function parseErrorBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  }
+}

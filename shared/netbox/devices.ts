@@ -1,0 +1,107 @@
+/** Devices: look-ups by id and serial, status changes, the BMC address (`oob_ip`). */
+import type { NetboxClient } from './client.ts';
+import { NetboxHttpError } from './errors.ts';
+import { fieldChoicesHint } from './hints.ts';
+import { listAll } from './pagination.ts';
+import type { Device, DeviceStatus } from './types.ts';
+
+/** The fields the product reads from a device (`?fields=` on 4.0+ keeps responses small). */
+export const DEVICE_FIELDS = [
+  'id',
+  'url',
+  'display',
+  'name',
+  'serial',
+  'status',
+  'device_type',
+  'role',
+  'site',
+  'oob_ip',
+  'primary_ip4',
+  'custom_fields',
+  'local_context_data',
+] as const;
+
+/**
+ * Serials that firmware ships when nobody filled DMI in. Matching by them would
+ * pick an arbitrary device, so they are never used for a look-up.
+ */
+const PLACEHOLDER_SERIALS = new Set(
+  [
+    '',
+    '-',
+    'none',
+    'n/a',
+    'na',
+    'null',
+    '0',
+    '0123456789',
+    '1234567890',
+    'to be filled by o.e.m.',
+    'to be filled by oem',
+    'default string',
+    'not specified',
+    'not applicable',
+    'system serial number',
+    'chassis serial number',
+    'serial number',
+    'invalid',
+    'unknown',
+    '00000000',
+    '000000000000',
+    'xxxxxxxxxx',
+  ].map((s) => s.toLowerCase()),
+);
+
+export function isPlaceholderSerial(serial: string | null | undefined): boolean {
+  const text = (serial ?? '').trim().toLowerCase();
+  return PLACEHOLDER_SERIALS.has(text) || /^0+$/.test(text) || /^(.)\1+$/.test(text);
+}
+
+export interface GetDeviceOptions {
+  /** Include the rendered config context (slow on large installs); default false. */
+  withConfigContext?: boolean;
+}
+
+export async function getDevice(client: NetboxClient, id: number, options: GetDeviceOptions = {}): Promise<Device> {
+  const capabilities = await client.capabilities();
+  const query: Record<string, string> = {};
+  if (!options.withConfigContext) query.exclude = 'config_context';
+  if (capabilities.fieldsParameter) {
+    query.fields = [...DEVICE_FIELDS, ...(options.withConfigContext ? ['config_context'] : [])].join(',');
+  }
+  return client.get<Device>(`/api/dcim/devices/${id}/`, query);
+}
+
+/** Devices with this serial (NetBox does not make serials unique). Placeholder serials: a TypeError. */
+export async function findDevicesBySerial(client: NetboxClient, serial: string): Promise<Device[]> {
+  if (isPlaceholderSerial(serial)) {
+    throw new TypeError(`refusing to look a device up by the placeholder serial ${JSON.stringify(serial)}`);
+  }
+  const capabilities = await client.capabilities();
+  return listAll<Device>(client, '/api/dcim/devices/', {
+    serial: serial.trim(),
+    exclude: 'config_context',
+    fields: capabilities.fieldsParameter ? DEVICE_FIELDS.join(',') : undefined,
+  });
+}
+
+/**
+ * Sets the device status. A status NetBox does not know (e.g. `discovered` before
+ * FIELD_CHOICES is configured) fails with a NetboxHttpError whose hint says how to add it.
+ */
+export async function setDeviceStatus(client: NetboxClient, id: number, status: DeviceStatus | string): Promise<Device> {
+  try {
+    return await client.patch<Device>(`/api/dcim/devices/${id}/`, { status }, { idempotent: true });
+  } catch (error) {
+    if (error instanceof NetboxHttpError && error.status === 400 && error.fieldErrors.status && !error.hint) {
+      throw new NetboxHttpError(error.method, error.path, error.status, error.body, fieldChoicesHint(status));
+    }
+    throw error;
+  }
+}
+
+/** Points the device's `oob_ip` at an IP already assigned to one of its interfaces (null clears it). */
+export async function setDeviceOobIp(client: NetboxClient, deviceId: number, ipAddressId: number | null): Promise<Device> {
+  return client.patch<Device>(`/api/dcim/devices/${deviceId}/`, { oob_ip: ipAddressId }, { idempotent: true });
+}

@@ -1,0 +1,143 @@
+/**
+ * Errors of the NetBox module. Transport and HTTP failures share the base
+ * NetboxError; data-level surprises (one MAC on several devices) are separate.
+ * Every message says what, where and — when we know it — how to fix it, and
+ * passes through redact() so the token never appears.
+ */
+import { redact, redactValue } from '../redact.ts';
+
+export interface SerialisedError {
+  type: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export abstract class NetboxError extends Error {
+  abstract override readonly name: string;
+  /** True when trying again later may succeed (network, timeout, 429, 5xx). */
+  abstract readonly transient: boolean;
+
+  constructor(
+    message: string,
+    readonly method: string,
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(redact(message), options);
+  }
+
+  toJSON(): SerialisedError {
+    return { type: this.name, message: this.message, details: { method: this.method, path: this.path } };
+  }
+}
+
+/** NetBox answered with a non-2xx status. `body` is NetBox's parsed error body (or text). */
+export class NetboxHttpError extends NetboxError {
+  override readonly name = 'NetboxHttpError';
+  readonly body: unknown;
+  readonly hint: string | undefined;
+
+  constructor(method: string, path: string, readonly status: number, body: unknown, hint?: string) {
+    const shown = typeof body === 'string' ? body : JSON.stringify(body);
+    super(`NetBox answered ${status} to ${method} ${path}: ${truncate(shown ?? '', 500)}${hint ? ` — ${hint}` : ''}`, method, path);
+    this.body = redactValue(body);
+    this.hint = hint;
+  }
+
+  get transient(): boolean {
+    return this.status === 429 || this.status >= 500;
+  }
+
+  /** NetBox's `{field: [messages]}` for a 400, else `{}`. */
+  get fieldErrors(): Record<string, string[]> {
+    if (this.status !== 400 || !this.body || typeof this.body !== 'object' || Array.isArray(this.body)) return {};
+    const out: Record<string, string[]> = {};
+    for (const [key, value] of Object.entries(this.body)) {
+      out[key] = Array.isArray(value) ? value.map(String) : [String(value)];
+    }
+    return out;
+  }
+
+  override toJSON(): SerialisedError {
+    const base = super.toJSON();
+    return { ...base, details: { ...base.details, status: this.status, body: this.body, hint: this.hint } };
+  }
+}
+
+/** No answer within the per-request timeout or the overall deadline. */
+export class NetboxTimeoutError extends NetboxError {
+  override readonly name = 'NetboxTimeoutError';
+  readonly transient = true;
+  constructor(method: string, path: string, readonly timeoutMs: number, readonly kind: 'request' | 'deadline') {
+    super(
+      kind === 'deadline'
+        ? `NetBox did not complete ${method} ${path} within the ${timeoutMs} ms deadline (retries included)`
+        : `NetBox did not answer ${method} ${path} within ${timeoutMs} ms`,
+      method,
+      path,
+    );
+  }
+}
+
+/** Could not talk to NetBox at all (refused, reset, DNS, TLS). Keeps the cause. */
+export class NetboxNetworkError extends NetboxError {
+  override readonly name = 'NetboxNetworkError';
+  readonly transient = true;
+  constructor(method: string, path: string, cause: unknown) {
+    super(`cannot reach NetBox for ${method} ${path}: ${causeText(cause)}`, method, path, { cause });
+  }
+}
+
+/** NetBox answered 2xx but the body is not what NetBox sends (truncated JSON, a proxy's HTML page). */
+export class NetboxResponseError extends NetboxError {
+  override readonly name = 'NetboxResponseError';
+  readonly transient = true;
+  constructor(method: string, path: string, reason: string) {
+    super(`unexpected response to ${method} ${path}: ${reason}`, method, path);
+  }
+}
+
+/** The caller cancelled (e.g. SIGTERM). Not transient: nobody is waiting any more. */
+export class NetboxAbortedError extends NetboxError {
+  override readonly name = 'NetboxAbortedError';
+  readonly transient = false;
+  constructor(method: string, path: string) {
+    super(`${method} ${path} was cancelled`, method, path);
+  }
+}
+
+/** A lookup that must be unique matched several objects (a MAC or serial on several devices). */
+export class AmbiguousMatchError extends Error {
+  override readonly name = 'AmbiguousMatchError';
+  constructor(
+    readonly what: string,
+    readonly value: string,
+    readonly matches: readonly { id: number; display: string }[],
+  ) {
+    super(
+      `${what} ${value} matches ${matches.length} devices in NetBox (${matches
+        .map((m) => `#${m.id} ${m.display}`)
+        .join(', ')}); fix the duplicates in NetBox`,
+    );
+  }
+
+  toJSON(): SerialisedError {
+    return { type: this.name, message: this.message, details: { what: this.what, value: this.value, matches: this.matches } };
+  }
+}
+
+export function isNetboxError(error: unknown): error is NetboxError {
+  return error instanceof NetboxError;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function causeText(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code ? `${code} ${cause.message}` : cause.message;
+  }
+  return String(cause);
+}

@@ -1,0 +1,60 @@
+/** IP addresses: find by address (any mask) or interface, create, update, assign. */
+import type { NetboxClient } from './client.ts';
+import { listAll } from './pagination.ts';
+import type { IpAddress, IpAddressStatus } from './types.ts';
+
+/** Every IP object for this address, whatever its mask (`?address=10.1.2.3`). */
+export async function findIpAddresses(client: NetboxClient, address: string): Promise<IpAddress[]> {
+  return listAll<IpAddress>(client, '/api/ipam/ip-addresses/', { address: address.split('/')[0] });
+}
+
+export async function findInterfaceIpAddresses(client: NetboxClient, interfaceId: number): Promise<IpAddress[]> {
+  return listAll<IpAddress>(client, '/api/ipam/ip-addresses/', { interface_id: interfaceId });
+}
+
+export interface NewIpAddress {
+  /** With its real prefix length, e.g. `10.1.2.3/24`. */
+  address: string;
+  status: IpAddressStatus | string;
+  interfaceId?: number;
+  description?: string;
+  dnsName?: string;
+}
+
+export async function createIpAddress(client: NetboxClient, ip: NewIpAddress): Promise<IpAddress> {
+  if (!ip.address.includes('/')) throw new TypeError(`IP address ${ip.address} needs its prefix length`);
+  return client.post<IpAddress>('/api/ipam/ip-addresses/', {
+    address: ip.address,
+    status: ip.status,
+    ...(ip.interfaceId !== undefined ? { assigned_object_type: 'dcim.interface', assigned_object_id: ip.interfaceId } : {}),
+    ...(ip.description !== undefined ? { description: ip.description } : {}),
+    ...(ip.dnsName !== undefined ? { dns_name: ip.dnsName } : {}),
+  });
+}
+
+export interface IpAddressChanges {
+  address?: string;
+  status?: IpAddressStatus | string;
+  description?: string;
+  dns_name?: string;
+}
+
+export async function updateIpAddress(client: NetboxClient, id: number, changes: IpAddressChanges): Promise<IpAddress> {
+  return client.patch<IpAddress>(`/api/ipam/ip-addresses/${id}/`, changes, { idempotent: true });
+}
+
+/** Assigns the IP to an interface (null unassigns). */
+export async function assignIpAddress(client: NetboxClient, id: number, interfaceId: number | null): Promise<IpAddress> {
+  return client.patch<IpAddress>(
+    `/api/ipam/ip-addresses/${id}/`,
+    interfaceId === null
+      ? { assigned_object_type: null, assigned_object_id: null }
+      : { assigned_object_type: 'dcim.interface', assigned_object_id: interfaceId },
+    { idempotent: true },
+  );
+}
+
+/** The address without its mask. Pure. */
+export function hostOf(address: string): string {
+  return address.split('/')[0] ?? address;
+}

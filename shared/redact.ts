@@ -1,0 +1,45 @@
+/**
+ * Secret redaction. Every string that may reach a log, an error message or a
+ * journal entry goes through here, so a NetBox token can never be printed.
+ */
+
+const REDACTED = '[REDACTED]';
+
+// v1 tokens are 40 hex characters; v2 are `nbt_<key>.<secret>`.
+const TOKEN_PATTERNS: readonly RegExp[] = [
+  /\b(Token|Bearer)\s+\S+/gi,
+  /\bnbt_[A-Za-z0-9]+\.[A-Za-z0-9_-]+/g,
+  /\b[0-9a-f]{40}\b/gi,
+];
+
+const knownSecrets = new Set<string>();
+
+/** Registers a secret value (e.g. the configured token) so it is scrubbed wherever it appears. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 4) knownSecrets.add(secret);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) out = out.split(secret).join(REDACTED);
+  for (const pattern of TOKEN_PATTERNS) {
+    out = out.replace(pattern, (match, scheme?: string) =>
+      typeof scheme === 'string' && /^(token|bearer)$/i.test(scheme) ? `${scheme} ${REDACTED}` : REDACTED,
+    );
+  }
+  return out;
+}
+
+/** Deep-redacts a JSON-like value (strings are scrubbed, keys named like secrets are blanked). */
+export function redactValue(value: unknown): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map(redactValue);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      out[key] = /token|secret|password|authorization/i.test(key) ? REDACTED : redactValue(inner);
+    }
+    return out;
+  }
+  return value;
+}

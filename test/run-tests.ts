@@ -1,0 +1,73 @@
+/**
+ * Runs the test levels named on the command line (unit, integration, e2e) with
+ * `bun test`, one level at a time, and closes with one summary line counted
+ * from the JUnit reports: `tests: N passed, N failed, N skipped`.
+ *
+ * Skips are not green: in CI (CI=true) any skipped test fails the run, because
+ * CI runs as root and every suite must run there.
+ */
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const LEVELS = ['unit', 'integration', 'e2e'] as const;
+type Level = (typeof LEVELS)[number];
+
+const TIMEOUT_MS: Record<Level, number> = { unit: 10_000, integration: 60_000, e2e: 900_000 };
+
+const levels = process.argv.slice(2) as Level[];
+if (levels.length === 0 || levels.some((l) => !LEVELS.includes(l))) {
+  console.error(`usage: bun test/run-tests.ts ${LEVELS.join('|')} [...]`);
+  process.exit(2);
+}
+
+const resultsDir = '.test-results';
+rmSync(resultsDir, { recursive: true, force: true });
+mkdirSync(resultsDir, { recursive: true });
+
+interface Counts {
+  tests: number;
+  failures: number;
+  skipped: number;
+}
+
+function countJunit(file: string): Counts {
+  const xml = readFileSync(file, 'utf8');
+  const suites = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? '';
+  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(suites)?.[1] ?? 0);
+  return { tests: attr('tests'), failures: attr('failures') + attr('errors'), skipped: attr('skipped') };
+}
+
+const total: Counts = { tests: 0, failures: 0, skipped: 0 };
+let exitCode = 0;
+for (const level of levels) {
+  const outfile = join(resultsDir, `${level}.xml`);
+  console.log(`\n=== ${level} tests ===`);
+  const run = Bun.spawnSync(
+    [process.execPath, 'test', `./test/${level}/`, `--timeout=${TIMEOUT_MS[level]}`, '--reporter=junit', `--reporter-outfile=${outfile}`],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
+  );
+  let counts: Counts;
+  try {
+    counts = countJunit(outfile);
+  } catch {
+    console.error(`${level}: bun test wrote no report (exit ${run.exitCode})`);
+    exitCode = 1;
+    continue;
+  }
+  if (counts.tests === 0) {
+    console.error(`${level}: no test ran — that is a failure, not a pass`);
+    exitCode = 1;
+  }
+  if (run.exitCode !== 0) exitCode = 1;
+  total.tests += counts.tests;
+  total.failures += counts.failures;
+  total.skipped += counts.skipped;
+  console.log(`${level}: ${counts.tests - counts.failures - counts.skipped} passed, ${counts.failures} failed, ${counts.skipped} skipped`);
+}
+
+if (process.env.CI && total.skipped > 0) {
+  console.error(`${total.skipped} tests were skipped in CI, where every suite must run`);
+  exitCode = 1;
+}
+console.log(`\ntests: ${total.tests - total.failures - total.skipped} passed, ${total.failures} failed, ${total.skipped} skipped`);
+process.exit(exitCode);

@@ -1,0 +1,155 @@
+import { describe, expect, test } from 'bun:test';
+import {
+  AmbiguousMatchError,
+  authScheme,
+  backoffDelayMs,
+  capabilitiesOf,
+  devicesOfInterfaces,
+  farEndOf,
+  hintFor,
+  interfaceIdsOf,
+  isIdempotentMethod,
+  isPlaceholderSerial,
+  isRetryableError,
+  mostSpecificPrefixLength,
+  NetboxHttpError,
+  NetboxNetworkError,
+  NetboxTimeoutError,
+  normaliseBaseUrl,
+  parseNetboxVersion,
+  retryAfterMs,
+  toSearchParams,
+  type MacAddress,
+} from '../../shared/netbox/index.ts';
+
+describe('auth', () => {
+  test('v2 tokens go as Bearer, v1 tokens as Token', () => {
+    expect(authScheme('nbt_abc123.secretsecret')).toBe('Bearer');
+    expect(authScheme('0123456789abcdef0123456789abcdef01234567')).toBe('Token');
+  });
+});
+
+describe('urls and queries', () => {
+  test('base URL tolerates a trailing slash and /api', () => {
+    expect(normaliseBaseUrl('https://nb.example/')).toBe('https://nb.example');
+    expect(normaliseBaseUrl('https://nb.example/api/')).toBe('https://nb.example');
+    expect(normaliseBaseUrl('https://nb.example/netbox')).toBe('https://nb.example/netbox');
+  });
+  test('arrays become repeated parameters and undefined is dropped', () => {
+    expect(toSearchParams({ mac_address: ['A', 'B'], limit: 5, x: undefined }).toString()).toBe('mac_address=A&mac_address=B&limit=5');
+  });
+});
+
+describe('retry policy', () => {
+  test('only GET/HEAD/OPTIONS/PUT/DELETE are idempotent by default', () => {
+    expect(['GET', 'head', 'PUT', 'DELETE', 'OPTIONS'].every(isIdempotentMethod)).toBe(true);
+    expect(isIdempotentMethod('POST')).toBe(false);
+    expect(isIdempotentMethod('PATCH')).toBe(false);
+  });
+  test('network errors, timeouts, 429 and 502-504 are retryable; 500 and 4xx are not', () => {
+    expect(isRetryableError(new NetboxNetworkError('GET', '/', new Error('ECONNREFUSED')))).toBe(true);
+    expect(isRetryableError(new NetboxTimeoutError('GET', '/', 10, 'request'))).toBe(true);
+    for (const status of [429, 502, 503, 504]) expect(isRetryableError(new NetboxHttpError('GET', '/', status, ''))).toBe(true);
+    for (const status of [400, 403, 404, 500]) expect(isRetryableError(new NetboxHttpError('GET', '/', status, ''))).toBe(false);
+    expect(isRetryableError(new Error('x'))).toBe(false);
+  });
+  test('backoff grows exponentially, is capped and jittered', () => {
+    const policy = { baseMs: 100, maxMs: 1000 };
+    expect(backoffDelayMs(0, policy, () => 1)).toBe(100);
+    expect(backoffDelayMs(3, policy, () => 1)).toBe(800);
+    expect(backoffDelayMs(10, policy, () => 1)).toBe(1000);
+    expect(backoffDelayMs(3, policy, () => 0.5)).toBe(400);
+    expect(backoffDelayMs(3, policy, () => 0)).toBe(0);
+  });
+  test('Retry-After is read in seconds or as an HTTP date', () => {
+    expect(retryAfterMs('2')).toBe(2000);
+    expect(retryAfterMs('Thu, 01 Jan 1970 00:00:05 GMT', 1000)).toBe(4000);
+    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(retryAfterMs(null)).toBeUndefined();
+  });
+});
+
+describe('versions', () => {
+  test('parses NetBox version strings, docker suffix included', () => {
+    expect(parseNetboxVersion('4.6.0-Docker-5.0.1')).toEqual({ major: 4, minor: 6, patch: 0, text: '4.6.0-Docker-5.0.1' });
+    expect(parseNetboxVersion('3.7.8')).toMatchObject({ major: 3, minor: 7, patch: 8 });
+    expect(parseNetboxVersion('v4.1')).toMatchObject({ major: 4, minor: 1, patch: 0 });
+    expect(parseNetboxVersion('banana')).toBeNull();
+  });
+  test('capabilities follow the version', () => {
+    expect(capabilitiesOf(parseNetboxVersion('3.7.8')!)).toEqual({ macAddressModel: false, fieldsParameter: false, oobIp: true, v2Tokens: false });
+    expect(capabilitiesOf(parseNetboxVersion('4.1.11')!)).toEqual({ macAddressModel: false, fieldsParameter: true, oobIp: true, v2Tokens: false });
+    expect(capabilitiesOf(parseNetboxVersion('4.6.0')!)).toEqual({ macAddressModel: true, fieldsParameter: true, oobIp: true, v2Tokens: true });
+  });
+});
+
+describe('hints', () => {
+  test('an unknown device status tells the operator to add it with FIELD_CHOICES', () => {
+    const hint = hintFor('PATCH', '/api/dcim/devices/1/', 400, { status: ['"discovered" is not a valid choice.'] }, { status: 'discovered' });
+    expect(hint).toContain('FIELD_CHOICES');
+    expect(hint).toContain('"discovered"');
+  });
+  test('auth failures point at the token', () => {
+    expect(hintFor('GET', '/api/status/', 403, { detail: 'Invalid token' })).toContain('token');
+  });
+  test('a duplicate IP points at reassigning it', () => {
+    expect(hintFor('POST', '/api/ipam/ip-addresses/', 400, { address: ['Duplicate IP address found in global table: 10.0.0.1/24'] })).toContain(
+      'ENFORCE_GLOBAL_UNIQUE',
+    );
+  });
+});
+
+describe('error shapes', () => {
+  test('NetboxHttpError carries method, path, status, body and serialises', () => {
+    const error = new NetboxHttpError('PATCH', '/api/dcim/devices/1/', 400, { status: ['x'] }, 'fix it');
+    expect(error.fieldErrors).toEqual({ status: ['x'] });
+    expect(error.toJSON()).toEqual({
+      type: 'NetboxHttpError',
+      message: error.message,
+      details: { method: 'PATCH', path: '/api/dcim/devices/1/', status: 400, body: { status: ['x'] }, hint: 'fix it' },
+    });
+    expect(error.message).toMatch(/^NetBox answered 400 to PATCH \/api\/dcim\/devices\/1\/: .* — fix it$/);
+  });
+  test('a token echoed in an error body is redacted', () => {
+    const error = new NetboxHttpError('GET', '/x', 403, { detail: 'bad Token 0123456789abcdef0123456789abcdef01234567' });
+    expect(JSON.stringify(error.toJSON())).not.toContain('0123456789abcdef');
+    expect(error.message).not.toContain('0123456789abcdef');
+  });
+  test('AmbiguousMatchError lists every device', () => {
+    const error = new AmbiguousMatchError('MAC', '94:40:C9:01:0A:56', [
+      { id: 1, display: 'a' },
+      { id: 2, display: 'b' },
+    ]);
+    expect(error.message).toBe('MAC 94:40:C9:01:0A:56 matches 2 devices in NetBox (#1 a, #2 b); fix the duplicates in NetBox');
+  });
+});
+
+describe('pure helpers', () => {
+  test('placeholder serials are recognised', () => {
+    for (const s of ['', '-', '0123456789', 'To Be Filled By O.E.M.', 'Default string', 'Not Specified', 'System Serial Number', 'None', '000000', ' 0 '])
+      expect(isPlaceholderSerial(s)).toBe(true);
+    for (const s of ['CZ20340ABC', 'J30012345', '7X06CTO1WW']) expect(isPlaceholderSerial(s)).toBe(false);
+  });
+  test('the most specific prefix wins; fallback when none', () => {
+    expect(mostSpecificPrefixLength([{ prefix: '10.0.0.0/8' }, { prefix: '10.1.2.0/24' }, { prefix: '10.1.0.0/16' }], 32)).toBe(24);
+    expect(mostSpecificPrefixLength([], 32)).toBe(32);
+  });
+  test('devices of interfaces are distinct and ordered', () => {
+    const d = (id: number) => ({ id, url: '', display: `d${id}`, name: `d${id}` });
+    expect(devicesOfInterfaces([{ device: d(2) }, { device: d(1) }, { device: d(2) }]).map((x) => x.id)).toEqual([1, 2]);
+  });
+  test('interface ids come only from MACs assigned to interfaces', () => {
+    const m = (type: string | null, id: number | null) => ({ assigned_object_type: type, assigned_object_id: id }) as MacAddress;
+    expect(interfaceIdsOf([m('dcim.interface', 5), m(null, null), m('virtualization.vminterface', 7), m('dcim.interface', 5)])).toEqual([5]);
+  });
+  test('the far end of a cable is the first connected interface endpoint', () => {
+    expect(
+      farEndOf({
+        connected_endpoints_type: 'dcim.interface',
+        connected_endpoints: [{ id: 9, name: 'Ethernet1/7', device: { id: 3, name: 'leaf1' } }],
+      }),
+    ).toEqual({ deviceId: 3, deviceName: 'leaf1', interfaceId: 9, interfaceName: 'Ethernet1/7' });
+    expect(farEndOf({ connected_endpoints_type: null, connected_endpoints: null })).toBeNull();
+    expect(farEndOf({ connected_endpoints_type: 'dcim.consoleport', connected_endpoints: [{ id: 1 }] })).toBeNull();
+  });
+});
