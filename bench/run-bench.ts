@@ -1,0 +1,8 @@
+/** `make bench`: every benchmark, each printing ratios against a baseline measured in the same run. */
+const benches = ['bench/netbox-client.ts'];
+let failed = 0;
+for (const bench of benches) {
+  const run = Bun.spawnSync([process.execPath, bench], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (run.exitCode !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

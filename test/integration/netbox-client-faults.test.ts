@@ -1,0 +1,171 @@
+/**
+ * The NetBox client under faults injected by the simulator: timeouts, deadline,
+ * retries (only idempotent, only transient), auth failures, cancellation, and
+ * the token kept out of every error. Simulator-only: a real NetBox cannot be
+ * told to fail.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import {
+  clearVersionCache,
+  createJournalEntry,
+  createNetboxClient,
+  NetboxAbortedError,
+  NetboxHttpError,
+  NetboxNetworkError,
+  NetboxResponseError,
+  NetboxTimeoutError,
+  setDeviceStatus,
+  type NetboxClientOptions,
+} from '../../shared/netbox/index.ts';
+import { startSimulator, type Flavour, type Simulator } from '../netbox-sim/index.ts';
+import { createFixtures, type Fixtures } from '../helpers/netbox-fixtures.ts';
+import { FLAVOURS } from '../helpers/netbox-target.ts';
+
+const FAST_BACKOFF = { baseMs: 1, maxMs: 5 };
+const DEVICES = '/api/dcim/devices/';
+
+for (const flavour of FLAVOURS) {
+  describe(`client faults against simulator ${flavour}`, () => {
+    let sim: Simulator;
+    let fx: Fixtures;
+    const client = (options: Partial<NetboxClientOptions> = {}) =>
+      createNetboxClient({ url: sim.url, token: sim.token, timeoutMs: 300, deadlineMs: 3000, retries: 3, backoff: FAST_BACKOFF, ...options });
+    const deviceRequests = () => sim.requests().filter((r) => r.path === DEVICES);
+
+    beforeEach(async () => {
+      clearVersionCache();
+      sim = await startSimulator({ port: 0, flavour: flavour as Flavour });
+      fx = await createFixtures(sim.url, sim.token);
+      sim.clearRequests();
+    });
+    afterEach(() => sim.close());
+
+    test('a hanging NetBox times out per request and is retried', async () => {
+      sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES, times: 2 }]);
+      const page = await client().get<{ count: number }>(DEVICES);
+      expect(page.count).toBe(0);
+      expect(deviceRequests().length).toBe(3);
+    });
+
+    test('a NetBox that keeps hanging ends in a timeout error, not a hang', async () => {
+      sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES }]);
+      const error = await client({ retries: 1 }).get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxTimeoutError);
+      expect(error.kind).toBe('request');
+      expect(error.message).toMatch(/within 300 ms/);
+    });
+
+    test('the overall deadline bounds retries', async () => {
+      sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES }]);
+      const error = await client({ timeoutMs: 200, deadlineMs: 500, retries: 20 }).get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxTimeoutError);
+      expect(error.kind).toBe('deadline');
+      expect(deviceRequests().length).toBeLessThan(5);
+    });
+
+    for (const status of [502, 503, 504, 429]) {
+      test(`${status} is retried for idempotent requests`, async () => {
+        sim.setFaults([{ kind: 'status', status, pathPrefix: DEVICES, times: 2 }]);
+        await client().get(DEVICES);
+        expect(deviceRequests().map((r) => r.status)).toEqual([status, status, 200]);
+      });
+    }
+
+    test('Retry-After of a 429 is honoured', async () => {
+      sim.setFaults([{ kind: 'status', status: 429, retryAfterS: 0.2, pathPrefix: DEVICES, times: 1 }]);
+      const waits: number[] = [];
+      const started = performance.now();
+      await client({ backoff: { baseMs: 1, maxMs: 1000 } }).get(DEVICES);
+      waits.push(performance.now() - started);
+      expect(waits[0]).toBeGreaterThanOrEqual(190);
+    });
+
+    test('a 500 is not retried and carries NetBox\'s body', async () => {
+      sim.setFaults([{ kind: 'status', status: 500, pathPrefix: DEVICES }]);
+      const error = await client().get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxHttpError);
+      expect(error.status).toBe(500);
+      expect(error.hint).toMatch(/NetBox failed internally/);
+      expect(deviceRequests().length).toBe(1);
+    });
+
+    test('a non-idempotent POST is never retried', async () => {
+      const device = await fx.createDevice();
+      sim.clearRequests();
+      sim.setFaults([{ kind: 'status', status: 503, pathPrefix: '/api/extras/journal-entries/' }]);
+      const error = await createJournalEntry(client(), { deviceId: device.id, kind: 'info', comments: 'x' }).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxHttpError);
+      expect(sim.requests().filter((r) => r.path === '/api/extras/journal-entries/').length).toBe(1);
+    });
+
+    test('a dropped connection is a network error and is retried', async () => {
+      sim.setFaults([{ kind: 'drop', pathPrefix: DEVICES, times: 1 }]);
+      await client().get(DEVICES);
+      sim.setFaults([{ kind: 'drop', pathPrefix: DEVICES }]);
+      const error = await client({ retries: 0 }).get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxNetworkError);
+    });
+
+    test('malformed JSON is a response error and is retried', async () => {
+      sim.setFaults([{ kind: 'malformed', pathPrefix: DEVICES, times: 1 }]);
+      await client().get(DEVICES);
+      sim.setFaults([{ kind: 'malformed', pathPrefix: DEVICES }]);
+      const error = await client({ retries: 0 }).get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxResponseError);
+      expect(error.message).toMatch(/malformed JSON/);
+    });
+
+    test('latency within the timeout is just slower', async () => {
+      sim.setFaults([{ kind: 'latency', ms: 50, pathPrefix: DEVICES }]);
+      expect(await client().get<{ count: number }>(DEVICES)).toMatchObject({ count: 0 });
+    });
+
+    test('NetBox being down is a network error', async () => {
+      const url = sim.url;
+      await sim.close();
+      const error = await createNetboxClient({ url, token: 'x'.repeat(40), retries: 1, backoff: FAST_BACKOFF }).get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxNetworkError);
+      sim = await startSimulator({ port: 0, flavour: flavour as Flavour });
+    });
+
+    test('a wrong token is a 403 with a hint, not retried, and the token is never shown', async () => {
+      const token = flavour === '4.6' ? 'nbt_wrongkey1234.wrongsecretwrongsecret' : '0123456789abcdef0123456789abcdef01234567';
+      const error = await createNetboxClient({ url: sim.url, token, backoff: FAST_BACKOFF }).get(DEVICES).catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxHttpError);
+      expect(error.status).toBe(403);
+      expect(error.hint).toMatch(/token/);
+      expect(sim.requests().filter((r) => r.path === DEVICES).length).toBe(1);
+      const shown = `${error.message} ${JSON.stringify(error.toJSON())} ${String(error.stack)}`;
+      expect(shown).not.toContain(token);
+      expect(shown).not.toContain(token.slice(4, 20));
+    });
+
+    if (flavour !== '4.6') {
+      test('a v2 token is refused before 4.5', async () => {
+        const error = await createNetboxClient({ url: sim.url, token: 'nbt_abcdefabcdef.abcdefabcdefabcdef', retries: 0 }).version().catch((e) => e);
+        expect(error).toBeInstanceOf(NetboxHttpError);
+        expect(error.status).toBe(403);
+      });
+    }
+
+    test('cancellation aborts a hanging request promptly', async () => {
+      sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES }]);
+      const controller = new AbortController();
+      const pending = client({ timeoutMs: 60_000, deadlineMs: 60_000, signal: controller.signal }).get(DEVICES).catch((e) => e);
+      await sim.waitForRequest?.((r) => r.path === DEVICES);
+      controller.abort();
+      expect(await pending).toBeInstanceOf(NetboxAbortedError);
+    });
+
+    test('an unconfigured status is refused with the FIELD_CHOICES fix', async () => {
+      await sim.close();
+      sim = await startSimulator({ port: 0, flavour: flavour as Flavour, statusChoices: [] });
+      fx = await createFixtures(sim.url, sim.token);
+      const device = await fx.createDevice();
+      const error = await setDeviceStatus(client(), device.id, 'discovered').catch((e) => e);
+      expect(error).toBeInstanceOf(NetboxHttpError);
+      expect(error.fieldErrors.status?.[0]).toMatch(/is not a valid choice/);
+      expect(error.message).toContain("FIELD_CHOICES = {'dcim.Device.status+'");
+    });
+  });
+}
