@@ -18,8 +18,10 @@ import {
   type NetboxClientOptions,
 } from '../../shared/netbox/index.ts';
 import { startSimulator, type Flavour, type Simulator } from '../netbox-sim/index.ts';
+import { rejectionOf } from '../helpers/rejection.ts';
 import { createFixtures, type Fixtures } from '../helpers/netbox-fixtures.ts';
 import { FLAVOURS } from '../helpers/netbox-target.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const FAST_BACKOFF = { baseMs: 1, maxMs: 5 };
 const DEVICES = '/api/dcim/devices/';
@@ -49,7 +51,7 @@ for (const flavour of FLAVOURS) {
 
     test('a NetBox that keeps hanging ends in a timeout error, not a hang', async () => {
       sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES }]);
-      const error = await client({ retries: 1 }).get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(client({ retries: 1 }).get(DEVICES));
       expect(error).toBeInstanceOf(NetboxTimeoutError);
       expect(error.kind).toBe('request');
       expect(error.message).toMatch(/within 300 ms/);
@@ -57,7 +59,7 @@ for (const flavour of FLAVOURS) {
 
     test('the overall deadline bounds retries', async () => {
       sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES }]);
-      const error = await client({ timeoutMs: 200, deadlineMs: 500, retries: 20 }).get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(client({ timeoutMs: 200, deadlineMs: 500, retries: 20 }).get(DEVICES));
       expect(error).toBeInstanceOf(NetboxTimeoutError);
       expect(error.kind).toBe('deadline');
       expect(deviceRequests().length).toBeLessThan(5);
@@ -82,7 +84,7 @@ for (const flavour of FLAVOURS) {
 
     test('a 500 is not retried and carries NetBox\'s body', async () => {
       sim.setFaults([{ kind: 'status', status: 500, pathPrefix: DEVICES }]);
-      const error = await client().get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(client().get(DEVICES));
       expect(error).toBeInstanceOf(NetboxHttpError);
       expect(error.status).toBe(500);
       expect(error.hint).toMatch(/NetBox failed internally/);
@@ -93,7 +95,7 @@ for (const flavour of FLAVOURS) {
       const device = await fx.createDevice();
       sim.clearRequests();
       sim.setFaults([{ kind: 'status', status: 503, pathPrefix: '/api/extras/journal-entries/' }]);
-      const error = await createJournalEntry(client(), { deviceId: device.id, kind: 'info', comments: 'x' }).catch((e) => e);
+      const error = await rejectionOf(createJournalEntry(client(), { deviceId: device.id, kind: 'info', comments: 'x' }));
       expect(error).toBeInstanceOf(NetboxHttpError);
       expect(sim.requests().filter((r) => r.path === '/api/extras/journal-entries/').length).toBe(1);
     });
@@ -102,7 +104,7 @@ for (const flavour of FLAVOURS) {
       sim.setFaults([{ kind: 'drop', pathPrefix: DEVICES, times: 1 }]);
       await client().get(DEVICES);
       sim.setFaults([{ kind: 'drop', pathPrefix: DEVICES }]);
-      const error = await client({ retries: 0 }).get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(client({ retries: 0 }).get(DEVICES));
       expect(error).toBeInstanceOf(NetboxNetworkError);
     });
 
@@ -110,7 +112,7 @@ for (const flavour of FLAVOURS) {
       sim.setFaults([{ kind: 'malformed', pathPrefix: DEVICES, times: 1 }]);
       await client().get(DEVICES);
       sim.setFaults([{ kind: 'malformed', pathPrefix: DEVICES }]);
-      const error = await client({ retries: 0 }).get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(client({ retries: 0 }).get(DEVICES));
       expect(error).toBeInstanceOf(NetboxResponseError);
       expect(error.message).toMatch(/malformed JSON/);
     });
@@ -123,14 +125,14 @@ for (const flavour of FLAVOURS) {
     test('NetBox being down is a network error', async () => {
       const url = sim.url;
       await sim.close();
-      const error = await createNetboxClient({ url, token: 'x'.repeat(40), retries: 1, backoff: FAST_BACKOFF }).get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(createNetboxClient({ url, token: 'x'.repeat(40), retries: 1, backoff: FAST_BACKOFF }).get(DEVICES));
       expect(error).toBeInstanceOf(NetboxNetworkError);
       sim = await startSimulator({ port: 0, flavour: flavour as Flavour });
     });
 
     test('a wrong token is a 403 with a hint, not retried, and the token is never shown', async () => {
       const token = flavour === '4.6' ? 'nbt_wrongkey1234.wrongsecretwrongsecret' : '0123456789abcdef0123456789abcdef01234567';
-      const error = await createNetboxClient({ url: sim.url, token, backoff: FAST_BACKOFF }).get(DEVICES).catch((e) => e);
+      const error = await rejectionOf(createNetboxClient({ url: sim.url, token, backoff: FAST_BACKOFF }).get(DEVICES));
       expect(error).toBeInstanceOf(NetboxHttpError);
       expect(error.status).toBe(403);
       expect(error.hint).toMatch(/token/);
@@ -142,7 +144,7 @@ for (const flavour of FLAVOURS) {
 
     if (flavour !== '4.6') {
       test('a v2 token is refused before 4.5', async () => {
-        const error = await createNetboxClient({ url: sim.url, token: 'nbt_abcdefabcdef.abcdefabcdefabcdef', retries: 0 }).version().catch((e) => e);
+        const error = await rejectionOf(createNetboxClient({ url: sim.url, token: 'nbt_abcdefabcdef.abcdefabcdefabcdef', retries: 0 }).get('/api/status/'));
         expect(error).toBeInstanceOf(NetboxHttpError);
         expect(error.status).toBe(403);
       });
@@ -151,8 +153,8 @@ for (const flavour of FLAVOURS) {
     test('cancellation aborts a hanging request promptly', async () => {
       sim.setFaults([{ kind: 'hang', pathPrefix: DEVICES }]);
       const controller = new AbortController();
-      const pending = client({ timeoutMs: 60_000, deadlineMs: 60_000, signal: controller.signal }).get(DEVICES).catch((e) => e);
-      await sim.waitForRequest?.((r) => r.path === DEVICES);
+      const pending = rejectionOf(client({ timeoutMs: 60_000, deadlineMs: 60_000, signal: controller.signal }).get(DEVICES));
+      await waitUntil(() => sim.requests().some((r) => r.path === DEVICES));
       controller.abort();
       expect(await pending).toBeInstanceOf(NetboxAbortedError);
     });
@@ -162,7 +164,7 @@ for (const flavour of FLAVOURS) {
       sim = await startSimulator({ port: 0, flavour: flavour as Flavour, statusChoices: [] });
       fx = await createFixtures(sim.url, sim.token);
       const device = await fx.createDevice();
-      const error = await setDeviceStatus(client(), device.id, 'discovered').catch((e) => e);
+      const error = await rejectionOf(setDeviceStatus(client(), device.id, 'discovered'));
       expect(error).toBeInstanceOf(NetboxHttpError);
       expect(error.fieldErrors.status?.[0]).toMatch(/is not a valid choice/);
       expect(error.message).toContain("FIELD_CHOICES = {'dcim.Device.status+'");

@@ -1,0 +1,408 @@
+/**
+ * Response shaping: full representations (every property of the NetBox response component, in
+ * its order), brief representations (the Brief* components) and `fields=` / `exclude=` selection.
+ */
+import { componentSchema } from './schema-validator.ts';
+import type { SchemaNode } from './schema-validator.ts';
+import type { Row, Store } from './store.ts';
+import type { Flavour } from './types.ts';
+
+export type Json = Record<string, unknown>;
+
+export interface SerializeCtx {
+  store: Store;
+  flavour: Flavour;
+  /** Absolute base URL for `url` fields, e.g. http://127.0.0.1:8765 */
+  base: string;
+}
+
+/** URL segment of each model. */
+export const MODEL_PATHS: Record<string, string> = {
+  site: 'dcim/sites',
+  manufacturer: 'dcim/manufacturers',
+  devicetype: 'dcim/device-types',
+  devicerole: 'dcim/device-roles',
+  device: 'dcim/devices',
+  interface: 'dcim/interfaces',
+  macaddress: 'dcim/mac-addresses',
+  cable: 'dcim/cables',
+  prefix: 'ipam/prefixes',
+  ipaddress: 'ipam/ip-addresses',
+  journalentry: 'extras/journal-entries',
+};
+
+/** Response component of the full representation. */
+export const FULL_COMPONENTS: Record<string, string> = {
+  site: 'Site',
+  manufacturer: 'Manufacturer',
+  devicetype: 'DeviceType',
+  devicerole: 'DeviceRole',
+  device: 'DeviceWithConfigContext',
+  interface: 'Interface',
+  macaddress: 'MACAddress',
+  cable: 'Cable',
+  prefix: 'Prefix',
+  ipaddress: 'IPAddress',
+  journalentry: 'JournalEntry',
+};
+
+const BRIEF_COMPONENTS: Record<string, string> = {
+  site: 'BriefSite',
+  manufacturer: 'BriefManufacturer',
+  devicetype: 'BriefDeviceType',
+  devicerole: 'BriefDeviceRole',
+  device: 'BriefDevice',
+  interface: 'BriefInterface',
+  macaddress: 'BriefMACAddress',
+  cable: 'BriefCable',
+  ipaddress: 'BriefIPAddress',
+};
+
+/** NetBox's brief_fields for models without a Brief* component in the schema. */
+const BRIEF_FIELDS: Record<string, string[]> = {
+  prefix: ['id', 'url', 'display', 'family', 'prefix', 'description', '_depth'],
+  journalentry: ['id', 'url', 'display', 'created'],
+};
+
+/** Object type ("app_label.model") of each model. */
+export const OBJECT_TYPES: Record<string, string> = {
+  site: 'dcim.site',
+  manufacturer: 'dcim.manufacturer',
+  devicetype: 'dcim.devicetype',
+  devicerole: 'dcim.devicerole',
+  device: 'dcim.device',
+  interface: 'dcim.interface',
+  macaddress: 'dcim.macaddress',
+  cable: 'dcim.cable',
+  prefix: 'ipam.prefix',
+  ipaddress: 'ipam.ipaddress',
+  journalentry: 'extras.journalentry',
+};
+
+function props(component: string): Record<string, SchemaNode> {
+  return componentSchema(component).properties as Record<string, SchemaNode>;
+}
+
+/** Default for a property the simulator does not model (null, [], {}, 0, false, ''). */
+function defaultFor(p: SchemaNode): unknown {
+  if ('default' in p) return p.default;
+  if (p.nullable === true) return null;
+  if (p.type === 'array') return [];
+  if (p.type === 'object') return 'additionalProperties' in p ? {} : null; // blank choice → null
+  if (p.type === 'integer' || p.type === 'number') return 0;
+  if (p.type === 'boolean') return false;
+  if (p.type === 'string') return '';
+  return null;
+}
+
+/** Every property of `component`, in schema order, from `values` or a default. */
+export function shape(component: string, values: Json): Json {
+  const out: Json = {};
+  for (const [k, p] of Object.entries(props(component))) out[k] = k in values ? values[k] : defaultFor(p);
+  return out;
+}
+
+/** `{value, label}` for a choice field, labels from the response component (configured extras are title-cased). */
+export function choice(component: string, field: string, value: unknown): Json | null {
+  if (value === null || value === undefined || value === '') return null;
+  const p = props(component)[field]?.properties as Record<string, SchemaNode> | undefined;
+  const values = (p?.value?.enum ?? []) as unknown[];
+  const labels = (p?.label?.enum ?? []) as unknown[];
+  const i = values.indexOf(value);
+  const label = i >= 0 && labels[i] !== undefined ? labels[i] : String(value).charAt(0).toUpperCase() + String(value).slice(1);
+  return { value, label };
+}
+
+export class Serializer {
+  constructor(private readonly ctx: SerializeCtx) {}
+
+  private get store(): Store {
+    return this.ctx.store;
+  }
+
+  private common(model: string, row: Row): Json {
+    const path = MODEL_PATHS[model] ?? model;
+    return {
+      id: row.id,
+      url: `${this.ctx.base}/api/${path}/${row.id}/`,
+      display_url: `${this.ctx.base}/${path}/${row.id}/`,
+      display: this.display(model, row),
+      description: row.description ?? '',
+      custom_fields: {},
+      tags: [],
+      created: row.created,
+      last_updated: row.last_updated,
+      comments: row.comments ?? '',
+    };
+  }
+
+  display(model: string, row: Row): string {
+    switch (model) {
+      case 'devicetype': return String(row.model);
+      case 'device': {
+        if (typeof row.name === 'string' && row.name !== '') return row.name;
+        const dt = this.store.get('devicetype', row.device_type as number);
+        const mf = dt ? this.store.get('manufacturer', dt.manufacturer as number) : undefined;
+        return `${String(mf?.name ?? '')} ${String(dt?.model ?? '')} (${row.id})`.trim();
+      }
+      case 'macaddress': return String(row.mac_address);
+      case 'cable': return typeof row.label === 'string' && row.label !== '' ? row.label : `#${row.id}`;
+      case 'prefix': return String(row.prefix);
+      case 'ipaddress': return String(row.address);
+      case 'journalentry': {
+        const d = new Date(row.created);
+        const kind = choice('JournalEntry', 'kind', row.kind)?.label;
+        return `${d.toISOString().slice(0, 16).replace('T', ' ')} (${String(kind)})`;
+      }
+      default: return String(row.name);
+    }
+  }
+
+  /** Brief representation of model/id, or null. */
+  briefOf(model: string, id: unknown): Json | null {
+    if (typeof id !== 'number') return null;
+    const row = this.store.get(model, id);
+    return row ? this.brief(model, row) : null;
+  }
+
+  brief(model: string, row: Row): Json {
+    const component = BRIEF_COMPONENTS[model];
+    if (component === undefined) {
+      const full = this.full(model, row);
+      const out: Json = {};
+      for (const f of BRIEF_FIELDS[model] ?? ['id', 'url', 'display']) out[f] = full[f];
+      return out;
+    }
+    const values: Json = { ...this.common(model, row), ...this.briefValues(model, row) };
+    const out = shape(component, values);
+    if (this.ctx.flavour !== '4.6') delete out.owner;
+    return out;
+  }
+
+  full(model: string, row: Row): Json {
+    const component = FULL_COMPONENTS[model];
+    if (component === undefined) throw new Error(`no serializer for ${model}`);
+    const out = shape(component, { ...this.common(model, row), ...this.specific(model, row) });
+    if (this.ctx.flavour !== '4.6') {
+      delete out.owner;
+      if (model === 'interface') {
+        delete out.primary_mac_address;
+        delete out.mac_addresses;
+      }
+    }
+    if (this.ctx.flavour === '3.7' && model === 'device') out.device_role = out.role;
+    return out;
+  }
+
+  /** Values for the Brief* components (no deeper nesting than NetBox's brief serializers). */
+  private briefValues(model: string, row: Row): Json {
+    switch (model) {
+      case 'site':
+      case 'manufacturer':
+        return { name: row.name, slug: row.slug };
+      case 'devicerole':
+        return { name: row.name, slug: row.slug, device_count: this.count('device', (d) => d.role === row.id), virtualmachine_count: 0, _depth: 0 };
+      case 'devicetype':
+        return {
+          manufacturer: this.briefOf('manufacturer', row.manufacturer), model: row.model, slug: row.slug,
+          device_count: this.count('device', (d) => d.device_type === row.id),
+        };
+      case 'device': return { name: row.name ?? null };
+      case 'interface': {
+        const cable = typeof row.cable === 'number' ? this.store.get('cable', row.cable) : undefined;
+        return {
+          device: this.briefOf('device', row.device), name: row.name,
+          cable: cable ? this.brief('cable', cable) : null, _occupied: cable !== undefined || row.mark_connected === true,
+        };
+      }
+      case 'macaddress': return { mac_address: row.mac_address };
+      case 'cable': return { label: row.label ?? '' };
+      case 'ipaddress': {
+        const fam = String(row.address).includes(':') ? 6 : 4;
+        return { family: { value: fam, label: `IPv${fam}` }, address: row.address, nat_inside: null, nat_outside: [] };
+      }
+      default: return {};
+    }
+  }
+
+  private count(model: string, pred: (r: Row) => boolean): number {
+    return this.store.find(model, pred).length;
+  }
+
+  /** Model-specific values (brief: only what the Brief* components need). */
+  private specific(model: string, row: Row): Json {
+    const s = this.store;
+    switch (model) {
+      case 'site':
+        return {
+          name: row.name, slug: row.slug, status: choice('Site', 'status', row.status),
+          facility: row.facility ?? '', time_zone: row.time_zone ?? null,
+          physical_address: row.physical_address ?? '', shipping_address: row.shipping_address ?? '',
+          latitude: row.latitude ?? null, longitude: row.longitude ?? null,
+          device_count: this.count('device', (d) => d.site === row.id),
+          prefix_count: 0,
+        };
+      case 'manufacturer':
+        return {
+          name: row.name, slug: row.slug,
+          devicetype_count: this.count('devicetype', (d) => d.manufacturer === row.id),
+        };
+      case 'devicetype':
+        return {
+          manufacturer: this.briefOf('manufacturer', row.manufacturer), model: row.model, slug: row.slug,
+          part_number: row.part_number ?? '', u_height: row.u_height ?? 1.0,
+          is_full_depth: row.is_full_depth ?? true, exclude_from_utilization: row.exclude_from_utilization ?? false,
+          device_count: this.count('device', (d) => d.device_type === row.id),
+        };
+      case 'devicerole':
+        return {
+          name: row.name, slug: row.slug, color: row.color ?? '9e9e9e', vm_role: row.vm_role ?? true,
+          device_count: this.count('device', (d) => d.role === row.id), virtualmachine_count: 0, _depth: 0,
+        };
+      case 'device': {
+        const ip4 = this.briefOf('ipaddress', row.primary_ip4);
+        const ip6 = this.briefOf('ipaddress', row.primary_ip6);
+        const local = row.local_context_data;
+        return {
+          name: row.name ?? null,
+          device_type: this.briefOf('devicetype', row.device_type),
+          role: this.briefOf('devicerole', row.role),
+          site: this.briefOf('site', row.site),
+          serial: row.serial ?? '', asset_tag: row.asset_tag ?? null,
+          status: choice('DeviceWithConfigContext', 'status', row.status),
+          primary_ip: ip6 ?? ip4, primary_ip4: ip4, primary_ip6: ip6,
+          oob_ip: this.briefOf('ipaddress', row.oob_ip),
+          local_context_data: local ?? null,
+          config_context: typeof local === 'object' && local !== null ? { ...(local as Json) } : {},
+          position: row.position ?? null, latitude: row.latitude ?? null, longitude: row.longitude ?? null,
+          vc_position: row.vc_position ?? null, vc_priority: row.vc_priority ?? null,
+          interface_count: this.count('interface', (i) => i.device === row.id),
+        };
+      }
+      case 'interface': return this.interfaceValues(row);
+      case 'macaddress':
+        return {
+          mac_address: row.mac_address,
+          assigned_object_type: row.assigned_object_type ?? null,
+          assigned_object_id: row.assigned_object_id ?? null,
+          assigned_object: row.assigned_object_type === 'dcim.interface' ? this.briefOf('interface', row.assigned_object_id) : null,
+        };
+      case 'cable': {
+        const term = (t: unknown): Json[] => (Array.isArray(t) ? t : []).map((x: { object_type: string; object_id: number }) => ({
+          object_type: x.object_type, object_id: x.object_id, object: this.briefOf('interface', x.object_id),
+        }));
+        return {
+          type: row.type === '' ? null : (row.type ?? null), a_terminations: term(row.a_terminations), b_terminations: term(row.b_terminations),
+          status: choice('Cable', 'status', row.status), label: row.label ?? '', color: row.color ?? '',
+          length: row.length ?? null, length_unit: choice('Cable', 'length_unit', row.length_unit),
+        };
+      }
+      case 'prefix': {
+        const fam = String(row.prefix).includes(':') ? 6 : 4;
+        return {
+          family: { value: fam, label: `IPv${fam}` }, prefix: row.prefix, status: choice('Prefix', 'status', row.status),
+          scope_type: null, scope_id: null, scope: null,
+          is_pool: row.is_pool ?? false, mark_utilized: row.mark_utilized ?? false, children: 0, _depth: 0,
+        };
+      }
+      case 'ipaddress': {
+        const fam = String(row.address).includes(':') ? 6 : 4;
+        return {
+          family: { value: fam, label: `IPv${fam}` }, address: row.address,
+          status: choice('IPAddress', 'status', row.status), role: choice('IPAddress', 'role', row.role),
+          assigned_object_type: row.assigned_object_type ?? null, assigned_object_id: row.assigned_object_id ?? null,
+          assigned_object: row.assigned_object_type === 'dcim.interface' ? this.briefOf('interface', row.assigned_object_id) : null,
+          nat_inside: null, nat_outside: [], dns_name: row.dns_name ?? '',
+        };
+      }
+      case 'journalentry': {
+        const target = Object.entries(OBJECT_TYPES).find(([, t]) => t === row.assigned_object_type)?.[0];
+        return {
+          assigned_object_type: row.assigned_object_type, assigned_object_id: row.assigned_object_id,
+          assigned_object: target ? this.briefOf(target, row.assigned_object_id) : null,
+          created_by: null, kind: choice('JournalEntry', 'kind', row.kind), comments: row.comments,
+        };
+      }
+      default: return {};
+    }
+  }
+
+  private interfaceValues(row: Row): Json {
+    const cable = typeof row.cable === 'number' ? this.store.get('cable', row.cable) : undefined;
+    const values = this.briefValues('interface', row);
+    const macs = this.store.find('macaddress', (m) => m.assigned_object_type === 'dcim.interface' && m.assigned_object_id === row.id);
+    const primary = typeof row.primary_mac_address === 'number' ? this.store.get('macaddress', row.primary_mac_address) : undefined;
+    const peers: Json[] = [];
+    if (cable) {
+      const far = row.cable_end === 'A' ? cable.b_terminations : cable.a_terminations;
+      for (const t of far as { object_id: number }[]) {
+        const b = this.briefOf('interface', t.object_id);
+        if (b) peers.push(b);
+      }
+    }
+    const nested = (id: unknown): Json | null => {
+      const r = typeof id === 'number' ? this.store.get('interface', id) : undefined;
+      if (!r) return null;
+      return {
+        ...this.common('interface', r), device: this.nestedDevice(r.device), name: r.name,
+        cable: r.cable ?? null, _occupied: r.cable !== null && r.cable !== undefined,
+      };
+    };
+    return {
+      ...values,
+      label: row.label ?? '',
+      type: choice('Interface', 'type', row.type),
+      enabled: row.enabled ?? true,
+      parent: nested(row.parent), bridge: nested(row.bridge), lag: nested(row.lag),
+      mtu: row.mtu ?? null,
+      mac_address: this.ctx.flavour === '4.6' ? (primary?.mac_address ?? null) : (row.mac_address ?? null),
+      primary_mac_address: primary ? this.brief('macaddress', primary) : null,
+      mac_addresses: macs.map((m) => this.brief('macaddress', m)),
+      speed: row.speed ?? null, duplex: choice('Interface', 'duplex', row.duplex), wwn: row.wwn ?? null,
+      mgmt_only: row.mgmt_only ?? false,
+      mode: choice('Interface', 'mode', row.mode),
+      mark_connected: row.mark_connected ?? false,
+      cable_end: cable ? row.cable_end : null,
+      link_peers: peers,
+      link_peers_type: peers.length > 0 ? 'dcim.interface' : null,
+      connected_endpoints: peers.length > 0 ? peers : null,
+      connected_endpoints_type: peers.length > 0 ? 'dcim.interface' : null,
+      // NetBox renders `_path and _path.is_complete and _path.is_active`, i.e. null without a path.
+      connected_endpoints_reachable: peers.length > 0 ? true : null,
+      count_ipaddresses: this.count('ipaddress', (i) => i.assigned_object_type === 'dcim.interface' && i.assigned_object_id === row.id),
+      count_fhrp_groups: 0,
+    };
+  }
+
+  private nestedDevice(id: unknown): Json | null {
+    const r = typeof id === 'number' ? this.store.get('device', id) : undefined;
+    if (!r) return null;
+    const c = this.common('device', r);
+    return { id: c.id, url: c.url, display_url: c.display_url, display: c.display, name: r.name ?? null };
+  }
+}
+
+/** Query-driven representation: brief, `fields=` (4.x), `exclude=config_context`. */
+export interface ViewOptions { brief: boolean; fields: string[] | undefined; exclude: string[] }
+
+export function parseViewOptions(query: URLSearchParams, flavour: Flavour): ViewOptions {
+  const b = query.get('brief');
+  const brief = b !== null && ['1', 'true', 'True'].includes(b);
+  const rawFields = flavour === '3.7' ? null : query.getAll('fields').join(',');
+  const fields = rawFields ? rawFields.split(',').map((f) => f.trim()).filter((f) => f !== '') : undefined;
+  const exclude = query.getAll('exclude').join(',').split(',').map((f) => f.trim()).filter((f) => f !== '');
+  return { brief, fields: fields && fields.length > 0 ? fields : undefined, exclude };
+}
+
+export function render(ser: Serializer, model: string, row: Row, view: ViewOptions): Json {
+  if (view.fields !== undefined) {
+    const full = ser.full(model, row);
+    const out: Json = {};
+    for (const f of view.fields) if (f in full) out[f] = full[f];
+    return out;
+  }
+  if (view.brief) return ser.brief(model, row);
+  const full = ser.full(model, row);
+  if (view.exclude.includes('config_context')) delete full.config_context;
+  return full;
+}

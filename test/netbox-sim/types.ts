@@ -1,0 +1,75 @@
+/** Public types of the NetBox simulator (re-exported by index.ts). */
+
+export type Flavour = '3.7' | '4.1' | '4.6';
+
+export interface FaultSpec {
+  kind: 'latency' | 'hang' | 'status' | 'drop' | 'malformed';
+  ms?: number;
+  /** 500, 502, 503, 504, 429 */
+  status?: number;
+  retryAfterS?: number;
+  /** How many matching requests; default unlimited. */
+  times?: number;
+  method?: string;
+  /** e.g. '/api/dcim/devices/' */
+  pathPrefix?: string;
+}
+
+export interface RequestLogEntry {
+  seq: number;
+  method: string;
+  path: string;
+  query: Record<string, string[]>;
+  body: unknown;
+  status: number;
+  auth: 'v1' | 'v2' | 'none' | 'invalid';
+  ignoredFields: string[];
+  fault?: string;
+}
+
+/** Seed objects per endpoint (key = endpoint name, `-` or `_`), created through the API's create path in dependency order. */
+export type SeedKey =
+  | 'sites' | 'manufacturers' | 'device-types' | 'device_types' | 'device-roles' | 'device_roles'
+  | 'devices' | 'interfaces' | 'mac-addresses' | 'mac_addresses' | 'cables' | 'prefixes'
+  | 'ip-addresses' | 'ip_addresses' | 'journal-entries' | 'journal_entries';
+export type SeedData = Partial<Record<SeedKey, Record<string, unknown>[]>>;
+
+export interface SimOptions {
+  port?: number;
+  flavour?: Flavour;
+  /** 40 hex, default random */
+  v1Token?: string;
+  /** 'nbt_<key>.<token>', 4.6 only, default random */
+  v2Token?: string;
+  /** extra device statuses, default ['discovered','ready'] */
+  statusChoices?: string[];
+  /** default true */
+  enforceGlobalUnique?: boolean;
+  /** default 1000 */
+  maxPageSize?: number;
+  faults?: FaultSpec[];
+  data?: SeedData;
+}
+
+export interface Simulator {
+  /** 'http://127.0.0.1:PORT', no trailing slash */
+  url: string;
+  flavour: Flavour;
+  /** e.g. '4.6.0' */
+  version: string;
+  v1Token: string;
+  v2Token?: string;
+  /** preferred token for the flavour: v2 on 4.6, v1 otherwise */
+  token: string;
+  setFaults(f: FaultSpec[]): void;
+  clearFaults(): void;
+  requests(): RequestLogEntry[];
+  clearRequests(): void;
+  /**
+   * Resolves with the first logged request (already logged or future) matching `pred`; rejects
+   * after timeoutMs (default 5000). Hung and dropped requests are logged when they arrive, so this
+   * is how a test knows a `hang` fault has caught its request without sleeping.
+   */
+  waitForRequest(pred: (r: RequestLogEntry) => boolean, timeoutMs?: number): Promise<RequestLogEntry>;
+  close(): Promise<void>;
+}
