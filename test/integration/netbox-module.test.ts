@@ -29,6 +29,7 @@ import {
   updateIpAddress,
   type NetboxClient,
 } from '../../shared/netbox/index.ts';
+import { rejectionOf } from '../helpers/rejection.ts';
 import { createFixtures, randomMac, randomNet, type Fixtures } from '../helpers/netbox-fixtures.ts';
 import { realNetbox, startNetboxTarget, TARGET_FLAVOURS, type NetboxTarget } from '../helpers/netbox-target.ts';
 
@@ -80,7 +81,7 @@ for (const flavour of TARGET_FLAVOURS) {
         const b = await fx.createDevice();
         await fx.createInterface(a.id, { mac });
         await fx.createInterface(b.id, { mac });
-        const error = await findDeviceByMac(client, normaliseMac(mac)).catch((e) => e);
+        const error = await rejectionOf(findDeviceByMac(client, normaliseMac(mac)));
         expect(error).toBeInstanceOf(AmbiguousMatchError);
         expect(error.matches.map((m: { id: number }) => m.id)).toEqual([a.id, b.id]);
       });
@@ -159,7 +160,7 @@ for (const flavour of TARGET_FLAVOURS) {
       test('a duplicate IP is refused with a hint to reassign it', async () => {
         const net = randomNet();
         await createIpAddress(client, { address: `${net.host(9)}/24`, status: 'dhcp' });
-        const error = await createIpAddress(client, { address: `${net.host(9)}/25`, status: 'dhcp' }).catch((e) => e);
+        const error = await rejectionOf(createIpAddress(client, { address: `${net.host(9)}/25`, status: 'dhcp' }));
         expect(error).toBeInstanceOf(NetboxHttpError);
         expect(error.status).toBe(400);
         expect(error.fieldErrors.address?.[0]).toMatch(/Duplicate IP address/);

@@ -1,0 +1,163 @@
+/**
+ * bm-hook's config: a JSON file (dhcpd passes only PATH in the environment),
+ * `/etc/bm-provision/hook.json` by default (`BM_CONFIG` or `--config` to
+ * override), then NETBOX_URL / NETBOX_TOKEN / NETBOX_TOKEN_FILE / BM_SPOOL_DIR
+ * from the environment on top. Validated with ajv; errors name the key.
+ */
+import {
+  compileConfigValidator,
+  ConfigError,
+  mergeLayers,
+  netboxConnectionSchema,
+  readJsonConfigFile,
+  type NetboxConnectionConfig,
+} from '../shared/config.ts';
+import type { LogLevel } from '../shared/log.ts';
+import { parseOui, type Oui } from '../shared/mac.ts';
+import { DEFAULT_BMC_OUIS, type OuiEntry } from './default-ouis.ts';
+
+export const DEFAULT_CONFIG_PATH = '/etc/bm-provision/hook.json';
+export const DEFAULT_SPOOL_DIR = '/var/spool/bm-hook';
+export const DEFAULT_HOOK_PATH = '/usr/local/sbin/bm-hook';
+
+export interface HookConfig {
+  /** Absent when neither the file nor the environment names NetBox: leases are still spooled. */
+  netbox?: NetboxConnectionConfig;
+  ouis: {
+    /** `extend` adds `entries` to the built-in BMC list; `replace` uses only `entries`. */
+    mode: 'extend' | 'replace';
+    entries: OuiEntry[];
+  };
+  spool: {
+    dir: string;
+    /** Events kept before coalescing by MAC (newest per MAC kept); default 10000. */
+    maxEvents: number;
+  };
+  ip: {
+    /** NetBox IP status for recorded BMC addresses; default `dhcp`. */
+    status: string;
+    /** Prefix length when no NetBox prefix contains the IP; default 32 (claims nothing it does not know). */
+    defaultPrefixLength: number;
+  };
+  drain: {
+    /** How long one drainer run keeps retrying before leaving events for the next; default 120000 ms. */
+    budgetMs: number;
+  };
+  /** Path dhcpd executes (for the generated snippet); default /usr/local/sbin/bm-hook. */
+  hookPath: string;
+  logLevel: LogLevel;
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ouis', 'spool', 'ip', 'drain', 'hookPath', 'logLevel'],
+  properties: {
+    netbox: netboxConnectionSchema,
+    ouis: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['mode', 'entries'],
+      properties: {
+        mode: { type: 'string', enum: ['extend', 'replace'], default: 'extend' },
+        entries: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['oui', 'vendor'],
+            properties: {
+              oui: { type: 'string', description: 'first three octets: aa:bb:cc, aa-bb-cc or aabbcc' },
+              vendor: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+      },
+    },
+    spool: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['dir', 'maxEvents'],
+      properties: {
+        dir: { type: 'string', minLength: 1, default: DEFAULT_SPOOL_DIR },
+        maxEvents: { type: 'integer', minimum: 10, maximum: 1000000, default: 10000 },
+      },
+    },
+    ip: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['status', 'defaultPrefixLength'],
+      properties: {
+        status: { type: 'string', enum: ['active', 'reserved', 'deprecated', 'dhcp', 'slaac'], default: 'dhcp' },
+        defaultPrefixLength: { type: 'integer', minimum: 1, maximum: 32, default: 32 },
+      },
+    },
+    drain: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['budgetMs'],
+      properties: { budgetMs: { type: 'integer', minimum: 1000, maximum: 3600000, default: 120000 } },
+    },
+    hookPath: { type: 'string', pattern: '^/[^"\\\\\\s]+$', default: DEFAULT_HOOK_PATH },
+    logLevel: { type: 'string', enum: ['debug', 'info', 'notice', 'warning', 'error'], default: 'info' },
+  },
+} as const;
+
+const validate = compileConfigValidator<HookConfig>(schema);
+
+export interface ConfigSources {
+  /** `--config`, else BM_CONFIG, else the default path. */
+  path?: string;
+  env: Record<string, string | undefined>;
+}
+
+export function configPathOf({ path, env }: ConfigSources): string {
+  return path ?? env.BM_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
+/** Environment overrides as a config layer (empty values ignored). */
+export function envLayer(env: Record<string, string | undefined>): Record<string, unknown> {
+  const value = (name: string) => (env[name] ? env[name] : undefined);
+  const netbox = { url: value('NETBOX_URL'), token: value('NETBOX_TOKEN'), tokenFile: value('NETBOX_TOKEN_FILE') };
+  return {
+    netbox: Object.values(netbox).some((v) => v !== undefined) ? netbox : undefined,
+    spool: value('BM_SPOOL_DIR') ? { dir: value('BM_SPOOL_DIR') } : undefined,
+  };
+}
+
+/** Reads and validates the config; the default path may be absent, an explicit one may not. */
+export function loadHookConfig(sources: ConfigSources): HookConfig {
+  const path = configPathOf(sources);
+  const explicit = sources.path !== undefined || sources.env.BM_CONFIG !== undefined;
+  const file = readJsonConfigFile(path, { optional: !explicit }) ?? {};
+  return validateHookConfig(mergeLayers(file, envLayer(sources.env)), path);
+}
+
+export function validateHookConfig(value: unknown, source: string): HookConfig {
+  const config = validate(structuredClone(value), source);
+  const badOuis = config.ouis.entries
+    .map((entry, index) => ({ key: `ouis.entries.${index}.oui`, ok: parseOui(entry.oui) !== null, value: entry.oui }))
+    .filter((e) => !e.ok)
+    .map((e) => ({ key: e.key, message: `not an OUI: ${JSON.stringify(e.value)} (expected e.g. 94:40:c9)` }));
+  if (badOuis.length) throw new ConfigError(source, badOuis);
+  return config;
+}
+
+/** Defaults only (no file, no environment): what the spool path of `commit` falls back to. */
+export function defaultHookConfig(env: Record<string, string | undefined> = {}): HookConfig {
+  const layer = envLayer(env);
+  delete layer.netbox;
+  return validate(mergeLayers(layer), 'defaults');
+}
+
+/** The effective OUI set. */
+export function ouiSetOf(config: Pick<HookConfig, 'ouis'>): { set: ReadonlySet<Oui>; entries: OuiEntry[] } {
+  const entries = [...(config.ouis.mode === 'extend' ? DEFAULT_BMC_OUIS : []), ...config.ouis.entries];
+  const normalised = entries.map((e) => ({ oui: parseOui(e.oui)!, vendor: e.vendor }));
+  return { set: new Set(normalised.map((e) => e.oui)), entries: normalised };
+}

@@ -1,0 +1,32 @@
+/**
+ * Starts `bm-hook drain` detached (own session, stdio to /dev/null or a log),
+ * so `commit` can return to dhcpd at once. The drainer takes the spool lock
+ * itself; starting one while another runs costs one process that exits at once.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+/** argv that re-runs this program: the compiled binary, or bun + the script in development. */
+export function selfCommand(): string[] {
+  const script = process.argv[1];
+  return script && /\.(ts|js)$/.test(script) ? [process.execPath, script] : [process.execPath];
+}
+
+export function spawnDrainer(extraArgs: readonly string[], logFile?: string): number | undefined {
+  const [command, ...args] = selfCommand();
+  let logFd: number | 'ignore' = 'ignore';
+  if (logFile) {
+    try {
+      logFd = openSync(logFile, 'a', 0o640);
+    } catch {
+      logFd = 'ignore';
+    }
+  }
+  try {
+    const child = spawn(command!, [...args, 'drain', ...extraArgs], { detached: true, stdio: ['ignore', 'ignore', logFd] });
+    child.unref();
+    return child.pid;
+  } finally {
+    if (typeof logFd === 'number') closeSync(logFd);
+  }
+}
