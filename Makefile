@@ -14,7 +14,7 @@ DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio
 
 SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
 
-.PHONY: help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim
+.PHONY: docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -65,6 +65,10 @@ bench: npm-deps ## performance ratios against an in-run baseline
 
 sim: npm-deps ## a NetBox simulator on port 8765 (FLAVOUR=3.7|4.1|4.6)
 	$(BUN) run sim -- --port 8765 --flavour $(or $(FLAVOUR),4.6)
+
+docs: npm-deps ## regenerate diagrams in docs/ from the code (dot, and SVG when graphviz is installed)
+	$(BUN) hook/main.ts fsm --dot > docs/dhcp-hook2-flow.dot
+	@if command -v dot >/dev/null; then dot -Tsvg docs/dhcp-hook2-flow.dot -o docs/dhcp-hook2-flow.svg; else echo "graphviz not installed: SVG not regenerated" >&2; fi
 
 install: build ## install binaries under $(DESTDIR)$(SBINDIR)
 	install -d $(DESTDIR)$(SBINDIR)

@@ -60,7 +60,7 @@ export function planDrain(events: readonly SpooledEvent[]): DrainPlan {
     const last = queue.at(-1);
     if (last && last.event.ip === spooled.event.ip) {
       // Keep the one already in progress (its actions are half done), else the newest.
-      if (last.progress) {
+      if (last.progress?.plan) {
         coalesced.push(spooled.name);
         continue;
       }
@@ -106,23 +106,17 @@ async function applyEvent(deps: DrainDeps, spooled: SpooledEvent): Promise<Outco
   try {
     if (!deps.client) throw new NetboxNotConfiguredError(deps.notConfiguredReason ?? 'no URL or token');
     const observation = await observe(deps.client, event);
-    const retried = (spooled.progress?.attempts ?? 0) > 0;
-    let row: Pick<Row, 'actions' | 'note'> | null = spooled.progress
-      ? { actions: spooled.progress.actions as Action[], note: spooled.progress.rowNote }
-      : decide(observation.from, observation.when);
+    const saved = spooled.progress?.plan;
+    // A saved plan means an earlier run stopped mid-way (crash or kill): journal posts check for copies.
+    const retried = saved !== undefined || (spooled.progress?.attempts ?? 0) > 0;
+    let row: Pick<Row, 'actions' | 'note'> | null = saved ? { actions: saved.actions as Action[], note: saved.rowNote } : decide(observation.from, observation.when);
     if (!row) return { kind: 'failed', reason: `no FSM row for ${observation.from}/${observation.when}` };
-    const done = new Set(spooled.progress?.done ?? []);
+    const done = new Set(saved?.done ?? []);
     const save = () => {
-      spooled.progress = {
-        ...spooled.progress,
-        rowNote: row!.note,
-        actions: [...row!.actions],
-        done: [...done],
-        attempts: spooled.progress?.attempts ?? 0,
-      };
+      spooled.progress = { attempts: 0, ...spooled.progress, plan: { rowNote: row!.note, actions: [...row!.actions], done: [...done] } };
       rewriteEvent(deps.dir, spooled);
     };
-    if (row.actions.length > 0 && !spooled.progress) save();
+    if (row.actions.length > 0 && !saved) save();
     for (let i = 0; i < row.actions.length; i++) {
       const action = row.actions[i]!;
       if (done.has(action)) continue;
@@ -197,7 +191,7 @@ export async function drainSpool(deps: DrainDeps): Promise<DrainSummary> {
           }
           const attempts = (spooled.progress?.attempts ?? 0) + 1;
           const delayMs = backoffDelayMs(attempts - 1, RETRY_BACKOFF, deps.random) + 250;
-          spooled.progress = { rowNote: '', actions: [], done: [], ...spooled.progress, attempts, lastError: outcome.reason, notBefore: Date.now() + delayMs };
+          spooled.progress = { ...spooled.progress, attempts, lastError: outcome.reason, notBefore: Date.now() + delayMs };
           rewriteEvent(deps.dir, spooled);
           deps.log.warning('NetBox not available; lease kept for retry', { event: spooled.name, mac: spooled.event.mac, attempt: attempts, retryInMs: delayMs, reason: outcome.reason });
           summary.lastError = outcome.reason;

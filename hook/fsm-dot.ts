@@ -9,11 +9,11 @@ const NODE_STYLE: Record<string, string> = {
   other: 'shape=box, style="rounded,dashed", label="any other status"',
 };
 
-const quote = (text: string) => `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+const quote = (text: string) => `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
 
 function edgeLabel(row: Row): string {
-  const actions = row.actions.length ? row.actions.join('\\n') : '(nothing)';
-  return `${row.when.join(' | ')}\\n— ${actions}`;
+  const actions = row.actions.length ? row.actions.join('\n') : '(nothing)';
+  return `${row.when.join(' | ')}\n— ${actions}`;
 }
 
 export function renderFsmDot(rows: readonly Row[] = FSM): string {

@@ -23,9 +23,8 @@ export interface SpooledEvent {
 }
 
 export interface EventProgress {
-  rowNote: string;
-  actions: string[];
-  done: string[];
+  /** The FSM row chosen on the first attempt and the actions done so far; absent until decided. */
+  plan?: { rowNote: string; actions: string[]; done: string[] };
   attempts: number;
   lastError?: string;
   /** Epoch ms before which the drainer should not retry. */
@@ -48,7 +47,7 @@ function fsyncDir(path: string): void {
 }
 
 /** Writes `content` to `finalPath` atomically and durably via `tmpPath`. */
-function writeDurably(tmpPath: string, finalPath: string, content: string): void {
+function writeDurably(tmpPath: string, finalPath: string, content: string, beforeRename?: () => void): void {
   const fd = openSync(tmpPath, 'wx', 0o640);
   try {
     writeSync(fd, content);
@@ -56,6 +55,7 @@ function writeDurably(tmpPath: string, finalPath: string, content: string): void
   } finally {
     closeSync(fd);
   }
+  beforeRename?.();
   renameSync(tmpPath, finalPath);
   fsyncDir(join(finalPath, '..'));
 }
@@ -67,10 +67,10 @@ export function eventFileName(now: number = Date.now()): string {
   return `${String(now).padStart(13, '0')}-${monotonic}-${process.pid}-${sequence++}.json`;
 }
 
-/** Appends one event durably; returns its file name. */
-export function appendEvent(dir: string, event: LeaseEvent): string {
+/** Appends one event durably; returns its file name. `beforeRename` lets crash tests stop it mid-way. */
+export function appendEvent(dir: string, event: LeaseEvent, beforeRename?: () => void): string {
   const name = eventFileName();
-  writeDurably(join(dir, 'tmp', name), join(dir, 'new', name), `${JSON.stringify({ event })}\n`);
+  writeDurably(join(dir, 'tmp', name), join(dir, 'new', name), `${JSON.stringify({ event })}\n`, beforeRename);
   return name;
 }
 
@@ -147,7 +147,7 @@ export function coalesceByMac(dir: string, max: number): number {
   for (const name of names) {
     const read = readEvent(dir, name);
     if (!read.ok) continue;
-    if (read.spooled.progress) keep.add(name);
+    if (read.spooled.progress?.plan) keep.add(name);
     newestByMac.set(read.spooled.event.mac, name);
   }
   for (const name of newestByMac.values()) keep.add(name);
