@@ -35,6 +35,8 @@ export async function main(
   writeErr = (line: string) => process.stderr.write(`${line}\n`),
 ): Promise<number> {
   const ctx = createCliContext(env, print, writeErr);
+  // Kea's run_script calls the configured program with the hook point as argv[1].
+  if (argv[0] !== undefined && KEA_HOOK_POINT.test(argv[0])) argv = ['kea', ...argv];
   const parser = yargs(argv)
     .scriptName('bm-hook')
     .usage('$0 <command> [options]\n\nRecords BMC DHCP leases in NetBox: offline → discovered, BMC IP and oob_ip.')
@@ -78,6 +80,8 @@ export async function main(
   await ctx.close();
   return ctx.exitCode;
 }
+
+const KEA_HOOK_POINT = /^(leases4_committed|leases6_committed|lease[46]_[a-z0-9_]+)$/;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
