@@ -13,8 +13,10 @@ DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio
                    isc-dhcp-client graphviz curl util-linux
 
 SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
+# ESM bytecode: bm-hook commit starts in ~12 ms instead of ~95 ms (bench/hook-commit.ts); dhcpd waits for it.
+COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap
 
-.PHONY: docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim
+.PHONY: generate docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -40,10 +42,10 @@ debian-deps:
 build: dist/bm-hook dist/bm-agent ## compile the single-file binaries into dist/
 
 dist/bm-hook: npm-deps $(SOURCES)
-	$(BUN) build --compile --minify --sourcemap hook/main.ts --outfile $@
+	$(BUN) build $(COMPILE_FLAGS) hook/main.ts --outfile $@
 
 dist/bm-agent: npm-deps $(SOURCES)
-	$(BUN) build --compile --minify --sourcemap agent/main.ts --outfile $@
+	$(BUN) build $(COMPILE_FLAGS) agent/main.ts --outfile $@
 
 typecheck: npm-deps ## tsc --noEmit over the whole tree (strict)
 	$(TSC) --noEmit
@@ -66,13 +68,22 @@ bench: npm-deps ## performance ratios against an in-run baseline
 sim: npm-deps ## a NetBox simulator on port 8765 (FLAVOUR=3.7|4.1|4.6)
 	$(BUN) run sim -- --port 8765 --flavour $(or $(FLAVOUR),4.6)
 
+generate: npm-deps ## regenerate ahead-of-time code (the hook config validator)
+	$(BUN) hook/generate-config-validator.ts
+
 docs: npm-deps ## regenerate diagrams in docs/ from the code (dot, and SVG when graphviz is installed)
 	$(BUN) hook/main.ts fsm --dot > docs/dhcp-hook2-flow.dot
 	@if command -v dot >/dev/null; then dot -Tsvg docs/dhcp-hook2-flow.dot -o docs/dhcp-hook2-flow.svg; else echo "graphviz not installed: SVG not regenerated" >&2; fi
 
-install: build ## install binaries under $(DESTDIR)$(SBINDIR)
-	install -d $(DESTDIR)$(SBINDIR)
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= /lib/systemd/system
+
+install: build ## install binaries, AppArmor rule, example config and drain timer under $(DESTDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/bm-provision $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0755 dist/bm-hook dist/bm-agent $(DESTDIR)$(SBINDIR)/
+	install -m 0644 hook/dist-files/apparmor-dhcpd.d-bm-hook $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d/bm-hook
+	install -m 0644 hook/dist-files/hook.json.example $(DESTDIR)$(SYSCONFDIR)/bm-provision/hook.json.example
+	install -m 0644 hook/dist-files/bm-hook-drain.service hook/dist-files/bm-hook-drain.timer $(DESTDIR)$(SYSTEMDDIR)/
 
 clean: ## remove build and test output
 	rm -rf dist .test-results

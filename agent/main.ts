@@ -38,4 +38,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
   return exitCode;
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2), process.env);
+if (import.meta.main) {
+  // `bm-hook fsm | head`: a closed pipe is the reader's choice, not our error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
+  void main(process.argv.slice(2), process.env).then((code) => (process.exitCode = code));
+}

@@ -4,21 +4,16 @@
  * override), then NETBOX_URL / NETBOX_TOKEN / NETBOX_TOKEN_FILE / BM_SPOOL_DIR
  * from the environment on top. Validated with ajv; errors name the key.
  */
-import {
-  compileConfigValidator,
-  ConfigError,
-  mergeLayers,
-  netboxConnectionSchema,
-  readJsonConfigFile,
-  type NetboxConnectionConfig,
-} from '../shared/config.ts';
+import { ConfigError, configValidatorFrom, mergeLayers, readJsonConfigFile, type NetboxConnectionConfig } from '../shared/config.ts';
 import type { LogLevel } from '../shared/log.ts';
 import { parseOui, type Oui } from '../shared/mac.ts';
 import { DEFAULT_BMC_OUIS, type OuiEntry } from './default-ouis.ts';
+import { DEFAULT_HOOK_PATH, DEFAULT_SPOOL_DIR } from './config-schema.ts';
+import validateHookConfigSchema from './generated/validate-hook-config.ts';
+
+export { DEFAULT_HOOK_PATH, DEFAULT_SPOOL_DIR };
 
 export const DEFAULT_CONFIG_PATH = '/etc/bm-provision/hook.json';
-export const DEFAULT_SPOOL_DIR = '/var/spool/bm-hook';
-export const DEFAULT_HOOK_PATH = '/usr/local/sbin/bm-hook';
 
 export interface HookConfig {
   /** Absent when neither the file nor the environment names NetBox: leases are still spooled. */
@@ -48,67 +43,8 @@ export interface HookConfig {
   logLevel: LogLevel;
 }
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['ouis', 'spool', 'ip', 'drain', 'hookPath', 'logLevel'],
-  properties: {
-    netbox: netboxConnectionSchema,
-    ouis: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['mode', 'entries'],
-      properties: {
-        mode: { type: 'string', enum: ['extend', 'replace'], default: 'extend' },
-        entries: {
-          type: 'array',
-          default: [],
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['oui', 'vendor'],
-            properties: {
-              oui: { type: 'string', description: 'first three octets: aa:bb:cc, aa-bb-cc or aabbcc' },
-              vendor: { type: 'string', minLength: 1 },
-            },
-          },
-        },
-      },
-    },
-    spool: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['dir', 'maxEvents'],
-      properties: {
-        dir: { type: 'string', minLength: 1, default: DEFAULT_SPOOL_DIR },
-        maxEvents: { type: 'integer', minimum: 10, maximum: 1000000, default: 10000 },
-      },
-    },
-    ip: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['status', 'defaultPrefixLength'],
-      properties: {
-        status: { type: 'string', enum: ['active', 'reserved', 'deprecated', 'dhcp', 'slaac'], default: 'dhcp' },
-        defaultPrefixLength: { type: 'integer', minimum: 1, maximum: 32, default: 32 },
-      },
-    },
-    drain: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['budgetMs'],
-      properties: { budgetMs: { type: 'integer', minimum: 1000, maximum: 3600000, default: 120000 } },
-    },
-    hookPath: { type: 'string', pattern: '^/[^"\\\\\\s]+$', default: DEFAULT_HOOK_PATH },
-    logLevel: { type: 'string', enum: ['debug', 'info', 'notice', 'warning', 'error'], default: 'info' },
-  },
-} as const;
-
-const validate = compileConfigValidator<HookConfig>(schema);
+// Generated ahead of time from config-schema.ts (make generate): commit must start fast, so no ajv compile here.
+const validate = configValidatorFrom<HookConfig>(validateHookConfigSchema);
 
 export interface ConfigSources {
   /** `--config`, else BM_CONFIG, else the default path. */

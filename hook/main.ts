@@ -1,32 +1,10 @@
 /**
- * bm-hook: the DHCP lease-commit hook (Phase 0). Parses argv and wires the
- * commands; decisions live in pure modules (fsm.ts, lease.ts, drain planning)
- * and effects at the edges (spool.ts, actions.ts).
+ * bm-hook: the DHCP lease-commit hook (Phase 0). dhcpd's and Kea's calls take a
+ * fast path that loads only what spooling needs; everything else goes to the
+ * full CLI (cli.ts). Decisions live in pure modules (fsm.ts, lease.ts, drain
+ * planning) and effects at the edges (spool.ts, actions.ts).
  */
-import yargs, { type CommandModule } from 'yargs';
-import { describeError, exitCodeFor } from '../shared/cli-errors.ts';
-import { EXIT, EXIT_CODES_EPILOGUE } from '../shared/exit-codes.ts';
-import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
-import { VERSION } from '../shared/version.ts';
-import { checkConfigCommand } from './commands/check-config.ts';
-import { commitCommand } from './commands/commit.ts';
-import { dhcpdSnippetCommand } from './commands/dhcpd-snippet.ts';
-import { drainCommand } from './commands/drain.ts';
-import { fsmCommand } from './commands/fsm.ts';
-import { keaCommand } from './commands/kea.ts';
-import { statusCommand } from './commands/status.ts';
-import { DEFAULT_CONFIG_PATH } from './config.ts';
-import { createCliContext } from './context.ts';
-
-const EPILOGUE = `Config: ${DEFAULT_CONFIG_PATH} (or BM_CONFIG / --config); NETBOX_URL, NETBOX_TOKEN,
-NETBOX_TOKEN_FILE and BM_SPOOL_DIR override it. Logs go to stderr and, when
-/dev/log exists, to syslog/journald (tag bm-hook).
-
-The commit and kea commands exit 0 when a lease was spooled, ignored (not a BMC)
-or rejected as malformed (logged); non-zero only when a BMC lease could not be
-written to the spool.
-
-${EXIT_CODES_EPILOGUE}`;
+import { parseFastPath } from './fast-path.ts';
 
 export async function main(
   argv: string[],
@@ -34,57 +12,29 @@ export async function main(
   print = (text: string) => process.stdout.write(`${text}\n`),
   writeErr = (line: string) => process.stderr.write(`${line}\n`),
 ): Promise<number> {
-  const ctx = createCliContext(env, print, writeErr);
-  // Kea's run_script calls the configured program with the hook point as argv[1].
-  if (argv[0] !== undefined && KEA_HOOK_POINT.test(argv[0])) argv = ['kea', ...argv];
-  const parser = yargs(argv)
-    .scriptName('bm-hook')
-    .usage('$0 <command> [options]\n\nRecords BMC DHCP leases in NetBox: offline → discovered, BMC IP and oob_ip.')
-    .option('config', { type: 'string', describe: `config file (default ${DEFAULT_CONFIG_PATH}, or BM_CONFIG)`, global: true })
-    .command(commitCommand(ctx))
-    .command(keaCommand(ctx))
-    .command(drainCommand(ctx))
-    .command(dhcpdSnippetCommand(ctx))
-    .command(fsmCommand(ctx))
-    .command(checkConfigCommand(ctx) as CommandModule<{ config: string | undefined }>)
-    .command(statusCommand(ctx))
-    .command(
-      'netbox-check',
-      'check that NetBox is reachable and accepts the token',
-      (y) => y.options(NETBOX_CHECK_OPTIONS),
-      async (args) => ctx.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, env, print)),
-    )
-    .demandCommand(1, 'name a command (see --help)')
-    .strict()
-    .version(VERSION)
-    .epilogue(EPILOGUE)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
-    });
-  try {
-    const output = await new Promise<string>((resolve, reject) => {
-      parser.parseAsync(argv, {}, (error, _parsed, text) => (error ? reject(error) : resolve(text))).catch(reject);
-    });
-    if (output) print(output);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      writeErr(`bm-hook: ${error.message} (see bm-hook --help)`);
-      ctx.setExitCode(EXIT.usage);
-    } else {
-      writeErr(`bm-hook: ${describeError(error)}`);
-      ctx.setExitCode(exitCodeFor(error));
-    }
+  const fast = parseFastPath(argv);
+  if (fast) {
+    const [{ createCliContext }, { spoolLeases }, { spoolKeaLeases }] = await Promise.all([
+      import('./context.ts'),
+      import('./commands/commit.ts'),
+      import('./commands/kea.ts'),
+    ]);
+    const ctx = createCliContext(env, print, writeErr);
+    const exitCode =
+      fast.kind === 'commit'
+        ? spoolLeases(ctx, [fast], 'dhcpd', fast.configPath, { drain: fast.drain })
+        : spoolKeaLeases(ctx, fast.hookPoint, fast.configPath, fast.drain);
+    await ctx.close();
+    return exitCode;
   }
-  await ctx.close();
-  return ctx.exitCode;
+  const { runCli } = await import('./cli.ts');
+  return runCli(argv, env, print, writeErr);
 }
 
-const KEA_HOOK_POINT = /^(leases4_committed|leases6_committed|lease[46]_[a-z0-9_]+)$/;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
+if (import.meta.main) {
+  // `bm-hook fsm | head`: a closed pipe is the reader's choice, not our error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
+  void main(process.argv.slice(2), process.env).then((code) => (process.exitCode = code));
 }
-
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2), process.env);

@@ -4,7 +4,10 @@
  * itself; starting one while another runs costs one process that exits at once.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
+
+/** drain.log is kept under this size; the previous one is drain.log.1. */
+const MAX_LOG_BYTES = 1024 * 1024;
 
 /** argv that re-runs this program: the compiled binary, or bun + the script in development. */
 export function selfCommand(): string[] {
@@ -16,6 +19,11 @@ export function spawnDrainer(extraArgs: readonly string[], logFile?: string): nu
   const [command, ...args] = selfCommand();
   let logFd: number | 'ignore' = 'ignore';
   if (logFile) {
+    try {
+      if ((statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
+    } catch {
+      // another commit rotated it first
+    }
     try {
       logFd = openSync(logFile, 'a', 0o640);
     } catch {

@@ -2,10 +2,13 @@
  * Config plumbing shared by both binaries: layered sources merged into one
  * object and validated by an ajv schema, with errors that name the bad key.
  * Each binary owns its schema; the NetBox connection part is defined here.
+ *
+ * This module does not load ajv: validators are compiled at run time by
+ * config-ajv.ts, or ahead of time (ajv standalone) where start-up time matters
+ * (bm-hook's commit path, which dhcpd waits for).
  */
 import { readFileSync } from 'node:fs';
-import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, Options } from 'ajv';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `netbox.timeoutMs`; `(root)` for the whole object. */
@@ -27,8 +30,8 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
+/** The ajv options every config validator is built with, at run time or ahead of time. */
+export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true };
 
 function keyOf(error: ErrorObject): string {
   const path = error.instancePath
@@ -53,9 +56,14 @@ function messageOf(error: ErrorObject): string {
   }
 }
 
-/** Compiles a schema once; the returned function validates (filling defaults) or throws ConfigError. */
-export function compileConfigValidator<T>(schema: JSONSchemaType<T> | object): (value: unknown, source: string) => T {
-  const validate = ajv.compile(schema);
+/** An ajv validate function, compiled at run time or generated ahead of time. */
+export interface AjvValidateFunction {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/** Wraps a validate function: validates (filling defaults) or throws a ConfigError naming each bad key. */
+export function configValidatorFrom<T>(validate: AjvValidateFunction): (value: unknown, source: string) => T {
   return (value, source) => {
     if (validate(value)) return value as T;
     const seen = new Set<string>();

@@ -3,7 +3,8 @@
  * flags and environment, probe it, and say plainly what works. No CLI parsing
  * here: each binary registers NETBOX_CHECK_OPTIONS with its own yargs.
  */
-import { compileConfigValidator, mergeLayers, netboxConnectionSchema, resolveNetboxToken, type NetboxConnectionConfig } from './config.ts';
+import { mergeLayers, netboxConnectionSchema, resolveNetboxToken, type NetboxConnectionConfig } from './config.ts';
+import { compileConfigValidator } from './config-ajv.ts';
 import { EXIT } from './exit-codes.ts';
 import { describeError, exitCodeFor } from './cli-errors.ts';
 import { createNetboxClient } from './netbox/client.ts';

@@ -11,16 +11,16 @@ export const checkConfigCommand = (ctx: CliContext) => ({
     const path = configPathOf({ path: args.config, env: ctx.env });
     const config = loadHookConfig({ path: args.config, env: ctx.env });
     const ouis = ouiSetOf(config);
+    if (config.netbox) resolveNetboxToken(config.netbox);
     ctx.print(`config: ${path} — valid`);
     if (config.netbox) {
-      resolveNetboxToken(config.netbox);
       ctx.print(`netbox: ${config.netbox.url} (token: ${config.netbox.token ? 'inline' : `file ${config.netbox.tokenFile}`}; timeout ${config.netbox.timeoutMs} ms, deadline ${config.netbox.deadlineMs} ms, ${config.netbox.retries} retries)`);
     } else {
       ctx.print('netbox: NOT CONFIGURED — leases are spooled but not applied (set netbox.url and a token)');
       ctx.setExitCode(EXIT.usage);
     }
     ctx.print(`spool: ${config.spool.dir} (max ${config.spool.maxEvents} events)`);
-    ctx.print(`ouis: ${ouis.entries.length} (${config.ouis.mode}; ${[...new Set(ouis.entries.map((e) => e.vendor))].length} vendors)`);
+    ctx.print(`ouis: ${ouis.set.size} (${config.ouis.mode}; ${[...new Set(ouis.entries.map((e) => e.vendor))].length} vendors)`);
     ctx.print(`ip: status ${config.ip.status}, default prefix length /${config.ip.defaultPrefixLength}`);
   },
 });

@@ -1,25 +1,14 @@
 /**
- * `make demo`: the NetBox side of the pipeline against the embedded simulator.
- * Starts a NetBox 4.6 simulator, creates a server with a BMC through the REST
- * API, then walks the calls the hook and the agent make (find by MAC, status,
- * IP with its real prefix length, oob_ip, journal, cabling) and prints the
- * device's journal as an operator would read it.
+ * `make demo`: Phase 0 against the embedded NetBox simulator. Starts a NetBox
+ * 4.6 simulator, creates a server with a BMC through the REST API, hands a BMC
+ * lease to the compiled bm-hook exactly as dhcpd would, drains the spool, and
+ * prints the device, its cabling and its journal as an operator would read them.
  */
 import { normaliseMac } from '../../shared/mac.ts';
-import {
-  createIpAddress,
-  createJournalEntry,
-  createNetboxClient,
-  farEndOf,
-  findDeviceByMac,
-  findPrefixesContaining,
-  getDevice,
-  listDeviceInterfaces,
-  listDeviceJournal,
-  mostSpecificPrefixLength,
-  setDeviceOobIp,
-  setDeviceStatus,
-} from '../../shared/netbox/index.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNetboxClient, farEndOf, findDeviceByMac, getDevice, listDeviceInterfaces, listDeviceJournal } from '../../shared/netbox/index.ts';
 import { startSimulator } from '../netbox-sim/index.ts';
 import { createFixtures } from '../helpers/netbox-fixtures.ts';
 
@@ -39,22 +28,22 @@ try {
   say(`seeded: ${server.name} (offline) with BMC 94:40:c9:01:0a:56, eno1 cabled to ${leaf.name} Ethernet1/7`);
 
   const client = createNetboxClient({ url: sim.url, token: sim.token });
+  const spool = mkdtempSync(join(tmpdir(), 'bm-demo-spool-'));
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NETBOX_URL: sim.url, NETBOX_TOKEN: sim.token, BM_SPOOL_DIR: spool, BM_HOOK_NO_SYSLOG: '1' };
   const lease = { ip: '10.20.30.41', mac: '94:40:c9:1:a:56' };
-  say(`\nDHCP lease: ${lease.ip} for ${lease.mac} (dhcpd's form, leading zeros dropped)`);
+  say(`\ndhcpd commits ${lease.ip} to ${lease.mac} (its naive form: leading zeros dropped) and runs:`);
+  say(`  bm-hook commit ${lease.ip} ${lease.mac} ilo-srv-r12-u07`);
+  const started = performance.now();
+  const commit = Bun.spawn(['dist/bm-hook', 'commit', lease.ip, lease.mac, 'ilo-srv-r12-u07', '--no-drain'], { env, stderr: 'pipe' });
+  const commitLog = await new Response(commit.stderr).text();
+  say(`  → exit ${await commit.exited} after ${(performance.now() - started).toFixed(0)} ms, no NetBox call; ${commitLog.trim()}`);
+  say('then the drainer (started detached in production) applies the spool:');
+  const drain = Bun.spawn(['dist/bm-hook', 'drain'], { env, stderr: 'pipe' });
+  for (const line of (await new Response(drain.stderr).text()).trim().split('\n')) say(`  ${line}`);
+  await drain.exited;
+
   const match = await findDeviceByMac(client, normaliseMac(lease.mac));
   if (!match) throw new Error('device not found by MAC');
-  const bmc = match.interfaces[0]!;
-  say(`found ${match.device.display} by MAC on interface ${bmc.name}`);
-  const length = mostSpecificPrefixLength(await findPrefixesContaining(client, lease.ip), 32);
-  const ip = await createIpAddress(client, { address: `${lease.ip}/${length}`, status: 'dhcp', interfaceId: bmc.id });
-  await setDeviceOobIp(client, match.device.id, ip.id);
-  await setDeviceStatus(client, match.device.id, 'discovered');
-  await createJournalEntry(client, {
-    deviceId: match.device.id,
-    kind: 'info',
-    comments: `BMC seen by DHCP: **${ip.address}** on \`${bmc.name}\`; status offline → discovered`,
-  });
-
   const device = await getDevice(client, match.device.id);
   say(`device now: status=${device.status.value}, oob_ip=${device.oob_ip?.address}`);
   for (const iface of await listDeviceInterfaces(client, device.id)) {

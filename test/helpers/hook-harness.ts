@@ -20,7 +20,7 @@ let compiled: string | undefined;
 export function hookBinary(): string {
   if (compiled) return compiled;
   const out = join(mkdtempSync(join(tmpdir(), 'bm-hook-bin-')), 'bm-hook');
-  const build = Bun.spawnSync([process.execPath, 'build', '--compile', 'hook/main.ts', '--outfile', out], { stdout: 'pipe', stderr: 'pipe' });
+  const build = Bun.spawnSync([process.execPath, 'build', '--compile', '--minify', '--bytecode', '--format=esm', 'hook/main.ts', '--outfile', out], { stdout: 'pipe', stderr: 'pipe' });
   if (build.exitCode !== 0) throw new Error(`cannot compile bm-hook: ${build.stderr.toString()}`);
   compiled = out;
   return out;

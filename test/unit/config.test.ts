@@ -2,9 +2,9 @@ import { expect, test } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileConfigValidator } from '../../shared/config-ajv.ts';
 import {
   ConfigError,
-  compileConfigValidator,
   mergeLayers,
   netboxConnectionSchema,
   readJsonConfigFile,

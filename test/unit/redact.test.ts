@@ -11,6 +11,11 @@ test('v1 and v2 tokens are scrubbed from free text', () => {
   expect(redact(`see ${V2} here`)).toBe('see [REDACTED] here');
 });
 
+test('prose mentioning a token is left readable', () => {
+  expect(redact('cannot read token file: ENOENT')).toBe('cannot read token file: ENOENT');
+  expect(redact('check the NetBox token (v1 "Token …")')).toBe('check the NetBox token (v1 "Token …")');
+});
+
 test('a registered secret of any form is scrubbed wherever it appears', () => {
   registerSecret('hunter2-not-a-pattern');
   expect(redact('url?x=hunter2-not-a-pattern&y=1')).toBe('url?x=[REDACTED]&y=1');

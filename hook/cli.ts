@@ -1,0 +1,83 @@
+/**
+ * bm-hook's full command line (yargs): every command, --help, --version. The
+ * commit/kea fast path in main.ts avoids loading this module.
+ */
+import yargs, { type CommandModule } from 'yargs';
+import { describeError, exitCodeFor } from '../shared/cli-errors.ts';
+import { EXIT, EXIT_CODES_EPILOGUE } from '../shared/exit-codes.ts';
+import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
+import { VERSION } from '../shared/version.ts';
+import { checkConfigCommand } from './commands/check-config.ts';
+import { commitCommand } from './commands/commit.ts';
+import { dhcpdSnippetCommand } from './commands/dhcpd-snippet.ts';
+import { drainCommand } from './commands/drain.ts';
+import { fsmCommand } from './commands/fsm.ts';
+import { keaCommand } from './commands/kea.ts';
+import { statusCommand } from './commands/status.ts';
+import { DEFAULT_CONFIG_PATH } from './config.ts';
+import { createCliContext } from './context.ts';
+
+const EPILOGUE = `Config: ${DEFAULT_CONFIG_PATH} (or BM_CONFIG / --config); NETBOX_URL, NETBOX_TOKEN,
+NETBOX_TOKEN_FILE and BM_SPOOL_DIR override it. Logs go to stderr and, when
+/dev/log exists, to syslog/journald (tag bm-hook).
+
+The commit and kea commands exit 0 when a lease was spooled, ignored (not a BMC)
+or rejected as malformed (logged); non-zero only when a BMC lease could not be
+written to the spool.
+
+${EXIT_CODES_EPILOGUE}`;
+
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  print = (text: string) => process.stdout.write(`${text}\n`),
+  writeErr = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  const ctx = createCliContext(env, print, writeErr);
+  const parser = yargs(argv)
+    .scriptName('bm-hook')
+    .usage('$0 <command> [options]\n\nRecords BMC DHCP leases in NetBox: offline → discovered, BMC IP and oob_ip.')
+    .option('config', { type: 'string', describe: `config file (default ${DEFAULT_CONFIG_PATH}, or BM_CONFIG)`, global: true })
+    .command(commitCommand(ctx))
+    .command(keaCommand(ctx))
+    .command(drainCommand(ctx))
+    .command(dhcpdSnippetCommand(ctx))
+    .command(fsmCommand(ctx))
+    .command(checkConfigCommand(ctx) as CommandModule<{ config: string | undefined }>)
+    .command(statusCommand(ctx))
+    .command(
+      'netbox-check',
+      'check that NetBox is reachable and accepts the token',
+      (y) => y.options(NETBOX_CHECK_OPTIONS),
+      async (args) => ctx.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, env, print)),
+    )
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .version(VERSION)
+    .epilogue(EPILOGUE)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      parser.parseAsync(argv, {}, (error, _parsed, text) => (error ? reject(error) : resolve(text))).catch(reject);
+    });
+    if (output) print(output);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      writeErr(`bm-hook: ${error.message} (see bm-hook --help)`);
+      ctx.setExitCode(EXIT.usage);
+    } else {
+      writeErr(`bm-hook: ${describeError(error)}`);
+      ctx.setExitCode(exitCodeFor(error));
+    }
+  }
+  await ctx.close();
+  return ctx.exitCode;
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,66 @@
+/** The JSON schema of bm-hook's config (hook.json); see config.ts for loading and docs/hook.md for the keys. */
+import { netboxConnectionSchema } from '../shared/config.ts';
+
+export const DEFAULT_SPOOL_DIR = '/var/spool/bm-hook';
+export const DEFAULT_HOOK_PATH = '/usr/local/sbin/bm-hook';
+
+export const hookConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ouis', 'spool', 'ip', 'drain', 'hookPath', 'logLevel'],
+  properties: {
+    netbox: netboxConnectionSchema,
+    ouis: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['mode', 'entries'],
+      properties: {
+        mode: { type: 'string', enum: ['extend', 'replace'], default: 'extend' },
+        entries: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['oui', 'vendor'],
+            properties: {
+              oui: { type: 'string', description: 'first three octets: aa:bb:cc, aa-bb-cc or aabbcc' },
+              vendor: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+      },
+    },
+    spool: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['dir', 'maxEvents'],
+      properties: {
+        dir: { type: 'string', minLength: 1, default: DEFAULT_SPOOL_DIR },
+        maxEvents: { type: 'integer', minimum: 10, maximum: 1000000, default: 10000 },
+      },
+    },
+    ip: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['status', 'defaultPrefixLength'],
+      properties: {
+        status: { type: 'string', enum: ['active', 'reserved', 'deprecated', 'dhcp', 'slaac'], default: 'dhcp' },
+        defaultPrefixLength: { type: 'integer', minimum: 1, maximum: 32, default: 32 },
+      },
+    },
+    drain: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['budgetMs'],
+      properties: { budgetMs: { type: 'integer', minimum: 1000, maximum: 3600000, default: 120000 } },
+    },
+    hookPath: { type: 'string', pattern: '^/[^"\\\\\\s]+$', default: DEFAULT_HOOK_PATH },
+    logLevel: { type: 'string', enum: ['debug', 'info', 'notice', 'warning', 'error'], default: 'info' },
+  },
+} as const;
+
