@@ -113,8 +113,10 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
     ctx.log.warning('no NetBox prefix contains the BMC IP; using the configured default length', { ip: ctx.event.ip, length });
   }
   const address = `${ctx.event.ip}/${length}`;
-  const reusable = o.leaseIpObjects.find((ip) => ip.assigned_object_id === null || ip.assigned_object_id === o.bmcInterface.id)
-    ?? o.leaseIpObjects.find((ip) => ip.assigned_object?.device?.id === o.device.id);
+  const onBmc = (ip: IpAddress) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object_id === o.bmcInterface.id;
+  const reusable =
+    o.leaseIpObjects.find((ip) => ip.assigned_object_id === null || onBmc(ip)) ??
+    o.leaseIpObjects.find((ip) => ip.assigned_object?.device?.id === o.device.id);
   const refreshable = o.interfaceIps.filter((ip) => ip.status.value === ctx.ipStatus && hostOf(ip.address) !== ctx.event.ip);
   let ip: IpAddress;
   if (reusable) {

@@ -51,7 +51,8 @@ export const drainCommand = (ctx: CliContext) => ({
       }
       // Events spooled while we held the lock, whose own drainer found it taken.
       if (summary.remaining > 0 || pendingNames(config.spool.dir).length === 0) {
-        ctx.setExitCode(summary.remaining > 0 && !client ? EXIT.netbox : EXIT.ok);
+        // Non-zero while leases wait on NetBox, so a timer unit or an operator sees it.
+        ctx.setExitCode(summary.remaining > 0 ? EXIT.netbox : EXIT.ok);
         return;
       }
     }

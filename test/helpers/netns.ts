@@ -84,3 +84,13 @@ export function createLab(subnet: string, clientMacs: readonly string[]): Lab {
 export function udhcpcArgv(hostname: string): string[] {
   return ['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '6', '-T', '1', '-A', '1', '-s', '/bin/true', '-x', `hostname:${hostname}`];
 }
+
+/** Accumulates a daemon's output as it arrives, for start-up checks and failure messages. */
+export function captureOutput(stream: ReadableStream<Uint8Array>): { text(): string } {
+  let text = '';
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  })();
+  return { text: () => text };
+}

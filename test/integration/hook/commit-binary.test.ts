@@ -104,7 +104,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
       sim().setFaults(spec);
       expect((await runHook(['commit', '10.7.1.5', mac, '--no-drain', '--config', h.configPath])).exitCode).toBe(0);
       const failed = await runHook(['drain', '--budget-ms', '1000', '--config', h.configPath]);
-      expect(failed.exitCode).toBe(0);
+      expect(failed.exitCode).toBe(3);
       expect(failed.stderr).toContain('lease kept for retry');
       expect(pendingNames(h.spoolDir).length).toBe(1);
       expect(JSON.parse((await runHook(['status', '--json', '--config', h.configPath])).stdout)).toMatchObject({ waiting: 1, failed: 0 });
@@ -112,6 +112,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
       // The event's backoff (≤ 1.25 s here) must pass before the next drain applies it.
       const healed = await runHook(['drain', '--budget-ms', '10000', '--config', h.configPath]);
       expect(healed.stderr).toContain('lease applied');
+      expect(healed.exitCode).toBe(0);
       expect(await status()).toBe('discovered');
       expect(pendingNames(h.spoolDir)).toEqual([]);
     });
