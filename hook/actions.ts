@@ -46,7 +46,10 @@ export class StatusChoiceMissingError extends Error {
   }
 }
 
-const marker = (eventName: string, action: Action) => `bm-hook event \`${eventName.replace(/\.json$/, '')}\` (${action})`;
+/** Identifies the event that wrote an entry: a retried event never posts the same entry twice. */
+const eventMarker = (eventName: string, action: Action) => `bm-hook event \`${eventName.replace(/\.json$/, '')}\` (${action})`;
+/** Identifies an anomaly: the same warning for the same lease is not repeated on every renewal. */
+const anomalyMarker = (action: Action, event: LeaseEvent) => `[${action} ${event.mac} ${event.ip}]`;
 
 function deviceRef(observation: Observation): string {
   return observation.kind === 'device' ? (observation.device.name ?? `#${observation.device.id}`) : '-';
@@ -84,16 +87,22 @@ export function journalTextOf(action: Action, context: Pick<ActionContext, 'even
     },
   };
   const entry = texts[action];
-  return entry ? { kind: entry.kind, text: `${entry.text}\n\n_${marker(context.eventName, action)}_` } : null;
+  return entry ? { kind: entry.kind, text: `${entry.text}\n\n_${eventMarker(context.eventName, action)} ${anomalyMarker(action, event)}_` } : null;
 }
 
-async function journal(ctx: ActionContext, action: Action, deviceIds: number[]): Promise<void> {
+async function journal(ctx: ActionContext, action: Action, deviceIds: number[], { repeatable = true } = {}): Promise<void> {
   const entry = journalTextOf(action, ctx);
   if (!entry) throw new Error(`no journal text for ${action}`);
   for (const deviceId of deviceIds) {
-    if (ctx.retried) {
+    if (ctx.retried || !repeatable) {
       const existing = await listDeviceJournal(ctx.client, deviceId);
-      if (existing.some((j) => j.comments.includes(marker(ctx.eventName, action)))) continue;
+      if (existing.some((j) => j.comments.includes(eventMarker(ctx.eventName, action)))) continue;
+      // An anomaly already reported by the newest bm-hook entry is not reported again on each renewal.
+      const newestOwn = existing.filter((j) => j.comments.includes('bm-hook event `')).sort((a, b) => b.id - a.id)[0];
+      if (!repeatable && newestOwn?.comments.includes(anomalyMarker(action, ctx.event))) {
+        ctx.log.info('anomaly already in the journal; not repeated', { action, deviceId });
+        continue;
+      }
     }
     await createJournalEntry(ctx.client, { deviceId, kind: entry.kind, comments: entry.text });
   }
@@ -150,7 +159,7 @@ export const ACTIONS: Record<Action, (ctx: ActionContext) => Promise<void>> = {
   journalAmbiguousMac: async (ctx) => {
     const devices = ctx.observation.kind === 'no-device' ? ctx.observation.devices.map((d) => d.id) : [];
     ctx.log.warning('BMC MAC on several devices; nothing changed', { mac: ctx.event.mac, devices });
-    await journal(ctx, 'journalAmbiguousMac', devices);
+    await journal(ctx, 'journalAmbiguousMac', devices, { repeatable: false });
   },
   journalDiscovered: (ctx) => journal(ctx, 'journalDiscovered', deviceIdsOf(ctx)),
   journalIpRecorded: (ctx) => journal(ctx, 'journalIpRecorded', deviceIdsOf(ctx)),
@@ -167,5 +176,5 @@ function deviceIdsOf(ctx: ActionContext): number[] {
 
 async function warnAndJournal(ctx: ActionContext, action: Action, message: string): Promise<void> {
   ctx.log.warning(message, { device: deviceRef(ctx.observation), mac: ctx.event.mac, ip: ctx.event.ip });
-  await journal(ctx, action, deviceIdsOf(ctx));
+  await journal(ctx, action, deviceIdsOf(ctx), { repeatable: false });
 }

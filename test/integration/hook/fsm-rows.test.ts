@@ -116,6 +116,19 @@ for (const flavour of TARGET_FLAVOURS) {
         expect((await journal(device.id)).map((e) => e.kind)).toEqual(['warning']);
       });
 
+      test('renewals do not repeat an anomaly already in the journal; a new anomaly is journaled', async () => {
+        const { device, mac } = await server('staged');
+        const net = randomNet();
+        h.spool(net.host(10), mac);
+        await h.drain();
+        h.spool(net.host(10), mac);
+        await h.drain();
+        expect((await journal(device.id)).length).toBe(1);
+        h.spool(net.host(11), mac);
+        await h.drain();
+        expect((await journal(device.id)).length).toBe(2);
+      });
+
       test('an unknown MAC changes nothing and is not kept', async () => {
         h.target.sim?.clearRequests();
         h.spool(randomNet().host(11), randomMac('94:40:c9'));
