@@ -1,0 +1,148 @@
+/**
+ * One validation run: evidence bundle, tool runner, step contexts, the runner,
+ * a journal entry per step as soon as it ends (in order, never blocking the
+ * steps), the report step, and the evidence tarball. Everything I/O is
+ * injectable so the whole pipeline runs in tests against the simulator.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from '../shared/log.ts';
+import type { Device, NetboxClient } from '../shared/netbox/index.ts';
+import { VERSION } from '../shared/version.ts';
+import type { CallbackTarget } from './deliver.ts';
+import { deliverJournal } from './deliver.ts';
+import { createEvidenceStore, type EvidenceStore } from './evidence.ts';
+import type { Inventory } from './inventory-types.ts';
+import { renderStepJournal, reportStepOf, stepMarker, type Report, type StepRecord } from './report.ts';
+import { runSteps, type RunnerEvent } from './runner.ts';
+import type { Profile, Step, StepContext, StepId } from './step.ts';
+import { createReportStep } from './steps/05-report.ts';
+import { createToolRunner, type ToolRunner } from './tools/run-tool.ts';
+import { resolveTunables, type TunableLayer } from './tunables.ts';
+
+export interface PipelineOptions {
+  /** The validation steps (01–04); 05-report is added here. */
+  steps: readonly Step[];
+  profile: Profile;
+  dryRun: boolean;
+  only?: readonly StepId[];
+  skip?: readonly StepId[];
+  /** Tunable layers, lowest first (config file steps, kernel command line, --set). */
+  tunableLayers: readonly { source: string; values: TunableLayer }[];
+  netbox: NetboxClient | null;
+  callback: CallbackTarget | null;
+  onFailure: 'failed' | 'leave';
+  deliveryDeadlineMs: number;
+  evidenceRoot: string;
+  log: Logger;
+  signal: AbortSignal;
+  onEvent?(event: RunnerEvent): void;
+  /** Injectable for tests (fake tools); default: execa with evidence capture. */
+  toolRunner?(evidence: EvidenceStore, log: Logger): ToolRunner;
+  /** RAM other steps need while memtester runs (fio buffers); default 512 MiB. */
+  reservedForOtherStepsBytes?: number;
+}
+
+export interface PipelineResult {
+  runId: string;
+  report: Report | null;
+  records: StepRecord[];
+  evidenceDir: string;
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** What 01-init hands to the later steps through its result details. */
+interface InitDetails {
+  inventory?: Inventory;
+  device?: Device;
+}
+
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const startedAt = Date.now();
+  const runId = newRunId(new Date(startedAt));
+  const evidenceDir = join(options.evidenceRoot, runId);
+  const evidence = createEvidenceStore(evidenceDir);
+  const log = options.log.child({ run: runId });
+  const run = options.toolRunner ? options.toolRunner(evidence, log) : createToolRunner({ evidence, log });
+  const state: { inventory?: Inventory; device?: Device } = {};
+  const results: StepContext['results'] = {};
+  const finishedRecords: StepRecord[] = [];
+  let report: Report | null = null;
+
+  // Journal entries go out one after another, in the order steps end, without holding up the run.
+  let journalChain: Promise<void> = Promise.resolve();
+  const journal = (record: StepRecord) => {
+    if (options.dryRun || !options.netbox || !state.device || record.result.status === 'skip' && record.durationMs === null) return;
+    const client = options.netbox;
+    const deviceId = state.device.id;
+    const entry = renderStepJournal(reportStepOf(record), runId);
+    journalChain = journalChain.then(() =>
+      deliverJournal(client, deviceId, entry, stepMarker(record.id, runId), {
+        deadline: startedAt + options.deliveryDeadlineMs,
+        signal: options.signal,
+        log,
+        what: `journal entry for ${record.id}`,
+      }).catch((error) => log.error('journal entry not delivered; it is in the report', { step: record.id, error: (error as Error).message })),
+    );
+  };
+
+  const reportStep = createReportStep({
+    runId,
+    agentVersion: VERSION,
+    startedAt,
+    records: () => [...finishedRecords],
+    journalDrained: () => journalChain,
+    netbox: options.netbox,
+    callback: options.callback,
+    onFailure: options.onFailure,
+    deliveryDeadlineMs: options.deliveryDeadlineMs,
+    log,
+    onReport: (r) => {
+      report = r;
+    },
+  });
+  const steps = [...options.steps, reportStep];
+  const excluded = new Set<StepId>();
+  for (const step of options.steps) {
+    if ((options.only?.length && !options.only.includes(step.id) && step.id !== '01-init') || options.skip?.includes(step.id)) excluded.add(step.id);
+  }
+
+  const records = await runSteps({
+    steps,
+    signal: options.signal,
+    excluded,
+    log,
+    onEvent: options.onEvent,
+    contextFor: (step, signal): StepContext => ({
+      profile: options.profile,
+      tunables: resolveTunables(step, options.profile, options.tunableLayers),
+      signal,
+      log: log.child({ step: step.id }),
+      evidence,
+      run,
+      inventory: state.inventory,
+      device: state.device,
+      netbox: options.netbox ?? undefined,
+      reservedForOtherStepsBytes: options.reservedForOtherStepsBytes ?? 512 * 1024 * 1024,
+      results,
+      dryRun: options.dryRun,
+    }),
+    onStepEnd: (record) => {
+      results[record.id] = record.result;
+      if (record.id === '01-init') {
+        const details = (record.result.details ?? {}) as InitDetails;
+        state.inventory = details.inventory;
+        state.device = details.device;
+      }
+      if (record.id !== '05-report') {
+        finishedRecords.push(record);
+        journal(record);
+      }
+    },
+  });
+  await journalChain;
+  return { runId, report, records, evidenceDir };
+}

@@ -1,0 +1,224 @@
+/**
+ * The report: one JSON document per run with a published, versioned schema
+ * (`bm-agent schema`). The journal entries and the callback event are rendered
+ * from it, so what NetBox, the receiver and the evidence bundle say agree. Pure.
+ */
+import { createHmac } from 'node:crypto';
+import type { StepId, StepResult, StepStatus } from './step.ts';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type Verdict = 'pass' | 'fail' | 'error';
+
+export interface ReportStep {
+  id: StepId;
+  title: string;
+  status: StepStatus;
+  summary: string;
+  reasons: string[];
+  metrics: Record<string, number | string | boolean | null>;
+  startedAt: string | null;
+  durationMs: number | null;
+  evidence: string[];
+  table?: { columns: string[]; rows: (string | number | null)[][] };
+}
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  runId: string;
+  agentVersion: string;
+  profile: 'quick' | 'full';
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  reasons: string[];
+  device: { id: number; name: string | null; url: string } | null;
+  machine: { manufacturer: string | null; model: string | null; serial: string | null };
+  steps: ReportStep[];
+}
+
+const metricValue = { type: ['number', 'string', 'boolean', 'null'] };
+
+export const REPORT_JSON_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://bm-provision.invalid/schemas/bm-agent-report-v1.json',
+  title: 'bm-agent validation report',
+  type: 'object',
+  additionalProperties: false,
+  required: ['schemaVersion', 'runId', 'agentVersion', 'profile', 'dryRun', 'startedAt', 'finishedAt', 'durationMs', 'verdict', 'reasons', 'device', 'machine', 'steps'],
+  properties: {
+    schemaVersion: { const: REPORT_SCHEMA_VERSION },
+    runId: { type: 'string', minLength: 1 },
+    agentVersion: { type: 'string' },
+    profile: { enum: ['quick', 'full'] },
+    dryRun: { type: 'boolean' },
+    startedAt: { type: 'string', format: 'date-time' },
+    finishedAt: { type: 'string', format: 'date-time' },
+    durationMs: { type: 'integer', minimum: 0 },
+    verdict: { enum: ['pass', 'fail', 'error'] },
+    reasons: { type: 'array', items: { type: 'string' } },
+    device: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'name', 'url'],
+          properties: { id: { type: 'integer' }, name: { type: ['string', 'null'] }, url: { type: 'string' } },
+        },
+      ],
+    },
+    machine: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['manufacturer', 'model', 'serial'],
+      properties: { manufacturer: { type: ['string', 'null'] }, model: { type: ['string', 'null'] }, serial: { type: ['string', 'null'] } },
+    },
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'title', 'status', 'summary', 'reasons', 'metrics', 'startedAt', 'durationMs', 'evidence'],
+        properties: {
+          id: { enum: ['01-init', '02-memory', '03-disk', '04-lldp', '05-report'] },
+          title: { type: 'string' },
+          status: { enum: ['pass', 'fail', 'skip', 'error'] },
+          summary: { type: 'string' },
+          reasons: { type: 'array', items: { type: 'string' } },
+          metrics: { type: 'object', additionalProperties: metricValue },
+          startedAt: { type: ['string', 'null'] },
+          durationMs: { type: ['integer', 'null'], minimum: 0 },
+          evidence: { type: 'array', items: { type: 'string' } },
+          table: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['columns', 'rows'],
+            properties: {
+              columns: { type: 'array', items: { type: 'string' } },
+              rows: { type: 'array', items: { type: 'array', items: { type: ['string', 'number', 'null'] } } },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Overall verdict: any error → error; else any fail → fail; else pass (skips do not fail a run). */
+export function verdictOf(statuses: readonly StepStatus[]): Verdict {
+  if (statuses.includes('error')) return 'error';
+  if (statuses.includes('fail')) return 'fail';
+  return 'pass';
+}
+
+export interface StepRecord {
+  id: StepId;
+  title: string;
+  result: StepResult;
+  startedAt: string | null;
+  durationMs: number | null;
+}
+
+export function reportStepOf(record: StepRecord): ReportStep {
+  const { result } = record;
+  return {
+    id: record.id,
+    title: record.title,
+    status: result.status,
+    summary: result.summary,
+    reasons: result.reasons,
+    metrics: result.metrics,
+    startedAt: record.startedAt,
+    durationMs: record.durationMs,
+    evidence: result.evidence.map((e) => e.file),
+    ...(result.table ? { table: result.table } : {}),
+  };
+}
+
+export function buildReport(input: Omit<Report, 'schemaVersion' | 'verdict' | 'reasons' | 'steps'> & { steps: readonly StepRecord[] }): Report {
+  const steps = input.steps.map(reportStepOf);
+  const verdict = verdictOf(steps.map((s) => s.status));
+  const reasons = steps.flatMap((s) => (s.status === 'fail' || s.status === 'error' ? s.reasons.map((r) => `${s.id}: ${r}`) : []));
+  return { schemaVersion: REPORT_SCHEMA_VERSION, ...input, verdict, reasons, steps };
+}
+
+const ICON: Record<StepStatus, string> = { pass: '✅ PASS', fail: '❌ FAIL', skip: '⏭️ SKIP', error: '⚠️ ERROR' };
+const JOURNAL_KIND = { pass: 'success', fail: 'danger', skip: 'info', error: 'warning' } as const;
+
+function cell(value: string | number | null): string {
+  return value === null ? '–' : String(value).replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+export function markdownTable(table: { columns: string[]; rows: (string | number | null)[][] }): string {
+  return [
+    `| ${table.columns.map(cell).join(' | ')} |`,
+    `|${table.columns.map(() => '---').join('|')}|`,
+    ...table.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** Unique per run and step: lets a retried journal POST find an entry that already landed. */
+export function stepMarker(id: StepId, runId: string): string {
+  return `${id} · run \`${runId}\``;
+}
+
+/** The journal entry for one finished step: verdict line first, reasons, the step's table. */
+export function renderStepJournal(step: ReportStep, runId: string): { kind: 'success' | 'danger' | 'info' | 'warning'; comments: string } {
+  const lines = [`**bm-agent ${step.id} ${step.title}: ${ICON[step.status]}** — ${step.summary}`];
+  if (step.reasons.length) lines.push('', ...step.reasons.map((r) => `- ${r}`));
+  if (step.table && step.table.rows.length) lines.push('', markdownTable(step.table));
+  lines.push('', `_${stepMarker(step.id, runId)}${step.durationMs !== null ? `, ${(step.durationMs / 1000).toFixed(1)} s` : ''}_`);
+  return { kind: JOURNAL_KIND[step.status], comments: lines.join('\n') };
+}
+
+/** The final journal entry: the run's verdict with every step's line. */
+export function renderFinalJournal(report: Report, statusChange: string | null): { kind: 'success' | 'danger' | 'warning'; comments: string } {
+  const head = report.verdict === 'pass' ? '✅ **Validation PASSED**' : report.verdict === 'fail' ? '❌ **Validation FAILED**' : '⚠️ **Validation did not complete**';
+  const lines = [
+    `${head} (${report.profile} profile, ${(report.durationMs / 1000).toFixed(0)} s)${statusChange ? ` — status → **${statusChange}**` : ''}`,
+    '',
+    markdownTable({ columns: ['step', 'result', 'summary'], rows: report.steps.map((s) => [s.id, s.status.toUpperCase(), s.summary]) }),
+  ];
+  if (report.reasons.length) lines.push('', '**Reasons**', ...report.reasons.map((r) => `- ${r}`));
+  lines.push('', `_run \`${report.runId}\`, bm-agent ${report.agentVersion}_`);
+  return { kind: report.verdict === 'pass' ? 'success' : report.verdict === 'fail' ? 'danger' : 'warning', comments: lines.join('\n') };
+}
+
+export interface CallbackEvent {
+  event: 'bm.validation.finished';
+  runId: string;
+  verdict: Verdict;
+  device: Report['device'];
+  serial: string | null;
+  profile: Report['profile'];
+  finishedAt: string;
+  durationMs: number;
+  steps: Record<string, StepStatus>;
+  reasons: string[];
+  status: string | null;
+}
+
+/** The callback event, derived from the report (and the status change made). */
+export function callbackEventOf(report: Report, statusChange: string | null): CallbackEvent {
+  return {
+    event: 'bm.validation.finished',
+    runId: report.runId,
+    verdict: report.verdict,
+    device: report.device,
+    serial: report.machine.serial,
+    profile: report.profile,
+    finishedAt: report.finishedAt,
+    durationMs: report.durationMs,
+    steps: Object.fromEntries(report.steps.map((s) => [s.id, s.status])),
+    reasons: report.reasons,
+    status: statusChange,
+  };
+}
+
+/** `sha256=<hex>` of the exact body bytes, as in the `X-BM-Signature-256` header. */
+export function signBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * `05-report`: one report document (schema-validated), saved to the evidence
+ * bundle first so nothing is lost; then the final journal entry, the status
+ * change (staged on pass; failed on failure unless configured to leave it) and
+ * the callback POST. NetBox or the receiver down: retried until the delivery
+ * deadline; the step errors if delivery did not happen.
+ */
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Logger } from '../../shared/log.ts';
+import type { NetboxClient } from '../../shared/netbox/index.ts';
+import { deliverJournal, deliverStatus, postCallback, type CallbackTarget } from '../deliver.ts';
+import { buildReport, callbackEventOf, REPORT_JSON_SCHEMA, renderFinalJournal, type Report, type StepRecord } from '../report.ts';
+import type { Step, StepResult } from '../step.ts';
+
+export interface ReportStepDeps {
+  runId: string;
+  agentVersion: string;
+  startedAt: number;
+  /** Records of the steps finished so far (01–04). */
+  records(): StepRecord[];
+  /** Journal entries of earlier steps still on their way (awaited before the final one). */
+  journalDrained(): Promise<void>;
+  netbox: NetboxClient | null;
+  callback: CallbackTarget | null;
+  onFailure: 'failed' | 'leave';
+  deliveryDeadlineMs: number;
+  log: Logger;
+  /** Receives the finished report (for the console banner and the CLI's --json). */
+  onReport(report: Report): void;
+}
+
+let validateReport: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+
+/** Validates a report against the published schema; returns the problems (empty when valid). */
+export function reportProblems(report: unknown): string[] {
+  if (!validateReport) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv);
+    validateReport = ajv.compile(REPORT_JSON_SCHEMA);
+  }
+  if (validateReport(report)) return [];
+  return ((validateReport.errors as { instancePath: string; message?: string }[]) ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`);
+}
+
+export function createReportStep(deps: ReportStepDeps): Step {
+  return {
+    id: '05-report',
+    title: 'Report',
+    needs: ['01-init', '02-memory', '03-disk', '04-lldp'],
+    abortable: true,
+    tunables: {},
+    timeoutMs: () => deps.deliveryDeadlineMs + 60_000,
+    async run(ctx, progress): Promise<StepResult> {
+      const finished = Date.now();
+      const inventory = ctx.inventory;
+      const report = buildReport({
+        runId: deps.runId,
+        agentVersion: deps.agentVersion,
+        profile: ctx.profile,
+        dryRun: ctx.dryRun,
+        startedAt: new Date(deps.startedAt).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+        durationMs: finished - deps.startedAt,
+        device: ctx.device ? { id: ctx.device.id, name: ctx.device.name, url: ctx.device.url } : null,
+        machine: { manufacturer: inventory?.system.manufacturer ?? null, model: inventory?.system.model ?? null, serial: inventory?.system.serial ?? null },
+        steps: deps.records(),
+      });
+      const problems = reportProblems(report);
+      const evidence = [{ file: ctx.evidence.save('report.json', `${JSON.stringify(report, null, 2)}\n`) }];
+      if (problems.length) return { status: 'error', summary: 'the report does not match its schema (a bug)', reasons: problems, metrics: {}, evidence };
+      deps.onReport(report);
+
+      const statusChange = report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
+      const reasons: string[] = [];
+      const retry = { deadline: Date.now() + deps.deliveryDeadlineMs, signal: ctx.signal, log: ctx.log };
+      const device = ctx.device;
+      if (ctx.dryRun) {
+        ctx.log.notice('dry run: no journal, status change or callback');
+      } else {
+        if (deps.netbox && device) {
+          progress({ message: 'journaling the result', fraction: 0.2 });
+          await deps.journalDrained();
+          const final = renderFinalJournal(report, statusChange);
+          try {
+            await deliverJournal(deps.netbox, device.id, final, `run \`${report.runId}\`, bm-agent`, { ...retry, what: 'final journal entry' });
+          } catch (error) {
+            reasons.push((error as Error).message);
+          }
+          if (statusChange) {
+            progress({ message: `setting status ${statusChange}`, fraction: 0.5 });
+            try {
+              await deliverStatus(deps.netbox, device.id, statusChange, { ...retry, what: `status → ${statusChange}` });
+            } catch (error) {
+              reasons.push((error as Error).message);
+            }
+          }
+        } else {
+          reasons.push('no NetBox device to report to (see 01-init)');
+        }
+        if (deps.callback) {
+          progress({ message: 'posting the callback', fraction: 0.8 });
+          try {
+            await postCallback(deps.callback, callbackEventOf(report, statusChange), { ...retry, what: 'callback' });
+          } catch (error) {
+            reasons.push((error as Error).message);
+          }
+        }
+      }
+      const delivered = reasons.length === 0;
+      return {
+        status: delivered ? 'pass' : 'error',
+        summary: `${report.verdict.toUpperCase()}${statusChange && !ctx.dryRun ? `, status → ${statusChange}` : ''}${delivered ? '' : '; delivery incomplete (report kept in the evidence bundle)'}`,
+        reasons,
+        metrics: { verdict: report.verdict, statusChange, durationMs: report.durationMs },
+        evidence,
+        details: { verdict: report.verdict },
+      };
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { describe, expect, test } from 'bun:test';
+import { createMemoryLogger } from '../../../shared/log.ts';
+import { executionOrder, runSteps, type RunnerEvent } from '../../../agent/runner.ts';
+import type { Step, StepContext, StepId, StepResult } from '../../../agent/step.ts';
+
+const ok = (summary = 'ok'): StepResult => ({ status: 'pass', summary, reasons: [], metrics: {}, evidence: [] });
+
+function step(id: StepId, needs: StepId[], run: Step['run'], timeoutMs = 5_000): Step {
+  return { id, title: id, needs, abortable: true, tunables: {}, timeoutMs: () => timeoutMs, run };
+}
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const context = (signal: AbortSignal) => ({ signal }) as unknown as StepContext;
+const baseOptions = () => ({ log: createMemoryLogger(), signal: new AbortController().signal, contextFor: (_: Step, signal: AbortSignal) => context(signal) });
+
+describe('ordering', () => {
+  test('dependencies come first and cycles are refused', () => {
+    const noop = async () => ok();
+    expect(executionOrder([step('05-report', ['02-memory'], noop), step('02-memory', ['01-init'], noop), step('01-init', [], noop)])).toEqual(['01-init', '02-memory', '05-report']);
+    expect(() => executionOrder([step('01-init', ['02-memory'], noop), step('02-memory', ['01-init'], noop)])).toThrow(/cycle/);
+    expect(() => executionOrder([step('02-memory', ['01-init'], noop)])).toThrow(/unknown step 01-init/);
+  });
+
+  test('steps that do not depend on each other run at the same time, after init and before the report', async () => {
+    const log: string[] = [];
+    const allStarted = deferred();
+    let started = 0;
+    const concurrent = (id: StepId) =>
+      step(id, ['01-init'], async () => {
+        log.push(`start ${id}`);
+        if (++started === 3) allStarted.resolve();
+        await allStarted.promise; // only resolves if all three are running together
+        log.push(`end ${id}`);
+        return ok();
+      });
+    const records = await runSteps({
+      ...baseOptions(),
+      steps: [
+        step('01-init', [], async () => (log.push('init'), ok())),
+        concurrent('02-memory'),
+        concurrent('03-disk'),
+        concurrent('04-lldp'),
+        step('05-report', ['02-memory', '03-disk', '04-lldp'], async () => (log.push('report'), ok())),
+      ],
+    });
+    expect(records.map((r) => r.id)).toEqual(['01-init', '02-memory', '03-disk', '04-lldp', '05-report']);
+    expect(log[0]).toBe('init');
+    expect(log.slice(1, 4).every((l) => l.startsWith('start'))).toBe(true);
+    expect(log.at(-1)).toBe('report');
+  });
+});
+
+describe('failures', () => {
+  test('a step that throws becomes an error result and the run goes on', async () => {
+    const records = await runSteps({
+      ...baseOptions(),
+      steps: [step('01-init', [], async () => { throw new Error('boom'); }), step('02-memory', ['01-init'], async () => ok())],
+    });
+    expect(records[0]!.result).toMatchObject({ status: 'error', reasons: ['boom'] });
+    expect(records[1]!.result.status).toBe('pass');
+  });
+
+  test('a step past its timeout has its signal aborted and is reported as timed out', async () => {
+    const records = await runSteps({
+      ...baseOptions(),
+      steps: [
+        step('01-init', [], (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(ok('stopped')))), 50),
+      ],
+    });
+    expect(records[0]!.result.status).toBe('error');
+    expect(records[0]!.result.summary).toMatch(/timed out after 0 s/);
+  });
+
+  test('cancelling the run aborts running steps and marks later ones aborted', async () => {
+    const controller = new AbortController();
+    const running = deferred();
+    const pending = runSteps({
+      ...baseOptions(),
+      signal: controller.signal,
+      steps: [
+        step('01-init', [], (ctx) => {
+          running.resolve();
+          return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(ok('stopped'))));
+        }),
+        step('02-memory', ['01-init'], async () => ok()),
+      ],
+    });
+    await running.promise;
+    controller.abort();
+    const records = await pending;
+    expect(records.map((r) => [r.id, r.result.status, r.result.summary])).toEqual([
+      ['01-init', 'error', 'aborted'],
+      ['02-memory', 'error', 'aborted before it started'],
+    ]);
+  });
+
+  test('excluded steps are recorded as skipped without running', async () => {
+    let ran = false;
+    const records = await runSteps({ ...baseOptions(), excluded: new Set<StepId>(['02-memory']), steps: [step('02-memory', [], async () => ((ran = true), ok()))] });
+    expect(ran).toBe(false);
+    expect(records[0]).toMatchObject({ result: { status: 'skip' }, startedAt: null, durationMs: null });
+  });
+});
+
+test('events: start, progress and end for each step, in order', async () => {
+  const events: RunnerEvent[] = [];
+  await runSteps({
+    ...baseOptions(),
+    onEvent: (e) => events.push(e),
+    steps: [step('01-init', [], async (_ctx, progress) => (progress({ fraction: 0.5, message: 'half' }), ok()))],
+  });
+  expect(events.map((e) => e.type)).toEqual(['start', 'progress', 'end']);
+  expect(events[1]).toMatchObject({ progress: { fraction: 0.5, message: 'half' } });
+});
