@@ -91,7 +91,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -99,7 +99,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const port = (server.address() as AddressInfo).port;
   let closed: Promise<void> | undefined;
   const sim: Simulator = {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     flavour,
     version,
     v1Token,

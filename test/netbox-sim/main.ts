@@ -12,7 +12,9 @@ const HELP = `netbox-sim — NetBox REST API simulator (test fixture; never ship
 
 usage: bun test/netbox-sim/main.ts [options]
 
-  --port PORT          port on 127.0.0.1 (default 0 = random)
+  --port PORT          port (default 0 = random)
+  --host ADDR          address to listen on (default 127.0.0.1; use only loopback or an
+                       address inside a network namespace you created)
   --flavour F          NetBox behaviour: 3.7, 4.1 or 4.6 (default 4.6)
   --token TOKEN        v1 token, 40 hex (default random)
   --v2-token TOKEN     v2 token nbt_<key>.<token> (4.6 only; default random)
@@ -25,7 +27,7 @@ usage: bun test/netbox-sim/main.ts [options]
   --no-global-unique   ENFORCE_GLOBAL_UNIQUE = False
   -h, --help           this text
 
-Prints one line: "netbox-sim <flavour> listening on http://127.0.0.1:PORT/ token: <token>"
+Prints one line: "netbox-sim <flavour> listening on http://HOST:PORT/ token: <token>"
 (4.6 adds " v2-token: <token>"). Faults can also be set at run time with
 PUT /__sim/faults (JSON array) and the request log read with GET /__sim/requests (token required).`;
 
@@ -39,6 +41,7 @@ function parse() {
   return parseArgs({
     options: {
       port: { type: 'string' },
+      host: { type: 'string' },
       flavour: { type: 'string' },
       token: { type: 'string' },
       'v2-token': { type: 'string' },
@@ -66,7 +69,7 @@ const flavour = (v.flavour ?? '4.6') as Flavour;
 if (!['3.7', '4.1', '4.6'].includes(flavour)) fail(`--flavour must be 3.7, 4.1 or 4.6 (got ${flavour})`);
 const port = Number(v.port ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(v.port)}`);
-const opts: SimOptions = { port, flavour };
+const opts: SimOptions = { port, flavour, ...(v.host !== undefined ? { host: v.host } : {}) };
 if (v.token !== undefined) opts.v1Token = v.token;
 if (v['v2-token'] !== undefined) opts.v2Token = v['v2-token'];
 if (v.statuses !== undefined) opts.statusChoices = v.statuses.split(',').map((s) => s.trim()).filter((s) => s !== '');

@@ -36,6 +36,8 @@ export type SeedData = Partial<Record<SeedKey, Record<string, unknown>[]>>;
 
 export interface SimOptions {
   port?: number;
+  /** Address to listen on; default 127.0.0.1. Only loopback or an address inside a test's own network namespace. */
+  host?: string;
   flavour?: Flavour;
   /** 40 hex, default random */
   v1Token?: string;
