@@ -9,7 +9,7 @@ BUN := node_modules/.bin/bun
 TSC := node_modules/.bin/tsc
 
 # Debian packages the tests and the demo run for real (installed when missing and run as root).
-DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio busybox udhcpc \
+DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio busybox udhcpc fdisk e2fsprogs dmidecode ethtool \
                    isc-dhcp-client graphviz curl util-linux
 
 SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)

@@ -1,0 +1,268 @@
+/**
+ * Planned vs actual: what NetBox says the machine should be, compared with
+ * what 01-init found. Pure.
+ *
+ * Always checked: the device type's manufacturer/model against DMI's system
+ * manufacturer/product (case-insensitive, vendor suffixes such as "Inc." and
+ * bracketed machine-type codes ignored; skipped when DMI has none), and every
+ * MAC NetBox records on a non-management interface must be on one of this
+ * machine's NICs (a management interface's MAC is compared with the BMC's when
+ * ipmitool read it).
+ *
+ * Optional, from `bm_expect` in the config context (or local context data, or
+ * a custom field of that name holding JSON):
+ *   { manufacturer?, model?, cpu?: {sockets?, cores?, threads?, modelContains?},
+ *     memoryGB?: number | {min?, max?}, disks?: {count?, minSizeGB?}, nics?: {count?} }
+ * memoryGB as a number allows ±5 % (MemTotal is below the installed size when
+ * DMI lists no DIMMs); GB here means GiB.
+ */
+import { parseMac } from '../../shared/mac.ts';
+import type { Device, Interface } from '../../shared/netbox/types.ts';
+import type { Inventory } from '../inventory-types.ts';
+
+export const EXPECT_KEY = 'bm_expect';
+const GiB = 2 ** 30;
+
+export interface Expectations {
+  manufacturer?: string;
+  model?: string;
+  cpu?: { sockets?: number; cores?: number; threads?: number; modelContains?: string };
+  memoryGB?: number | { min?: number; max?: number };
+  disks?: { count?: number; minSizeGB?: number };
+  nics?: { count?: number };
+}
+
+export interface Mismatch {
+  /** Dotted path of what differs: `memoryGB`, `cpu.sockets`, `interfaces.eth0.mac`… */
+  field: string;
+  expected: string;
+  actual: string;
+}
+
+export interface ExpectationSource {
+  expectations: Expectations;
+  /** Where bm_expect came from, or null when NetBox has none. */
+  source: 'config_context' | 'local_context_data' | 'custom_field' | null;
+  /** Problems with bm_expect itself (wrong types, unknown keys): reported, never silently ignored. */
+  issues: string[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Finds bm_expect on the device (config context first) and validates its shape. */
+export function expectationsOf(device: Pick<Device, 'config_context' | 'local_context_data' | 'custom_fields'>): ExpectationSource {
+  let raw: unknown;
+  let source: ExpectationSource['source'] = null;
+  if (isRecord(device.config_context) && device.config_context[EXPECT_KEY] !== undefined) {
+    raw = device.config_context[EXPECT_KEY];
+    source = 'config_context';
+  } else if (isRecord(device.local_context_data) && device.local_context_data[EXPECT_KEY] !== undefined) {
+    raw = device.local_context_data[EXPECT_KEY];
+    source = 'local_context_data';
+  } else if (isRecord(device.custom_fields) && device.custom_fields[EXPECT_KEY] !== undefined && device.custom_fields[EXPECT_KEY] !== null) {
+    raw = device.custom_fields[EXPECT_KEY];
+    source = 'custom_field';
+    if (typeof raw === 'string') {
+      try {
+        raw = JSON.parse(raw);
+      } catch {
+        return { expectations: {}, source, issues: [`custom field ${EXPECT_KEY} is not valid JSON`] };
+      }
+    }
+  }
+  if (source === null) return { expectations: {}, source, issues: [] };
+  return { ...validateExpectations(raw), source };
+}
+
+export function validateExpectations(raw: unknown): { expectations: Expectations; issues: string[] } {
+  const issues: string[] = [];
+  const out: Expectations = {};
+  if (!isRecord(raw)) return { expectations: out, issues: [`${EXPECT_KEY} must be an object`] };
+  const num = (path: string, value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+    issues.push(`${EXPECT_KEY}.${path} must be a non-negative number`);
+    return undefined;
+  };
+  const str = (path: string, value: unknown): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && value.trim()) return value;
+    issues.push(`${EXPECT_KEY}.${path} must be a non-empty string`);
+    return undefined;
+  };
+  const obj = (path: string, value: unknown, keys: string[]): Record<string, unknown> | undefined => {
+    if (value === undefined) return undefined;
+    if (!isRecord(value)) {
+      issues.push(`${EXPECT_KEY}.${path} must be an object`);
+      return undefined;
+    }
+    for (const key of Object.keys(value)) if (!keys.includes(key)) issues.push(`${EXPECT_KEY}.${path}.${key} is not a known expectation (known: ${keys.join(', ')})`);
+    return value;
+  };
+  const known = ['manufacturer', 'model', 'cpu', 'memoryGB', 'disks', 'nics'];
+  for (const key of Object.keys(raw)) if (!known.includes(key)) issues.push(`${EXPECT_KEY}.${key} is not a known expectation (known: ${known.join(', ')})`);
+  const manufacturer = str('manufacturer', raw.manufacturer);
+  if (manufacturer) out.manufacturer = manufacturer;
+  const model = str('model', raw.model);
+  if (model) out.model = model;
+  const cpu = obj('cpu', raw.cpu, ['sockets', 'cores', 'threads', 'modelContains']);
+  if (cpu) {
+    out.cpu = {};
+    const sockets = num('cpu.sockets', cpu.sockets);
+    const cores = num('cpu.cores', cpu.cores);
+    const threads = num('cpu.threads', cpu.threads);
+    const modelContains = str('cpu.modelContains', cpu.modelContains);
+    if (sockets !== undefined) out.cpu.sockets = sockets;
+    if (cores !== undefined) out.cpu.cores = cores;
+    if (threads !== undefined) out.cpu.threads = threads;
+    if (modelContains !== undefined) out.cpu.modelContains = modelContains;
+  }
+  if (typeof raw.memoryGB === 'number') {
+    const value = num('memoryGB', raw.memoryGB);
+    if (value !== undefined) out.memoryGB = value;
+  } else if (raw.memoryGB !== undefined && !isRecord(raw.memoryGB)) {
+    issues.push(`${EXPECT_KEY}.memoryGB must be a number or {min, max}`);
+  } else if (raw.memoryGB !== undefined) {
+    const range = obj('memoryGB', raw.memoryGB, ['min', 'max']);
+    if (range) {
+      const min = num('memoryGB.min', range.min);
+      const max = num('memoryGB.max', range.max);
+      out.memoryGB = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+    }
+  }
+  const disks = obj('disks', raw.disks, ['count', 'minSizeGB']);
+  if (disks) {
+    const count = num('disks.count', disks.count);
+    const minSizeGB = num('disks.minSizeGB', disks.minSizeGB);
+    out.disks = { ...(count !== undefined ? { count } : {}), ...(minSizeGB !== undefined ? { minSizeGB } : {}) };
+  }
+  const nics = obj('nics', raw.nics, ['count']);
+  if (nics) {
+    const count = num('nics.count', nics.count);
+    out.nics = count !== undefined ? { count } : {};
+  }
+  return { expectations: out, issues };
+}
+
+/** Lower-case, punctuation-free, vendor suffixes and bracketed codes dropped: `Dell Inc.` → `dell`. */
+export function normaliseVendorName(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/-?\[[^\]]*\]-?/g, ' ')
+    .replace(/[.,()]/g, ' ')
+    .replace(/\b(inc|incorporated|corp|corporation|co|ltd|limited|llc|gmbh|ag|sa|s a|computer|computers|technologies|technology|enterprise|company)\b/g, ' ')
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
+}
+
+/** Same vendor or model, tolerant of suffixes and abbreviations (`HPE` ~ `Hewlett Packard Enterprise`). */
+export function namesMatch(expected: string, actual: string): boolean {
+  const a = normaliseVendorName(expected);
+  const b = normaliseVendorName(actual);
+  if (!a || !b) return false;
+  if (a === b || a.replace(/ /g, '') === b.replace(/ /g, '')) return true;
+  const aliases: Record<string, string> = { 'hewlett packard': 'hpe', hp: 'hpe', 'super micro': 'supermicro', lenovo: 'lenovo', ibm: 'lenovo' };
+  const alias = (s: string) => aliases[s] ?? s;
+  if (alias(a) === alias(b)) return true;
+  // Model names: NetBox's may be shorter ("R640" vs "PowerEdge R640") or longer.
+  const wordsA = a.split(' ');
+  const wordsB = b.split(' ');
+  const contains = (outer: string[], inner: string[]) => inner.length > 0 && inner.every((w) => outer.includes(w));
+  return contains(wordsB, wordsA) || contains(wordsA, wordsB);
+}
+
+export interface DiffInput {
+  inventory: Inventory;
+  device: Pick<Device, 'device_type'>;
+  interfaces: readonly Pick<Interface, 'name' | 'mac_address' | 'mac_addresses' | 'mgmt_only' | 'type'>[];
+  expectations: Expectations;
+  /** Check NetBox interface MACs against the machine (default true). */
+  checkInterfaces?: boolean;
+}
+
+function gib(bytes: number): number {
+  return Math.round((bytes / GiB) * 10) / 10;
+}
+
+/** Interfaces NetBox models that have no MAC of their own on the host. */
+const VIRTUAL_INTERFACE_TYPES = new Set(['virtual', 'lag', 'bridge']);
+
+export function interfaceMacs(iface: Pick<Interface, 'mac_address' | 'mac_addresses'>): string[] {
+  const macs = new Set<string>();
+  const primary = iface.mac_address ? parseMac(iface.mac_address) : null;
+  if (primary) macs.add(primary);
+  for (const m of iface.mac_addresses ?? []) {
+    const mac = parseMac(m.mac_address);
+    if (mac) macs.add(mac);
+  }
+  return [...macs];
+}
+
+/** Installed memory: the DIMMs when DMI lists them, else MemTotal. */
+export function installedMemoryBytes(inventory: Inventory): { bytes: number; fromDimms: boolean } {
+  const dimmTotal = inventory.memory.dimms.reduce((sum, d) => sum + d.sizeBytes, 0);
+  return dimmTotal > 0 ? { bytes: dimmTotal, fromDimms: true } : { bytes: inventory.memory.totalBytes, fromDimms: false };
+}
+
+export function diffExpectations(input: DiffInput): Mismatch[] {
+  const { inventory, device, expectations: e } = input;
+  const out: Mismatch[] = [];
+  const push = (field: string, expected: string | number, actual: string | number) => out.push({ field, expected: String(expected), actual: String(actual) });
+
+  // Device type vs DMI (only when DMI says something).
+  const expectedManufacturer = e.manufacturer ?? device.device_type.manufacturer.name;
+  const expectedModel = e.model ?? device.device_type.model;
+  if (inventory.system.manufacturer && !namesMatch(expectedManufacturer, inventory.system.manufacturer)) push('manufacturer', expectedManufacturer, inventory.system.manufacturer);
+  if (inventory.system.model && !namesMatch(expectedModel, inventory.system.model)) push('model', expectedModel, inventory.system.model);
+
+  if (e.cpu) {
+    if (e.cpu.sockets !== undefined && inventory.cpus.sockets !== e.cpu.sockets) push('cpu.sockets', e.cpu.sockets, inventory.cpus.sockets);
+    if (e.cpu.cores !== undefined && inventory.cpus.cores !== e.cpu.cores) push('cpu.cores', e.cpu.cores, inventory.cpus.cores);
+    if (e.cpu.threads !== undefined && inventory.cpus.threads !== e.cpu.threads) push('cpu.threads', e.cpu.threads, inventory.cpus.threads);
+    if (e.cpu.modelContains !== undefined && !inventory.cpus.model.toLowerCase().includes(e.cpu.modelContains.toLowerCase())) push('cpu.model', `contains "${e.cpu.modelContains}"`, inventory.cpus.model);
+  }
+
+  if (e.memoryGB !== undefined) {
+    const memory = installedMemoryBytes(inventory);
+    const actual = memory.bytes / GiB;
+    const shown = `${gib(memory.bytes)} GiB (${memory.fromDimms ? 'DIMMs' : 'MemTotal'})`;
+    if (typeof e.memoryGB === 'number') {
+      if (Math.abs(actual - e.memoryGB) > e.memoryGB * 0.05) push('memoryGB', `${e.memoryGB} GiB ±5 %`, shown);
+    } else {
+      const { min, max } = e.memoryGB;
+      if ((min !== undefined && actual < min) || (max !== undefined && actual > max)) push('memoryGB', `${min ?? 0}…${max ?? '∞'} GiB`, shown);
+    }
+  }
+
+  if (e.disks) {
+    const minBytes = (e.disks.minSizeGB ?? 0) * GiB;
+    const eligible = inventory.disks.filter((d) => !d.removable && d.sizeBytes >= minBytes);
+    if (e.disks.count !== undefined && eligible.length !== e.disks.count) {
+      const what = e.disks.minSizeGB ? ` of ≥ ${e.disks.minSizeGB} GiB` : '';
+      push('disks.count', `${e.disks.count}${what}`, `${eligible.length} (${inventory.disks.map((d) => `${d.name} ${gib(d.sizeBytes)} GiB`).join(', ') || 'none'})`);
+    } else if (e.disks.count === undefined && e.disks.minSizeGB !== undefined) {
+      for (const d of inventory.disks.filter((x) => !x.removable && x.sizeBytes < minBytes)) push(`disks.${d.name}.sizeGB`, `≥ ${e.disks.minSizeGB}`, gib(d.sizeBytes));
+    }
+  }
+
+  const physical = inventory.nics.filter((n) => n.physical);
+  if (e.nics?.count !== undefined && physical.length !== e.nics.count) push('nics.count', e.nics.count, `${physical.length} (${physical.map((n) => n.name).join(', ') || 'none'})`);
+
+  if (input.checkInterfaces !== false) {
+    const hostMacs = new Set(inventory.nics.map((n) => n.mac));
+    for (const iface of input.interfaces) {
+      if (VIRTUAL_INTERFACE_TYPES.has(iface.type.value)) continue;
+      const macs = interfaceMacs(iface);
+      if (!macs.length) continue;
+      if (iface.mgmt_only) {
+        const bmcMac = inventory.bmc?.mac;
+        if (bmcMac && !macs.includes(bmcMac)) push(`interfaces.${iface.name}.mac`, macs.join(' / '), `BMC ${bmcMac}`);
+        continue;
+      }
+      if (!macs.some((m) => hostMacs.has(m))) push(`interfaces.${iface.name}.mac`, macs.join(' / '), 'not on this machine');
+    }
+  }
+  return out;
+}

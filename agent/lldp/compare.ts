@@ -1,0 +1,241 @@
+/**
+ * LLDP neighbours vs NetBox cabling, pure: one row per NIC with a verdict, the
+ * reasons the step fails, and the table the journal shows.
+ *
+ * Verdicts (severity in brackets):
+ *   match              [ok]       the neighbour is the switch and port NetBox's cable ends on
+ *   mismatch           [failure]  a neighbour, but another switch or port than NetBox says
+ *   missing            [failure*] cabled in NetBox (or, without NetBox, linked) and no neighbour
+ *   no-link            [failure* when cabled in NetBox, else info] no carrier, no neighbour
+ *   uncabled-neighbour [warning]  a neighbour, but NetBox has no cable on this interface
+ *   no-neighbour       [info]     linked, not cabled in NetBox, no neighbour
+ *   seen               [ok]       a neighbour, no NetBox to compare with (dry run)
+ *   absent             [warning]  NetBox has a cabled interface no NIC here pairs with
+ * (* a warning instead when `require_neighbour` is off.)
+ *
+ * NICs pair with NetBox interfaces by MAC first, then by name; management-only
+ * interfaces (the BMC port) are left out: the host cannot see them. Switch and
+ * port names are matched as names.ts describes.
+ */
+import { parseMac } from '../../shared/mac.ts';
+import { farEndOf, type FarEnd, type Interface } from '../../shared/netbox/index.ts';
+import type { ResultTable } from '../step.ts';
+import type { LldpNeighbour, LldpVlan } from '../tools/lldpcli.parse.ts';
+import { samePort, sameSwitch } from './names.ts';
+
+export type LldpVerdict = 'match' | 'mismatch' | 'missing' | 'no-link' | 'uncabled-neighbour' | 'no-neighbour' | 'seen' | 'absent';
+export type Severity = 'ok' | 'info' | 'warning' | 'failure';
+
+export interface NicObservation {
+  name: string;
+  mac: string | null;
+  /** Carrier at the end of the wait. */
+  carrier: boolean;
+}
+
+/** A NetBox interface of the device as the comparison needs it. */
+export interface NetboxPort {
+  interfaceId: number;
+  name: string;
+  /** Canonical MACs (primary first). */
+  macs: string[];
+  farEnd: FarEnd | null;
+}
+
+export interface LldpRow {
+  /** Host interface; null for an `absent` row. */
+  nic: string | null;
+  mac: string | null;
+  carrier: boolean;
+  /** Paired NetBox interface name, when there is one. */
+  netboxInterface: string | null;
+  /** NetBox's far end (`connected_endpoints`), when cabled. */
+  expected: { device: string; port: string } | null;
+  /** What LLDP reports on this NIC (usually one; a hub or a misbehaving switch gives several). */
+  seen: LldpNeighbour[];
+  verdict: LldpVerdict;
+  severity: Severity;
+  /** One sentence for the journal. */
+  note: string;
+}
+
+export interface CablingComparison {
+  rows: LldpRow[];
+  /** Whether NetBox cabling was available to compare with. */
+  withNetbox: boolean;
+  failures: string[];
+  warnings: string[];
+}
+
+/** The device's interfaces that a host NIC can correspond to (management-only ones left out). */
+export function netboxPortsOf(interfaces: readonly Interface[]): NetboxPort[] {
+  return interfaces
+    .filter((iface) => !iface.mgmt_only)
+    .map((iface) => {
+      const macs = [iface.primary_mac_address?.mac_address, iface.mac_address, ...(iface.mac_addresses ?? []).map((m) => m.mac_address)]
+        .map((m) => (m ? parseMac(m) : null))
+        .filter((m): m is NonNullable<typeof m> => m !== null);
+      return { interfaceId: iface.id, name: iface.name, macs: [...new Set<string>(macs)], farEnd: farEndOf(iface) };
+    });
+}
+
+/** NIC name → its NetBox interface: by MAC, then by name among the interfaces not yet taken. */
+export function pairNics(nics: readonly Pick<NicObservation, 'name' | 'mac'>[], ports: readonly NetboxPort[]): Map<string, NetboxPort> {
+  const pairs = new Map<string, NetboxPort>();
+  const taken = new Set<number>();
+  for (const nic of nics) {
+    const mac = nic.mac ? parseMac(nic.mac) : null;
+    const port = mac ? ports.find((p) => !taken.has(p.interfaceId) && p.macs.includes(mac)) : undefined;
+    if (port) {
+      pairs.set(nic.name, port);
+      taken.add(port.interfaceId);
+    }
+  }
+  for (const nic of nics) {
+    if (pairs.has(nic.name)) continue;
+    const port = ports.find((p) => !taken.has(p.interfaceId) && p.name === nic.name);
+    if (port) {
+      pairs.set(nic.name, port);
+      taken.add(port.interfaceId);
+    }
+  }
+  return pairs;
+}
+
+/** The port name to show for a neighbour: its port id, unless that is a MAC (then the description). */
+export function portLabel(neighbour: LldpNeighbour): string {
+  if (neighbour.portIdType === 'mac' && neighbour.portDescr) return neighbour.portDescr;
+  return neighbour.portId ?? neighbour.portDescr ?? '?';
+}
+
+export function neighbourLabel(neighbour: LldpNeighbour): string {
+  return `${neighbour.chassisName ?? neighbour.chassisId ?? '?'} ${portLabel(neighbour)}`;
+}
+
+export function neighbourMatches(neighbour: LldpNeighbour, farEnd: FarEnd): boolean {
+  return sameSwitch(neighbour.chassisName, farEnd.deviceName) && (samePort(neighbour.portId, farEnd.interfaceName) || samePort(neighbour.portDescr, farEnd.interfaceName));
+}
+
+export interface CompareInput {
+  nics: readonly NicObservation[];
+  neighbours: ReadonlyMap<string, readonly LldpNeighbour[]>;
+  /** The device's NetBox interfaces; null without NetBox (dry run, no device). */
+  netboxPorts: readonly NetboxPort[] | null;
+  /** A cabled (or, without NetBox, linked) NIC without a neighbour fails; default true. */
+  requireNeighbour?: boolean;
+}
+
+function rowFor(nic: NicObservation, port: NetboxPort | undefined, seen: LldpNeighbour[], withNetbox: boolean, requireNeighbour: boolean): Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'seen'> {
+  const farEnd = port?.farEnd ?? null;
+  const expectedText = farEnd ? `${farEnd.deviceName} ${farEnd.interfaceName}` : '';
+  const seenText = seen.map(neighbourLabel).join(', ');
+  const absentSeverity: Severity = requireNeighbour ? 'failure' : 'warning';
+  if (seen.length > 0) {
+    if (farEnd) {
+      if (seen.some((n) => neighbourMatches(n, farEnd))) {
+        const extra = seen.length > 1 ? ` (and ${seen.length - 1} more neighbour${seen.length > 2 ? 's' : ''}: ${seenText})` : '';
+        return { verdict: 'match', severity: 'ok', note: `${nic.name} is on ${expectedText} as NetBox says${extra}` };
+      }
+      const sameDevice = seen.some((n) => sameSwitch(n.chassisName, farEnd.deviceName));
+      const what = sameDevice ? 'wrong port' : 'wrong switch';
+      return { verdict: 'mismatch', severity: 'failure', note: `${nic.name}: ${what}: NetBox says ${expectedText}, LLDP sees ${seenText}` };
+    }
+    if (withNetbox) {
+      const where = port ? `NetBox interface ${port.name} has no cable` : 'NetBox has no interface with this MAC or name';
+      return { verdict: 'uncabled-neighbour', severity: 'warning', note: `${nic.name}: LLDP sees ${seenText} but ${where}: add the cable in NetBox` };
+    }
+    return { verdict: 'seen', severity: 'ok', note: `${nic.name}: LLDP sees ${seenText}` };
+  }
+  if (farEnd) {
+    if (!nic.carrier) return { verdict: 'no-link', severity: absentSeverity, note: `${nic.name}: NetBox says it is cabled to ${expectedText}, but it has no link (cable, optic or switch port down)` };
+    return { verdict: 'missing', severity: absentSeverity, note: `${nic.name}: NetBox says ${expectedText}, but no LLDP neighbour was heard (is LLDP enabled on the switch port?)` };
+  }
+  if (withNetbox) {
+    return nic.carrier
+      ? { verdict: 'no-neighbour', severity: 'info', note: `${nic.name} has link but no LLDP neighbour, and NetBox has no cable on it` }
+      : { verdict: 'no-link', severity: 'info', note: `${nic.name} has no link and no cable in NetBox` };
+  }
+  return nic.carrier
+    ? { verdict: 'missing', severity: absentSeverity, note: `${nic.name} has link but no LLDP neighbour was heard` }
+    : { verdict: 'no-link', severity: 'info', note: `${nic.name} has no link` };
+}
+
+export function compareCabling(input: CompareInput): CablingComparison {
+  const requireNeighbour = input.requireNeighbour ?? true;
+  const withNetbox = input.netboxPorts !== null;
+  const ports = input.netboxPorts ?? [];
+  const pairs = pairNics(input.nics, ports);
+  const rows: LldpRow[] = input.nics.map((nic) => {
+    const port = pairs.get(nic.name);
+    const seen = [...(input.neighbours.get(nic.name) ?? [])];
+    const farEnd = port?.farEnd ?? null;
+    return {
+      nic: nic.name,
+      mac: nic.mac,
+      carrier: nic.carrier,
+      netboxInterface: port?.name ?? null,
+      expected: farEnd ? { device: farEnd.deviceName, port: farEnd.interfaceName } : null,
+      seen,
+      ...rowFor(nic, port, seen, withNetbox, requireNeighbour),
+    };
+  });
+  const paired = new Set([...pairs.values()].map((p) => p.interfaceId));
+  for (const port of ports) {
+    if (paired.has(port.interfaceId) || !port.farEnd) continue;
+    rows.push({
+      nic: null,
+      mac: port.macs[0] ?? null,
+      carrier: false,
+      netboxInterface: port.name,
+      expected: { device: port.farEnd.deviceName, port: port.farEnd.interfaceName },
+      seen: [],
+      verdict: 'absent',
+      severity: 'warning',
+      note: `NetBox interface ${port.name} is cabled to ${port.farEnd.deviceName} ${port.farEnd.interfaceName}, but no NIC checked here has its MAC or name`,
+    });
+  }
+  return {
+    rows,
+    withNetbox,
+    failures: rows.filter((r) => r.severity === 'failure').map((r) => r.note),
+    warnings: rows.filter((r) => r.severity === 'warning').map((r) => r.note),
+  };
+}
+
+/**
+ * NICs worth waiting for and those still without a neighbour. A NIC is awaited
+ * when it has carrier or NetBox has a cable on it. The wait can end early once
+ * at least one NIC is awaited and none is still waiting.
+ */
+export function awaitedNics(input: Pick<CompareInput, 'nics' | 'neighbours' | 'netboxPorts'>): { awaited: string[]; waiting: string[] } {
+  const pairs = pairNics(input.nics, input.netboxPorts ?? []);
+  const awaited = input.nics.filter((nic) => nic.carrier || Boolean(pairs.get(nic.name)?.farEnd)).map((nic) => nic.name);
+  const waiting = awaited.filter((name) => (input.neighbours.get(name)?.length ?? 0) === 0);
+  return { awaited, waiting };
+}
+
+export function formatVlans(vlans: readonly LldpVlan[]): string {
+  return [...vlans]
+    .sort((a, b) => Number(b.pvid) - Number(a.pvid) || a.id - b.id)
+    .map((v) => (v.pvid ? `${v.id} native` : String(v.id)))
+    .join(', ');
+}
+
+export const TABLE_COLUMNS = ['NIC', 'MAC', 'NetBox says', 'LLDP sees', 'VLAN', 'mgmt IP', 'verdict'] as const;
+
+/** The journal table: one row per NIC (and per unpaired cabled NetBox interface). */
+export function cablingTable(comparison: CablingComparison): ResultTable {
+  const dash = (text: string) => text || '—';
+  return {
+    columns: [...TABLE_COLUMNS],
+    rows: comparison.rows.map((row) => [
+      row.nic ?? `(${row.netboxInterface ?? '?'})`,
+      row.mac ? (parseMac(row.mac) ?? row.mac).toLowerCase() : '—',
+      row.expected ? `${row.expected.device} ${row.expected.port}` : comparison.withNetbox ? 'not cabled' : '—',
+      dash(row.seen.map(neighbourLabel).join(', ')),
+      dash([...new Set(row.seen.map((n) => formatVlans(n.vlans)).filter(Boolean))].join('; ')),
+      dash([...new Set(row.seen.flatMap((n) => n.mgmtIps))].join(', ')),
+      row.verdict,
+    ]),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * `03-disk`: are the disks there, error-free and about as fast as their kind?
+ *
+ * 1. `lsblk` lists the block devices (evidence `03-disk/lsblk.json`).
+ * 2. Candidates: `bm.disk.devices`, or every whole disk that is not loop,
+ *    RAM-backed, empty, removable, read-only, USB-attached or mounted.
+ * 3. Each candidate is probed for signatures — `wipefs --no-act --json` and a
+ *    direct read of its first and last MiB — (evidence `03-disk/wipefs-<disk>.json`).
+ * 4. The destructive guard (agent/disk/plan.ts) decides per disk: read-write,
+ *    read-only or skip, with the reason (evidence `03-disk/plan.json`). A disk
+ *    holding data is only written when `bm.disk.allow_write` or NetBox allows
+ *    it; a mounted or held disk never.
+ * 5. One fio process per tested disk, all at once: sequential 1 MiB and random
+ *    4 KiB jobs, O_DIRECT, time-based (`runtime_s`), in the first `size_mb`
+ *    (evidence `03-disk/fio-<disk>.json`).
+ * 6. Verdicts (agent/disk/verdict.ts): fio errors fail; results are held to
+ *    per-class minimums (pass / degraded / fail).
+ */
+import { realpathSync } from 'node:fs';
+import { diskStepTimeoutMs, candidateDevices, planDisks, type DiskPlanSet, type ProbeFacts } from '../disk/plan.ts';
+import { DISK_TUNABLES, diskSettingsFrom, type DiskSettings } from '../disk/settings.ts';
+import { judgeDisk, judgeStep, outcomeTable, type DiskOutcome, type FioRunFacts } from '../disk/verdict.ts';
+import { errorResult, type EvidenceRef, type Step, type StepContext, type StepProgress, type StepResult } from '../step.ts';
+import { runFio, type FioOutcome } from '../tools/fio.ts';
+import { listBlockDevices } from '../tools/lsblk.ts';
+import type { BlockDevice } from '../tools/lsblk.parse.ts';
+import type { ToolResult } from '../tools/run-tool.ts';
+import { probeSignatures } from '../tools/wipefs.ts';
+
+export const LSBLK_EVIDENCE = '03-disk/lsblk.json';
+export const PLAN_EVIDENCE = '03-disk/plan.json';
+export const wipefsEvidence = (disk: string) => `03-disk/wipefs-${disk}.json`;
+export const fioEvidence = (disk: string) => `03-disk/fio-${disk}.json`;
+
+export interface DiskPlanning {
+  settings: DiskSettings;
+  /** Null when lsblk failed (see `problem`). */
+  planSet: DiskPlanSet | null;
+  devices: BlockDevice[];
+  /** lsblk, wipefs and dd runs. */
+  results: ToolResult[];
+  problem: string | null;
+}
+
+/** `/dev/disk/by-id/…` and other symlinks → the kernel device; unknown paths stay as given. */
+function resolveDevicePaths(devices: readonly string[]): string[] {
+  return devices.map((device) => {
+    try {
+      return realpathSync(device);
+    } catch {
+      return device;
+    }
+  });
+}
+
+/**
+ * Lists and probes the disks and returns the guard's plan without running
+ * fio (read-only tools only: lsblk, wipefs --no-act, dd reads). `bm-agent plan`
+ * calls this; so does the step.
+ */
+export async function gatherDiskPlan(ctx: Pick<StepContext, 'run' | 'tunables' | 'profile' | 'device' | 'signal'>): Promise<DiskPlanning> {
+  const configured = diskSettingsFrom(ctx);
+  const settings: DiskSettings = { ...configured, devices: resolveDevicePaths(configured.devices) };
+  const listing = await listBlockDevices(ctx.run, { signal: ctx.signal, evidenceAs: LSBLK_EVIDENCE });
+  const results: ToolResult[] = [listing.result];
+  if (!listing.devices) return { settings, planSet: null, devices: [], results, problem: `lsblk: ${listing.problem}` };
+  const { candidates } = candidateDevices(listing.devices, settings);
+  const probes: Record<string, ProbeFacts> = {};
+  await Promise.all(
+    candidates.map(async ({ device }) => {
+      const probe = await probeSignatures(ctx.run, device, { signal: ctx.signal, evidenceAs: wipefsEvidence(device.kname) });
+      results.push(...probe.results);
+      probes[device.path] = probe;
+    }),
+  );
+  return { settings, planSet: planDisks(listing.devices, probes, settings), devices: listing.devices, results, problem: null };
+}
+
+function evidenceRefOf(result: ToolResult): EvidenceRef | null {
+  return result.evidence ? { file: result.evidence, command: result.command, exitCode: result.exitCode, durationMs: result.durationMs } : null;
+}
+
+function metricsOf(outcomes: readonly DiskOutcome[]): StepResult['metrics'] {
+  const tested = outcomes.filter((o) => o.verdict !== 'skip');
+  const metrics: StepResult['metrics'] = {
+    disksTested: tested.length,
+    disksReadWrite: tested.filter((o) => o.decision === 'read-write').length,
+    disksReadOnly: tested.filter((o) => o.decision === 'read-only').length,
+    disksSkipped: outcomes.length - tested.length,
+    disksFailed: tested.filter((o) => o.verdict === 'fail').length,
+    disksDegraded: tested.filter((o) => o.verdict === 'degraded').length,
+  };
+  for (const outcome of tested) {
+    metrics[`${outcome.name}.verdict`] = outcome.verdict;
+    metrics[`${outcome.name}.decision`] = outcome.decision;
+    for (const [key, value] of Object.entries(outcome.measurements)) metrics[`${outcome.name}.${key}`] = value;
+  }
+  return metrics;
+}
+
+async function run(ctx: StepContext, progress: (p: StepProgress) => void): Promise<StepResult> {
+  progress({ fraction: 0, message: 'listing and probing disks' });
+  const planning = await gatherDiskPlan(ctx);
+  const evidence: EvidenceRef[] = planning.results.map(evidenceRefOf).filter((e): e is EvidenceRef => e !== null);
+  if (!planning.planSet) return errorResult('could not list block devices', [planning.problem ?? 'lsblk failed'], evidence);
+  const { planSet, settings } = planning;
+  evidence.push({ file: ctx.evidence.save(PLAN_EVIDENCE, `${JSON.stringify({ settings, ...planSet }, null, 2)}\n`) });
+  for (const disk of planSet.disks) ctx.log.info('disk guard', { disk: disk.path, decision: disk.decision, why: disk.why });
+  for (const missing of planSet.missing) ctx.log.warning('listed disk not found', { disk: missing });
+  if (ctx.signal.aborted) return errorResult('cancelled before fio started', ['the step was cancelled (timeout or shutdown)'], evidence);
+
+  const tested = planSet.disks.filter((d) => d.decision !== 'skip');
+  const runs = new Map<string, FioOutcome>();
+  if (tested.length) {
+    const expectedMs = Math.max(...tested.map((d) => d.jobs.length * settings.runtimeS * 1000));
+    const started = Date.now();
+    let finished = 0;
+    const message = () => `fio on ${tested.map((d) => d.name).join(', ')} (${finished}/${tested.length} done)`;
+    progress({ fraction: 0.02, message: message() });
+    const ticker = setInterval(() => progress({ fraction: Math.min(0.99, 0.02 + (0.97 * (Date.now() - started)) / expectedMs), message: message() }), 1000);
+    ticker.unref?.();
+    try {
+      await Promise.all(
+        tested.map(async (disk) => {
+          const outcome = await runFio(ctx.run, { args: disk.fioArgs, timeoutMs: disk.fioTimeoutMs, signal: ctx.signal, evidenceAs: fioEvidence(disk.name) });
+          runs.set(disk.path, outcome);
+          finished += 1;
+          const ref = evidenceRefOf(outcome.result);
+          if (ref) evidence.push(ref);
+        }),
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+  if (ctx.signal.aborted) return errorResult('cancelled while fio ran', ['the step was cancelled (timeout or shutdown); fio was stopped'], evidence);
+
+  const outcomes = planSet.disks.map((disk) => {
+    const outcome = runs.get(disk.path);
+    const facts: FioRunFacts | null = outcome ? { report: outcome.report, problem: outcome.problem } : null;
+    return judgeDisk(disk, facts, settings);
+  });
+  const verdict = judgeStep(planSet, outcomes);
+  progress({ fraction: 1, message: verdict.summary });
+  const fioVersion = [...runs.values()].find((r) => r.report?.version)?.report?.version ?? null;
+  return {
+    status: verdict.status,
+    summary: verdict.summary,
+    reasons: verdict.reasons,
+    metrics: metricsOf(outcomes),
+    table: outcomeTable(planSet, outcomes),
+    evidence,
+    details: { fioVersion, plan: planSet, outcomes },
+  };
+}
+
+export const diskStep: Step = {
+  id: '03-disk',
+  title: 'Disks (fio)',
+  needs: ['01-init'],
+  timeoutMs: (ctx) => diskStepTimeoutMs(diskSettingsFrom(ctx)),
+  abortable: true,
+  tunables: DISK_TUNABLES,
+  run,
+};

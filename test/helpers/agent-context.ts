@@ -1,0 +1,42 @@
+/**
+ * A StepContext for tests: in-memory logger, evidence in a fresh temp
+ * directory, and a ToolRunner that refuses to spawn (unit tests must inject
+ * a fake; integration tests pass a real one). Override any field.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryLogger } from '../../shared/log.ts';
+import { createEvidenceStore } from '../../agent/evidence.ts';
+import type { StepContext } from '../../agent/step.ts';
+import type { ToolRunner } from '../../agent/tools/run-tool.ts';
+
+/** The default runner of test contexts: spawning is blocked, loudly. */
+export const blockedRunner: ToolRunner = async (inv) => {
+  throw new Error(`spawning is blocked in this test: ${[inv.tool, ...inv.args].join(' ')} (inject ctx.run)`);
+};
+
+export interface TestStepContext extends StepContext {
+  /** Lines logged through ctx.log. */
+  logLines: string[];
+  /** Removes the evidence directory. */
+  cleanup(): void;
+}
+
+export function createTestContext(overrides: Partial<StepContext> = {}): TestStepContext {
+  const log = createMemoryLogger('debug');
+  const evidenceDir = mkdtempSync(join(tmpdir(), 'bmt-evidence-'));
+  const ctx: StepContext = {
+    profile: 'quick',
+    tunables: {},
+    signal: new AbortController().signal,
+    log,
+    evidence: createEvidenceStore(evidenceDir),
+    run: blockedRunner,
+    reservedForOtherStepsBytes: 0,
+    results: {},
+    dryRun: false,
+    ...overrides,
+  };
+  return { ...ctx, logLines: log.lines, cleanup: () => rmSync(evidenceDir, { recursive: true, force: true }) };
+}

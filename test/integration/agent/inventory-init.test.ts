@@ -1,0 +1,143 @@
+/**
+ * 01-init on this machine (real systeminformation, dmidecode, sysfs) against
+ * the NetBox simulator in every flavour, state set up through the REST API.
+ * This VM may have no SMBIOS table (placeholder serial): the device is then
+ * found by the MAC of a physical NIC.
+ */
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { existsSync } from 'node:fs';
+import { collectInventory } from '../../../agent/inventory/collect.ts';
+import type { Inventory } from '../../../agent/inventory-types.ts';
+import { initStep, initOutputsOf, type InitDetails } from '../../../agent/steps/01-init.ts';
+import { createToolRunner } from '../../../agent/tools/run-tool.ts';
+import { clearVersionCache, createNetboxClient, isPlaceholderSerial, type NetboxClient } from '../../../shared/netbox/index.ts';
+import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
+import { startNetboxTarget, TARGET_FLAVOURS, type NetboxTarget } from '../../helpers/netbox-target.ts';
+import { requirementsMet } from '../../helpers/requirements.ts';
+
+const runnable = requirementsMet('01-init against the NetBox simulator', { root: true, tools: ['dmidecode'] });
+
+describe.skipIf(!runnable)('01-init', () => {
+  let inventory: Inventory;
+  let nicMac: string;
+  let serialUsable: boolean;
+
+  beforeAll(async () => {
+    ({ inventory } = await collectInventory({ run: createToolRunner() }));
+    const physical = inventory.nics.find((n) => n.physical);
+    if (!physical) throw new Error('this machine has no physical NIC to look the device up by');
+    nicMac = physical.mac;
+    serialUsable = !isPlaceholderSerial(inventory.system.serial);
+  });
+
+  for (const flavour of TARGET_FLAVOURS) {
+    describe(`NetBox ${flavour}`, () => {
+      let target: NetboxTarget;
+      let fx: Fixtures;
+      let client: NetboxClient;
+      let ctx: TestStepContext | undefined;
+
+      beforeEach(async () => {
+        clearVersionCache();
+        target = await startNetboxTarget({ flavour });
+        fx = await createFixtures(target.url, target.token);
+        client = createNetboxClient({ url: target.url, token: target.token, retries: 0 });
+      });
+      afterEach(async () => {
+        ctx?.cleanup();
+        await target.close();
+      });
+
+      /** This machine as NetBox would plan it: its serial, its NIC's MAC, its DMI identity in bm_expect. */
+      async function createThisMachine(bmExpect: Record<string, unknown> = {}) {
+        const device = await fx.createDevice({ serial: serialUsable ? inventory.system.serial : '' });
+        await fx.createInterface(device.id, { name: 'nic0', mac: nicMac });
+        const identity = { ...(inventory.system.manufacturer ? { manufacturer: inventory.system.manufacturer } : {}), ...(inventory.system.model ? { model: inventory.system.model } : {}) };
+        await client.patch(`/api/dcim/devices/${device.id}/`, { local_context_data: { bm_expect: { ...identity, ...bmExpect } } });
+        return device;
+      }
+
+      const runInit = async () => {
+        ctx = createTestContext({ netbox: client });
+        ctx.run = createToolRunner({ evidence: ctx.evidence });
+        return initStep.run(ctx, () => {});
+      };
+
+      test('the machine is found (by serial, else by a physical NIC MAC) and matches its plan', async () => {
+        const device = await createThisMachine({ nics: { count: inventory.nics.filter((n) => n.physical).length } });
+        target.sim?.clearRequests();
+        const result = await runInit();
+        expect(result.status).toBe('pass');
+        const details = result.details as InitDetails;
+        expect(details.device?.id).toBe(device.id);
+        expect(details.match?.by).toBe(serialUsable ? 'serial' : 'mac');
+        expect(initOutputsOf(result).inventory?.nics.map((n) => n.mac)).toContain(nicMac);
+        expect(initOutputsOf(result).device?.id).toBe(device.id);
+        if (!serialUsable && target.sim) {
+          expect(target.sim.requests().filter((r) => r.path === '/api/dcim/devices/' && r.query.serial)).toEqual([]);
+        }
+        expect(existsSync(ctx!.evidence.pathOf('01-init/inventory.json'))).toBe(true);
+        expect(existsSync(ctx!.evidence.pathOf('01-init/systeminformation.json'))).toBe(true);
+        expect(result.evidence.map((e) => e.file)).toContain('01-init/dmidecode.txt');
+        expect(existsSync(ctx!.evidence.pathOf('01-init/dmidecode.txt'))).toBe(true);
+      });
+
+      test('a wrong bm_expect memory size fails the step naming memory', async () => {
+        await createThisMachine({ memoryGB: 4096 });
+        const result = await runInit();
+        expect(result.status).toBe('fail');
+        expect(result.summary).toContain('memoryGB');
+        expect(result.table?.rows.map((r) => r[0])).toEqual(['memoryGB']);
+        expect(result.table?.rows[0]?.[1]).toBe('4096 GiB ±5 %');
+      });
+
+      test('with strict off, differences are reported but the step passes', async () => {
+        await createThisMachine({ memoryGB: 4096 });
+        ctx = createTestContext({ netbox: client, tunables: { strict: false, check_interfaces: true } });
+        ctx.run = createToolRunner({ evidence: ctx.evidence });
+        const result = await initStep.run(ctx, () => {});
+        expect(result.status).toBe('pass');
+        expect(result.reasons[0]).toStartWith('memoryGB: NetBox expects 4096 GiB');
+      });
+
+      test('an invalid bm_expect is an error that says what to fix', async () => {
+        await createThisMachine({ memoryGB: 'lots' });
+        const result = await runInit();
+        expect(result.status).toBe('error');
+        expect(result.reasons).toEqual(['bm_expect.memoryGB must be a number or {min, max}; fix bm_expect in NetBox']);
+        expect(initOutputsOf(result).device).toBeDefined();
+      });
+
+      test("two devices carrying this machine's MAC is an error naming both", async () => {
+        const a = await fx.createDevice({ name: `twin-a-${flavour}` });
+        const b = await fx.createDevice({ name: `twin-b-${flavour}` });
+        await fx.createInterface(a.id, { name: 'nic0', mac: nicMac });
+        await fx.createInterface(b.id, { name: 'nic0', mac: nicMac });
+        const result = await runInit();
+        expect(result.status).toBe('error');
+        expect(result.summary).toContain(`#${a.id}`);
+        expect(result.summary).toContain(`#${b.id}`);
+        expect(result.summary).toContain(`twin-a-${flavour}`);
+        expect(result.summary).toContain(`twin-b-${flavour}`);
+      });
+
+      test('a machine NetBox does not know is an error naming its serial and MACs', async () => {
+        const result = await runInit();
+        expect(result.status).toBe('error');
+        expect(result.summary).toStartWith('device not found in NetBox');
+        expect(result.summary).toContain(nicMac);
+        expect((result.details as InitDetails).inventory.nics.length).toBeGreaterThan(0);
+      });
+
+      test('a dry run collects the inventory and asks NetBox nothing', async () => {
+        target.sim?.clearRequests();
+        ctx = createTestContext({ run: createToolRunner(), netbox: client, dryRun: true });
+        const result = await initStep.run(ctx, () => {});
+        expect(result.status).toBe('pass');
+        expect(result.summary).toContain('NetBox not consulted');
+        expect(target.sim?.requests() ?? []).toEqual([]);
+      });
+    });
+  }
+});

@@ -1,0 +1,144 @@
+import { describe, expect, test } from 'bun:test';
+import { diffExpectations, expectationsOf, namesMatch, normaliseVendorName, validateExpectations, type DiffInput } from '../../../agent/inventory/expectations.ts';
+import type { Inventory } from '../../../agent/inventory-types.ts';
+
+const GiB = 2 ** 30;
+
+const inventory: Inventory = {
+  system: { manufacturer: 'Dell Inc.', model: 'PowerEdge R640', serial: '4XK9QJ3', uuid: null },
+  bios: { vendor: 'Dell Inc.', version: '2.17.1', releaseDate: null },
+  baseboard: { manufacturer: 'Dell Inc.', model: '0CRT1G', serial: null },
+  chassis: { manufacturer: 'Dell Inc.', type: 'Rack Mount Chassis', serial: '4XK9QJ3' },
+  cpus: { sockets: 2, cores: 40, threads: 80, model: 'Intel Xeon Gold 6230' },
+  memory: { totalBytes: 125 * GiB, dimms: [0, 1, 2, 3].map((i) => ({ slot: `A${i + 1}`, sizeBytes: 32 * GiB, type: 'DDR4', speedMTs: 2933, manufacturer: null, serial: null })) },
+  disks: [
+    { name: 'nvme0n1', path: '/dev/nvme0n1', sizeBytes: 960e9, model: 'Dell NVMe', serial: 'S1', mediaClass: 'nvme', removable: false, readOnly: false },
+    { name: 'nvme1n1', path: '/dev/nvme1n1', sizeBytes: 960e9, model: 'Dell NVMe', serial: 'S2', mediaClass: 'nvme', removable: false, readOnly: false },
+    { name: 'sdz', path: '/dev/sdz', sizeBytes: 16e9, model: 'USB stick', serial: null, mediaClass: 'unknown', removable: true, readOnly: false },
+  ],
+  nics: [
+    { name: 'eno1', mac: 'B4:96:91:00:00:01', physical: true, driver: 'i40e', speedMbps: 10000, linkUp: true },
+    { name: 'eno2', mac: 'B4:96:91:00:00:02', physical: true, driver: 'i40e', speedMbps: 10000, linkUp: false },
+    { name: 'docker0', mac: '02:42:00:00:00:01', physical: false, driver: null, speedMbps: null, linkUp: false },
+  ],
+  bmc: { ip: '10.0.0.9', mac: 'D0:94:66:00:00:09' },
+};
+
+const iface = (name: string, mac: string | null, extra: Partial<DiffInput['interfaces'][number]> = {}): DiffInput['interfaces'][number] => ({
+  name,
+  mac_address: mac,
+  mac_addresses: mac ? [{ id: 1, url: '', display: mac, mac_address: mac }] : [],
+  mgmt_only: false,
+  type: { value: '10gbase-x-sfpp', label: 'SFP+' },
+  ...extra,
+});
+
+const device = { device_type: { id: 1, url: '', display: 'PowerEdge R640', model: 'PowerEdge R640', slug: 'r640', manufacturer: { id: 1, url: '', display: 'Dell', name: 'Dell', slug: 'dell' } } };
+const interfaces = [iface('eno1', 'B4:96:91:00:00:01'), iface('eno2', 'b4-96-91-00-00-02'), iface('idrac', 'D0:94:66:00:00:09', { mgmt_only: true }), iface('bond0', null, { type: { value: 'lag', label: 'LAG' } })];
+
+const diff = (overrides: Partial<DiffInput> = {}) => diffExpectations({ inventory, device, interfaces, expectations: {}, ...overrides });
+
+describe('planned vs actual', () => {
+  test('a machine that matches its device type and interfaces has no differences', () => {
+    expect(diff()).toEqual([]);
+  });
+
+  test('every expectation met gives no differences', () => {
+    expect(diff({ expectations: { cpu: { sockets: 2, cores: 40, threads: 80, modelContains: 'gold 6230' }, memoryGB: 128, disks: { count: 2, minSizeGB: 800 }, nics: { count: 2 } } })).toEqual([]);
+  });
+
+  test('wrong memory size is one difference naming memoryGB with both values', () => {
+    expect(diff({ expectations: { memoryGB: 256 } })).toEqual([{ field: 'memoryGB', expected: '256 GiB ±5 %', actual: '128 GiB (DIMMs)' }]);
+  });
+
+  test('a memory range is checked against MemTotal when DMI lists no DIMMs', () => {
+    const noDimms = { ...inventory, memory: { totalBytes: 23.5 * GiB, dimms: [] } };
+    expect(diff({ inventory: noDimms, expectations: { memoryGB: 24 } })).toEqual([]);
+    expect(diff({ inventory: noDimms, expectations: { memoryGB: { min: 32 } } })).toEqual([{ field: 'memoryGB', expected: '32…∞ GiB', actual: '23.5 GiB (MemTotal)' }]);
+  });
+
+  test('CPU, disk and NIC differences are each named', () => {
+    const fields = diff({ expectations: { cpu: { sockets: 1, modelContains: 'EPYC' }, disks: { count: 4 }, nics: { count: 4 } } }).map((m) => m.field);
+    expect(fields).toEqual(['cpu.sockets', 'cpu.model', 'disks.count', 'nics.count']);
+  });
+
+  test('removable disks and small disks do not count', () => {
+    expect(diff({ expectations: { disks: { count: 1, minSizeGB: 900 } } })[0]).toMatchObject({ field: 'disks.count', expected: '1 of ≥ 900 GiB' });
+  });
+
+  test('a different device type model is a difference', () => {
+    const other = { device_type: { ...device.device_type, model: 'PowerEdge R740' } };
+    expect(diff({ device: other })).toEqual([{ field: 'model', expected: 'PowerEdge R740', actual: 'PowerEdge R640' }]);
+  });
+
+  test('bm_expect manufacturer/model override the device type', () => {
+    expect(diff({ expectations: { manufacturer: 'HPE' } })).toEqual([{ field: 'manufacturer', expected: 'HPE', actual: 'Dell Inc.' }]);
+  });
+
+  test('a NetBox interface MAC missing on the machine is a difference', () => {
+    const fields = diff({ interfaces: [...interfaces, iface('eno3', 'B4:96:91:00:00:03')] });
+    expect(fields).toEqual([{ field: 'interfaces.eno3.mac', expected: 'B4:96:91:00:00:03', actual: 'not on this machine' }]);
+  });
+
+  test("a management interface is compared with the BMC's MAC", () => {
+    expect(diff({ interfaces: [iface('idrac', 'D0:94:66:00:00:10', { mgmt_only: true })] })).toEqual([{ field: 'interfaces.idrac.mac', expected: 'D0:94:66:00:00:10', actual: 'BMC D0:94:66:00:00:09' }]);
+  });
+
+  test('interface checks can be turned off', () => {
+    expect(diff({ interfaces: [iface('eno3', 'B4:96:91:00:00:03')], checkInterfaces: false })).toEqual([]);
+  });
+
+  test('unknown DMI identity (VMs) is not compared', () => {
+    expect(diff({ inventory: { ...inventory, system: { manufacturer: '', model: '', serial: '', uuid: null } } })).toEqual([]);
+  });
+});
+
+describe('vendor names', () => {
+  test.each([
+    ['Dell', 'Dell Inc.'],
+    ['HPE', 'Hewlett Packard Enterprise'],
+    ['HP', 'HPE'],
+    ['Supermicro', 'Super Micro Computer, Inc.'],
+    ['Lenovo', 'LENOVO'],
+    ['ThinkSystem SR650 V2', 'ThinkSystem SR650 V2 -[7Z73CTO1WW]-'],
+    ['R640', 'PowerEdge R640'],
+  ])('%j matches %j', (a, b) => {
+    expect(namesMatch(a, b)).toBe(true);
+  });
+
+  test.each([
+    ['Dell', 'HPE'],
+    ['PowerEdge R740', 'PowerEdge R640'],
+    ['SYS-6019P-WTR', 'SYS-6029P-WTR'],
+  ])('%j does not match %j', (a, b) => {
+    expect(namesMatch(a, b)).toBe(false);
+  });
+
+  test('suffixes and punctuation are dropped', () => {
+    expect(normaliseVendorName('Super Micro Computer, Inc.')).toBe('super micro');
+  });
+});
+
+describe('bm_expect', () => {
+  test('the config context wins over local context and custom field', () => {
+    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 64 } }, local_context_data: { bm_expect: { memoryGB: 32 } }, custom_fields: { bm_expect: '{"memoryGB":16}' } });
+    expect(found).toEqual({ expectations: { memoryGB: 64 }, source: 'config_context', issues: [] });
+  });
+
+  test('a custom field holding JSON text is parsed', () => {
+    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: { bm_expect: '{"nics":{"count":2}}' } })).toEqual({ expectations: { nics: { count: 2 } }, source: 'custom_field', issues: [] });
+  });
+
+  test('no bm_expect anywhere means no expectations and no source', () => {
+    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: {} })).toEqual({ expectations: {}, source: null, issues: [] });
+  });
+
+  test('wrong types and unknown keys are reported, not ignored', () => {
+    const { issues } = validateExpectations({ memoryGB: 'lots', cpu: { socket: 2 }, disk: {} });
+    expect(issues).toEqual([
+      'bm_expect.disk is not a known expectation (known: manufacturer, model, cpu, memoryGB, disks, nics)',
+      'bm_expect.cpu.socket is not a known expectation (known: sockets, cores, threads, modelContains)',
+      'bm_expect.memoryGB must be a number or {min, max}',
+    ]);
+  });
+});

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createMemoryStep, type MemoryFacts } from '../../../agent/steps/02-memory.ts';
+import type { ToolInvocation, ToolResult, ToolRunner } from '../../../agent/tools/run-tool.ts';
+import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+
+const dir = join(import.meta.dir, '../../fixtures/memtester');
+const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+
+const facts: MemoryFacts = {
+  meminfo: readFileSync(join(import.meta.dir, '../../fixtures/meminfo/debian12-kvm-24G.meminfo'), 'utf8'),
+  minFreeKbytes: '67584\n',
+  cpuOnline: '0-1\n',
+};
+
+function fakeRunner(outputs: (inv: ToolInvocation, index: number) => Partial<ToolResult>): ToolRunner & { calls: ToolInvocation[] } {
+  const calls: ToolInvocation[] = [];
+  const runner = async (inv: ToolInvocation): Promise<ToolResult> => {
+    calls.push(inv);
+    const out = outputs(inv, calls.length - 1);
+    return { tool: inv.tool, command: [inv.tool, ...inv.args], exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 1000, timedOut: false, aborted: false, missing: false, evidence: inv.evidenceAs, ...out };
+  };
+  return Object.assign(runner, { calls });
+}
+
+const pass = () => ({ stdout: read('pass-32M-1loop.stdout'), stderr: '' });
+
+let ctx: TestStepContext | undefined;
+afterEach(() => ctx?.cleanup());
+
+describe('02-memory step', () => {
+  test('quick profile runs one memtester per online CPU over 256 MiB and passes', async () => {
+    const run = fakeRunner(pass);
+    ctx = createTestContext({ run, tunables: { loops: 1, size_mb: 256, processes: 0, reserve_mb: 0 } });
+    const result = await createMemoryStep({ readFacts: () => facts }).run(ctx, () => {});
+    expect(result.status).toBe('pass');
+    expect(run.calls.map((c) => [c.tool, ...c.args])).toEqual([
+      ['memtester', '128M', '1'],
+      ['memtester', '128M', '1'],
+    ]);
+    expect(run.calls.every((c) => c.signal === ctx!.signal)).toBe(true);
+    expect(run.calls.map((c) => c.evidenceAs)).toEqual(['02-memory/memtester-0.txt', '02-memory/memtester-1.txt']);
+    expect(result.metrics).toMatchObject({ processes: 2, perProcessMiB: 128, loops: 1, failureCount: 0, locked: true });
+    expect(result.evidence.map((e) => e.file)).toEqual(['02-memory/memtester-0.txt', '02-memory/memtester-1.txt']);
+  });
+
+  test('one failing process fails the step with its FAILURE lines as reasons', async () => {
+    const run = fakeRunner((_inv, i) => (i === 1 ? { stdout: read('fail-compare-injected.stdout'), stderr: read('fail-compare-injected.stderr'), exitCode: 4 } : pass()));
+    ctx = createTestContext({ run, tunables: { loops: 1, size_mb: 64, processes: 2, reserve_mb: 0 } });
+    const result = await createMemoryStep({ readFacts: () => facts }).run(ctx, () => {});
+    expect(result.status).toBe('fail');
+    expect(result.summary).toContain('memory errors');
+    expect(result.reasons.some((r) => r.startsWith('process 1:') && r.includes('FAILURE: 0x2a8d4fded9ed415d'))).toBe(true);
+    expect(result.table?.rows[1]?.[5]).toContain('Random Value');
+  });
+
+  test('a missing memtester is an error naming the tool', async () => {
+    const run = fakeRunner(() => ({ exitCode: null, missing: true }));
+    ctx = createTestContext({ run, tunables: { loops: 1, size_mb: 64, processes: 1, reserve_mb: 0 } });
+    const result = await createMemoryStep({ readFacts: () => facts }).run(ctx, () => {});
+    expect(result.status).toBe('error');
+    expect(result.reasons[0]).toContain('memtester is not installed');
+  });
+
+  test('too little free memory skips the step with the numbers', async () => {
+    const run = fakeRunner(pass);
+    ctx = createTestContext({ run, tunables: { loops: 1, size_mb: 0, processes: 0, reserve_mb: 0 } });
+    const tight = { ...facts, meminfo: 'MemTotal: 1048576 kB\nMemAvailable: 40000 kB\n' };
+    const result = await createMemoryStep({ readFacts: () => tight }).run(ctx, () => {});
+    expect(result.status).toBe('skip');
+    expect(result.reasons[0]).toContain('MemAvailable 39 MiB');
+    expect(run.calls).toHaveLength(0);
+  });
+
+  test('the time limit follows size and loops, and timeout_s overrides it', () => {
+    const step = createMemoryStep({ readFacts: () => facts });
+    const quick = step.timeoutMs({ profile: 'quick', tunables: { loops: 1, size_mb: 256, processes: 0, reserve_mb: 0, timeout_s: 0 } });
+    const full = step.timeoutMs({ profile: 'full', tunables: { loops: 2, size_mb: 0, processes: 0, reserve_mb: 0, timeout_s: 0 } });
+    expect(full).toBeGreaterThan(quick);
+    expect(step.timeoutMs({ profile: 'quick', tunables: { loops: 1, size_mb: 256, processes: 0, reserve_mb: 0, timeout_s: 90 } })).toBe(90_000);
+  });
+
+  test('tunables declare the documented profile defaults', () => {
+    const step = createMemoryStep();
+    expect(step.tunables.loops).toMatchObject({ profiles: { quick: 1, full: 2 } });
+    expect(step.tunables.size_mb).toMatchObject({ profiles: { quick: 256, full: 0 } });
+    expect(step.tunables.processes?.default).toBe(0);
+    expect(step.tunables.reserve_mb?.default).toBe(0);
+  });
+});
