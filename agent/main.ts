@@ -1,45 +1,20 @@
 /**
- * bm-agent: the bare-metal validation agent (Phase 1). This entry point parses argv and
- * wires modules; decisions live in pure modules and effects are injected.
+ * bm-agent: the bare-metal validation agent (Phase 1), baked into the PXE image.
+ * This entry point only hands argv to the CLI; steps, runner and report live in
+ * their own modules.
  */
-import yargs from 'yargs';
-import { EXIT, EXIT_CODES_EPILOGUE } from '../shared/exit-codes.ts';
-import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
-import { VERSION } from '../shared/version.ts';
-
-export async function main(argv: string[], env: Record<string, string | undefined>, print = (line: string) => console.log(line)): Promise<number> {
-  let exitCode: number = EXIT.ok;
-  const parser = yargs(argv)
-    .scriptName('bm-agent')
-    .usage('$0 <command> [options]\n\nValidates this machine against NetBox and stages it on pass.')
-    .command(
-      'netbox-check',
-      'check that NetBox is reachable and accepts the token',
-      (y) => y.options(NETBOX_CHECK_OPTIONS),
-      async (args) => {
-        exitCode = await runNetboxCheck(args as NetboxCheckArgs, env, print);
-      },
-    )
-    .demandCommand(1, 'name a command (see --help)')
-    .strict()
-    .version(VERSION)
-    .epilogue(EXIT_CODES_EPILOGUE)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new Error(message);
-    });
-  try {
-    await parser.parseAsync();
-  } catch (error) {
-    print(`bm-agent: ${(error as Error).message}`);
-    return EXIT.usage;
-  }
-  return exitCode;
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  print = (text: string) => process.stdout.write(`${text}\n`),
+  writeErr = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  const { runCli } = await import('./cli.ts');
+  return runCli(argv, env, print, writeErr);
 }
 
 if (import.meta.main) {
-  // `bm-hook fsm | head`: a closed pipe is the reader's choice, not our error.
+  // `bm-agent schema | head`: a closed pipe is the reader's choice, not our error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
   });

@@ -1,0 +1,72 @@
+/** bm-agent's command line (yargs): one module per command in commands/. */
+import yargs, { type CommandModule } from 'yargs';
+import { describeError, exitCodeFor } from '../shared/cli-errors.ts';
+import { EXIT } from '../shared/exit-codes.ts';
+import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
+import { VERSION } from '../shared/version.ts';
+import { runCommand } from './commands/run.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { DEFAULT_AGENT_CONFIG_PATH } from './config.ts';
+import { createCliContext } from './context.ts';
+
+const EPILOGUE = `Config, highest first: flags, environment (NETBOX_URL, NETBOX_TOKEN, NETBOX_TOKEN_FILE,
+BM_CALLBACK_URL, BM_CALLBACK_SECRET[_FILE], BM_PROFILE, BM_EVIDENCE_DIR), ${DEFAULT_AGENT_CONFIG_PATH}
+(or BM_AGENT_CONFIG / --config), the kernel command line (bm.netbox_url=, bm.token_file=,
+bm.netbox_token=, bm.callback_url=, bm.config_url=, bm.profile=, bm.<step>.<setting>=), and the
+JSON at bm.config_url. The token is never printed. See docs/agent.md.
+
+Exit codes:
+  0  the machine passed (and was staged)
+  1  a validation step failed
+  2  bad arguments or config
+  3  NetBox unreachable or refused the token (the report is kept in the evidence bundle)
+  4  internal error or the run was aborted`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  print: (text: string) => void,
+  writeErr: (line: string) => void,
+): Promise<number> {
+  const ctx = createCliContext(env, print, writeErr);
+  const parser = yargs(argv)
+    .scriptName('bm-agent')
+    .usage('$0 <command> [options]\n\nValidates this machine against NetBox and stages it on pass.')
+    .option('config', { type: 'string', describe: `config file (default ${DEFAULT_AGENT_CONFIG_PATH}, or BM_AGENT_CONFIG)`, global: true })
+    .command(runCommand(ctx) as CommandModule<{ config: string | undefined }>)
+    .command(schemaCommand(ctx) as CommandModule<{ config: string | undefined }>)
+    .command(
+      'netbox-check',
+      'check that NetBox is reachable and accepts the token',
+      (y) => y.options(NETBOX_CHECK_OPTIONS),
+      async (args) => ctx.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, env, print)),
+    )
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .version(VERSION)
+    .epilogue(EPILOGUE)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      parser.parseAsync(argv, {}, (error, _parsed, text) => (error ? reject(error) : resolve(text))).catch(reject);
+    });
+    if (output) print(output);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      writeErr(`bm-agent: ${error.message} (see bm-agent --help)`);
+      ctx.setExitCode(EXIT.usage);
+    } else {
+      writeErr(`bm-agent: ${describeError(error)}`);
+      ctx.setExitCode(exitCodeFor(error));
+    }
+  }
+  return ctx.exitCode;
+}

@@ -1,0 +1,138 @@
+/** `bm-agent run`: the validation pipeline on this machine. */
+import type { Argv } from 'yargs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ky from 'ky';
+import { ConfigError, readSecretFile, resolveNetboxToken } from '../../shared/config.ts';
+import { EXIT } from '../../shared/exit-codes.ts';
+import { createLogger } from '../../shared/log.ts';
+import { createNetboxClient } from '../../shared/netbox/index.ts';
+import { loadAgentConfig, type AgentConfig } from '../config.ts';
+import { createConsole } from '../console.ts';
+import type { CliContext } from '../context.ts';
+import { runPipeline, type PipelineResult } from '../pipeline.ts';
+import type { StepId } from '../step.ts';
+import { VALIDATION_STEPS } from '../steps/index.ts';
+import { parseSetOptions } from '../tunables.ts';
+import { createToolRunner } from '../tools/run-tool.ts';
+
+export const STEP_IDS: StepId[] = ['01-init', '02-memory', '03-disk', '04-lldp', '05-report'];
+
+export interface RunArgs {
+  config?: string;
+  profile?: 'quick' | 'full';
+  only?: string[];
+  skip?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  netboxUrl?: string;
+  tokenFile?: string;
+  callbackUrl?: string;
+  evidenceDir?: string;
+  set?: string[];
+  cmdlineFile?: string;
+}
+
+export const RUN_OPTIONS = {
+  profile: { choices: ['quick', 'full'] as const, describe: 'quick (minutes, smoke test) or full (burn-in); default from config/bm.profile, else full' },
+  only: { type: 'string', array: true, choices: STEP_IDS, describe: 'run only these steps (01-init always runs)' },
+  skip: { type: 'string', array: true, choices: STEP_IDS, describe: 'skip these steps' },
+  'dry-run': { type: 'boolean', default: false, describe: 'no NetBox writes and no callback; NetBox is still read when configured' },
+  json: { type: 'boolean', default: false, describe: 'print the report as JSON on stdout (no live view)' },
+  'netbox-url': { type: 'string', describe: 'NetBox base URL (bm.netbox_url, NETBOX_URL)' },
+  'token-file': { type: 'string', describe: 'file with the NetBox token (bm.token_file, NETBOX_TOKEN_FILE; or NETBOX_TOKEN)' },
+  'callback-url': { type: 'string', describe: 'POST the result event here (bm.callback_url, BM_CALLBACK_URL)' },
+  'evidence-dir': { type: 'string', describe: 'where run bundles go (default /var/lib/bm-agent/runs)' },
+  set: { type: 'string', array: true, describe: 'step setting, e.g. --set disk.allow_write=1 (same as bm.disk.allow_write=1)' },
+  'cmdline-file': { type: 'string', default: '/proc/cmdline', describe: 'kernel command line to read bm.* settings from' },
+} as const;
+
+export function cliLayer(args: RunArgs): Record<string, unknown> {
+  return {
+    netbox: args.netboxUrl || args.tokenFile ? { url: args.netboxUrl, tokenFile: args.tokenFile } : undefined,
+    callback: args.callbackUrl ? { url: args.callbackUrl } : undefined,
+    profile: args.profile,
+    evidenceDir: args.evidenceDir,
+  };
+}
+
+export async function loadConfigFor(args: RunArgs, env: Record<string, string | undefined>): Promise<AgentConfig> {
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(args.cmdlineFile ?? '/proc/cmdline', 'utf8');
+  } catch {
+    // not Linux, or no /proc: no kernel settings
+  }
+  return loadAgentConfig({
+    cli: cliLayer(args),
+    env,
+    configPath: args.config,
+    cmdline,
+    fetchConfigUrl: async (url) => {
+      try {
+        return await ky.get(url, { timeout: 10_000, retry: { limit: 5 } }).json();
+      } catch (error) {
+        throw new ConfigError(url, [{ key: 'bm.config_url', message: `cannot fetch: ${(error as Error).message}` }]);
+      }
+    },
+  });
+}
+
+function exitCodeOf(result: PipelineResult): number {
+  const verdict = result.report?.verdict ?? 'error';
+  if (verdict === 'pass') return result.records.find((r) => r.id === '05-report')?.result.status === 'error' ? EXIT.netbox : EXIT.ok;
+  if (verdict === 'fail') return EXIT.failed;
+  const init = result.records.find((r) => r.id === '01-init')?.result;
+  return init?.status === 'error' && init.reasons.some((r) => /netbox/i.test(r)) ? EXIT.netbox : EXIT.internal;
+}
+
+export const runCommand = (ctx: CliContext) => ({
+  command: 'run',
+  describe: 'validate this machine: inventory, memory, disks, LLDP, report; stage it in NetBox on pass',
+  builder: (y: Argv) => y.options(RUN_OPTIONS),
+  handler: async (args: RunArgs) => {
+    const config = await loadConfigFor(args, ctx.env);
+    const log = createLogger({ name: 'bm-agent', level: config.logLevel, write: ctx.writeErr });
+    const dryRun = args.dryRun === true;
+    if (!config.netbox && !dryRun) {
+      throw new ConfigError('config', [{ key: 'netbox.url', message: 'is required for a run that reports (bm.netbox_url=, NETBOX_URL, --netbox-url), or use --dry-run' }]);
+    }
+    const netbox = config.netbox ? createNetboxClient({ ...config.netbox, token: resolveNetboxToken(config.netbox), logger: log }) : null;
+    const callback = config.callback
+      ? { url: config.callback.url, timeoutMs: config.callback.timeoutMs, secret: config.callback.secret ?? (config.callback.secretFile ? readSecretFile(config.callback.secretFile, 'callback.secretFile') : undefined) }
+      : null;
+    ctx.protectFromOom(log);
+    const controller = new AbortController();
+    const stop = ctx.onTerminate(() => {
+      log.warning('signal received: cancelling running tools and reporting the run as aborted');
+      controller.abort();
+    });
+    const terminal = args.json ? null : createConsole(ctx.stdout, { order: STEP_IDS, titles: Object.fromEntries(VALIDATION_STEPS.map((s) => [s.id, s.title])) });
+    const result = await runPipeline({
+      steps: VALIDATION_STEPS,
+      profile: config.profile,
+      dryRun,
+      only: args.only as StepId[] | undefined,
+      skip: args.skip as StepId[] | undefined,
+      tunableLayers: [
+        { source: 'config file', values: config.steps },
+        { source: '--set', values: parseSetOptions(args.set ?? []) },
+      ],
+      netbox,
+      callback,
+      onFailure: config.onFailure,
+      deliveryDeadlineMs: config.deliveryDeadlineMs,
+      evidenceRoot: config.evidenceDir,
+      log,
+      signal: controller.signal,
+      onEvent: (event) => terminal?.onEvent(event),
+      toolRunner: (evidence, stepLog) => createToolRunner({ evidence, log: stepLog }),
+    });
+    stop();
+    const tarball = await ctx.archive(result.evidenceDir, log);
+    terminal?.finish(result.report, tarball ?? result.evidenceDir);
+    if (args.json) ctx.print(JSON.stringify(result.report, null, 2));
+    log.info('run finished', { verdict: result.report?.verdict ?? 'error', evidence: join(result.evidenceDir), tarball: tarball ?? undefined });
+    ctx.setExitCode(exitCodeOf(result));
+  },
+});

@@ -1,0 +1,64 @@
+/** What bm-agent's commands get from main(): environment, output, process-level effects. */
+import { writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { execa } from 'execa';
+import type { Logger } from '../shared/log.ts';
+
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  /** stdout text (reports, tables, JSON). */
+  print(text: string): void;
+  /** One log line to stderr. */
+  writeErr(line: string): void;
+  /** The terminal, for the live view. */
+  stdout: { write(text: string): void; isTTY?: boolean; columns?: number };
+  setExitCode(code: number): void;
+  /** oom_score_adj -1000 for the agent itself (memtester may use nearly all RAM). */
+  protectFromOom(log: Logger): void;
+  /** SIGINT/SIGTERM handler; returns a function that removes it. */
+  onTerminate(handler: () => void): () => void;
+  /** Packs a run's evidence directory into <dir>.tar.gz; null when tar failed (logged). */
+  archive(dir: string, log: Logger): Promise<string | null>;
+}
+
+export function createCliContext(env: Record<string, string | undefined>, print: (text: string) => void, writeErr: (line: string) => void): CliContext & { exitCode: number } {
+  const ctx = {
+    env,
+    print,
+    writeErr,
+    stdout: process.stdout,
+    exitCode: 0,
+    setExitCode(code: number) {
+      ctx.exitCode = code;
+    },
+    protectFromOom(log: Logger) {
+      try {
+        writeFileSync('/proc/self/oom_score_adj', '-1000');
+      } catch (error) {
+        log.debug('could not set oom_score_adj (not root?)', { error: (error as Error).message });
+      }
+    },
+    onTerminate(handler: () => void) {
+      let count = 0;
+      const listener = () => {
+        count++;
+        if (count > 1) process.exit(130);
+        handler();
+      };
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
+    async archive(dir: string, log: Logger) {
+      const tarball = `${dir}.tar.gz`;
+      const result = await execa('tar', ['-C', dirname(dir), '-czf', tarball, basename(dir)], { reject: false });
+      if (result.exitCode === 0) return tarball;
+      log.warning('could not pack the evidence bundle; the directory is complete', { dir, error: String(result.stderr).slice(0, 200) });
+      return null;
+    },
+  };
+  return ctx;
+}
