@@ -11,11 +11,13 @@ import type { Device, NetboxClient } from '../shared/netbox/index.ts';
 import { VERSION } from '../shared/version.ts';
 import type { CallbackTarget } from './deliver.ts';
 import { deliverJournal } from './deliver.ts';
+import { fioMemoryReserveBytes, type DiskPlan } from './disk/plan.ts';
 import { createEvidenceStore, type EvidenceStore } from './evidence.ts';
 import type { Inventory } from './inventory-types.ts';
 import { renderStepJournal, reportStepOf, stepMarker, type Report, type StepRecord } from './report.ts';
 import { runSteps, type RunnerEvent } from './runner.ts';
 import type { Profile, Step, StepContext, StepId } from './step.ts';
+import { initOutputsOf } from './steps/01-init.ts';
 import { createReportStep } from './steps/05-report.ts';
 import { createToolRunner, type ToolRunner } from './tools/run-tool.ts';
 import { resolveTunables, type TunableLayer } from './tunables.ts';
@@ -33,6 +35,8 @@ export interface PipelineOptions {
   callback: CallbackTarget | null;
   onFailure: 'failed' | 'leave';
   deliveryDeadlineMs: number;
+  /** Backoff between delivery attempts; default 1 s growing to 60 s (tests shorten it). */
+  deliveryBackoff?: { baseMs: number; maxMs: number };
   evidenceRoot: string;
   log: Logger;
   signal: AbortSignal;
@@ -54,10 +58,11 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** What 01-init hands to the later steps through its result details. */
-interface InitDetails {
-  inventory?: Inventory;
-  device?: Device;
+/** RAM fio will hold while memtester runs: fio's own estimate per disk, for every disk the inventory lists. */
+export function fioReserveEstimateBytes(inventory: Inventory | undefined): number {
+  const disks = inventory?.disks.filter((d) => !d.removable && !d.readOnly).length ?? 4;
+  const typical = { decision: 'read-write', jobs: [{ blockBytes: 1024 * 1024, iodepth: 16 }] } as unknown as DiskPlan;
+  return fioMemoryReserveBytes(Array.from({ length: disks }, () => typical)) + 64 * 1024 * 1024;
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
@@ -84,6 +89,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         deadline: startedAt + options.deliveryDeadlineMs,
         signal: options.signal,
         log,
+        backoff: options.deliveryBackoff,
         what: `journal entry for ${record.id}`,
       }).catch((error) => log.error('journal entry not delivered; it is in the report', { step: record.id, error: (error as Error).message })),
     );
@@ -93,12 +99,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     runId,
     agentVersion: VERSION,
     startedAt,
-    records: () => [...finishedRecords],
+    records: () => [...finishedRecords].sort((a, b) => a.id.localeCompare(b.id)),
     journalDrained: () => journalChain,
     netbox: options.netbox,
     callback: options.callback,
     onFailure: options.onFailure,
     deliveryDeadlineMs: options.deliveryDeadlineMs,
+    deliveryBackoff: options.deliveryBackoff,
     log,
     onReport: (r) => {
       report = r;
@@ -110,6 +117,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     if ((options.only?.length && !options.only.includes(step.id) && step.id !== '01-init') || options.skip?.includes(step.id)) excluded.add(step.id);
   }
 
+  // Every step's settings are checked before anything runs: a typo is a usage error, not a half run.
+  const tunables = new Map(steps.map((step) => [step.id, resolveTunables(step, options.profile, options.tunableLayers)]));
+
   const records = await runSteps({
     steps,
     signal: options.signal,
@@ -118,7 +128,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     onEvent: options.onEvent,
     contextFor: (step, signal): StepContext => ({
       profile: options.profile,
-      tunables: resolveTunables(step, options.profile, options.tunableLayers),
+      tunables: tunables.get(step.id) ?? {},
       signal,
       log: log.child({ step: step.id }),
       evidence,
@@ -126,16 +136,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       inventory: state.inventory,
       device: state.device,
       netbox: options.netbox ?? undefined,
-      reservedForOtherStepsBytes: options.reservedForOtherStepsBytes ?? 512 * 1024 * 1024,
+      reservedForOtherStepsBytes: options.reservedForOtherStepsBytes ?? fioReserveEstimateBytes(state.inventory),
       results,
       dryRun: options.dryRun,
     }),
     onStepEnd: (record) => {
       results[record.id] = record.result;
       if (record.id === '01-init') {
-        const details = (record.result.details ?? {}) as InitDetails;
-        state.inventory = details.inventory;
-        state.device = details.device;
+        Object.assign(state, initOutputsOf(record.result));
       }
       if (record.id !== '05-report') {
         finishedRecords.push(record);

@@ -66,11 +66,12 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
     } else {
       const timeout = new AbortController();
       const signal = AbortSignal.any([options.signal, timeout.signal]);
-      const context = options.contextFor(step, signal);
-      timeoutMs = step.timeoutMs(context);
-      options.onEvent?.({ type: 'start', id: step.id, title: step.title, timeoutMs, at: startedAt });
-      const timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutMs);
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
+        const context = options.contextFor(step, signal);
+        timeoutMs = step.timeoutMs(context);
+        options.onEvent?.({ type: 'start', id: step.id, title: step.title, timeoutMs, at: startedAt });
+        timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutMs);
         result = await step.run(context, (progress) => options.onEvent?.({ type: 'progress', id: step.id, progress, at: now() }));
       } catch (error) {
         options.log.error('step crashed', { step: step.id, error: error instanceof Error ? error.stack ?? error.message : String(error) });

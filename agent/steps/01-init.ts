@@ -14,7 +14,7 @@ import type { EvidenceRef, Step, StepContext, StepResult } from '../step.ts';
 /** What 01-init puts in `result.details`; `inventory` and `device` go on the context of later steps. */
 export interface InitDetails {
   inventory: Inventory;
-  /** The NetBox device (with config context); absent in dry runs, without NetBox, or when not found. */
+  /** The NetBox device (with config context); absent without NetBox, or when not found. */
   device?: Device;
   match?: { by: DeviceMatch['by']; value: string };
   expectationSource?: ExpectationSource['source'];
@@ -99,9 +99,9 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
       const details: InitDetails = { inventory, notes: collected.notes };
       const base = { metrics, evidence, details };
 
-      if (ctx.dryRun || !ctx.netbox) {
-        const why = ctx.dryRun ? 'dry run' : 'no NetBox configured';
-        return { ...base, status: 'pass', summary: `inventory collected; NetBox not consulted (${why})`, reasons: [], table: inventoryTable(inventory) };
+      // A dry run still reads NetBox (it only never writes); without NetBox there is nothing to compare.
+      if (!ctx.netbox) {
+        return { ...base, status: 'pass', summary: 'inventory collected; NetBox not consulted (no NetBox configured)', reasons: [], table: inventoryTable(inventory) };
       }
 
       progress({ fraction: 0.5, message: 'finding the device in NetBox' });

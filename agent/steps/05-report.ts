@@ -25,6 +25,7 @@ export interface ReportStepDeps {
   callback: CallbackTarget | null;
   onFailure: 'failed' | 'leave';
   deliveryDeadlineMs: number;
+  deliveryBackoff?: { baseMs: number; maxMs: number };
   log: Logger;
   /** Receives the finished report (for the console banner and the CLI's --json). */
   onReport(report: Report): void;
@@ -73,7 +74,7 @@ export function createReportStep(deps: ReportStepDeps): Step {
 
       const statusChange = report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
       const reasons: string[] = [];
-      const retry = { deadline: Date.now() + deps.deliveryDeadlineMs, signal: ctx.signal, log: ctx.log };
+      const retry = { deadline: Date.now() + deps.deliveryDeadlineMs, signal: ctx.signal, log: ctx.log, backoff: deps.deliveryBackoff };
       const device = ctx.device;
       if (ctx.dryRun) {
         ctx.log.notice('dry run: no journal, status change or callback');

@@ -57,6 +57,7 @@ function options(steps: Step[], overrides: Partial<PipelineOptions> = {}): Pipel
     callback: { url: receiver.url, secret: SECRET, timeoutMs: 1000 },
     onFailure: 'failed',
     deliveryDeadlineMs: 20_000,
+    deliveryBackoff: { baseMs: 50, maxMs: 200 },
     evidenceRoot: mkdtempSync(join(tmpdir(), 'bm-agent-runs-')),
     log: createMemoryLogger(),
     signal: new AbortController().signal,

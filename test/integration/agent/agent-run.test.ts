@@ -1,0 +1,122 @@
+/**
+ * `bm-agent run --profile quick` on this machine, as the compiled binary, against
+ * the NetBox simulator and a callback receiver: the real inventory, memtester,
+ * fio on a blank loop device, lldpd on this machine's NICs. Pass → staged, one
+ * journal entry per step, the callback received with a valid signature; a
+ * failing variant → failed with the reason in the journal.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getDevice, listDeviceJournal, type Device } from '../../../shared/netbox/index.ts';
+import { agentBinary, runAgent } from '../../helpers/agent-binary.ts';
+import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver.ts';
+import { createLoopLab, type LoopLab } from '../../helpers/loop-devices.ts';
+import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
+import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-target.ts';
+import { requirementsMet } from '../../helpers/requirements.ts';
+
+const SECRET = 'e2e-callback-secret';
+const ready = requirementsMet('bm-agent run on this machine', { root: true, tools: ['memtester', 'fio', 'lldpd', 'lldpcli', 'losetup', 'dmidecode'] });
+
+function physicalNic(): { name: string; mac: string } {
+  for (const name of readdirSync('/sys/class/net')) {
+    if (!existsSync(`/sys/class/net/${name}/device`)) continue;
+    const mac = Bun.file(`/sys/class/net/${name}/address`);
+    return { name, mac: require('node:fs').readFileSync(mac.name!, 'utf8').trim() };
+  }
+  throw new Error('this machine has no physical NIC');
+}
+
+describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
+  let loops: LoopLab;
+  let blank: string;
+  let target: NetboxTarget;
+  let fx: Fixtures;
+  let receiver: CallbackReceiver;
+  let device: Device;
+  let evidenceRoot: string;
+
+  beforeAll(async () => {
+    agentBinary();
+    loops = createLoopLab('bmt-agent-run-');
+    blank = await loops.createBlank('blank', 256);
+  });
+  afterAll(async () => {
+    await loops?.cleanup();
+  });
+  beforeEach(async () => {
+    target = await startNetboxTarget({ flavour: '4.6' });
+    fx = await createFixtures(target.url, target.token);
+    receiver = startCallbackReceiver(SECRET);
+    const nic = physicalNic();
+    device = await fx.createDevice({ name: `this-machine-${Date.now()}`, status: 'discovered' });
+    await fx.createInterface(device.id, { name: nic.name, mac: nic.mac });
+    evidenceRoot = mkdtempSync(join(tmpdir(), 'bm-agent-e2e-'));
+  });
+  afterEach(async () => {
+    await receiver.close();
+    await target.close();
+  });
+
+  const run = (extra: string[] = []) =>
+    runAgent(
+      ['run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=3', '--set', `disk.devices=${blank}`, '--set', 'disk.runtime_s=1', ...extra],
+      { NETBOX_URL: target.url, NETBOX_TOKEN: target.token, BM_CALLBACK_URL: receiver.url, BM_CALLBACK_SECRET: SECRET },
+    );
+
+  test('a healthy machine is staged, every step journaled, the signed callback received', async () => {
+    const result = await run();
+    expect({ exitCode: result.exitCode, stderr: result.exitCode ? result.stderr.slice(-3000) : '' }).toEqual({ exitCode: 0, stderr: '' });
+    expect((await getDevice(fx.client, device.id)).status.value).toBe('staged');
+    const journal = await listDeviceJournal(fx.client, device.id);
+    const firstLines = journal.map((j) => j.comments.split('\n')[0]!);
+    for (const id of ['01-init', '02-memory', '03-disk', '04-lldp']) expect(firstLines.filter((l) => l.startsWith(`**bm-agent ${id} `)).length).toBe(1);
+    expect(firstLines.at(-1)).toContain('Validation PASSED');
+    expect(journal.find((j) => j.comments.startsWith('**bm-agent 03-disk'))!.comments).toContain('read-write');
+    expect(receiver.received.length).toBe(1);
+    expect(receiver.received[0]).toMatchObject({ signatureValid: true, json: { verdict: 'pass', status: 'staged', device: { id: device.id } } });
+    expect(result.stdout).toContain('████'); // the banner
+    expect(result.stderr).not.toContain(target.token);
+    expect(readdirSync(evidenceRoot).some((f) => f.endsWith('.tar.gz'))).toBe(true);
+  });
+
+  test('a machine that does not match NetBox fails: status failed, the reason journaled and in the callback, exit 1', async () => {
+    await fx.client.patch(`/api/dcim/devices/${device.id}/`, { local_context_data: { bm_expect: { memoryGB: 4096 } } });
+    const result = await run();
+    expect(result.exitCode).toBe(1);
+    expect((await getDevice(fx.client, device.id)).status.value).toBe('failed');
+    const final = (await listDeviceJournal(fx.client, device.id)).at(-1)!;
+    expect(final.comments).toContain('Validation FAILED');
+    expect(final.comments).toMatch(/01-init: .*memory/i);
+    expect(receiver.received[0]!.json).toMatchObject({ verdict: 'fail', status: 'failed' });
+  });
+
+  test('a dry run reads NetBox but writes nothing and posts nothing', async () => {
+    target.sim!.clearRequests();
+    const result = await run(['--dry-run', '--json']);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ dryRun: true, verdict: 'pass', device: { id: device.id } });
+    expect(target.sim!.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(receiver.received).toEqual([]);
+  });
+});
+
+describe('bm-agent refuses bad input with a clear error and exit 2', () => {
+  test('no NetBox configured outside a dry run', async () => {
+    const result = await runAgent(['run', '--cmdline-file', '/dev/null'], { BM_AGENT_CONFIG: '/dev/null/none' });
+    expect(result.exitCode).toBe(2);
+  });
+  test('a bad kernel command line setting names the key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmdline-'));
+    writeFileSync(join(dir, 'cmdline'), 'quiet bm.profile=fast bm.netbox_url=http://127.0.0.1:9');
+    const result = await runAgent(['run', '--cmdline-file', join(dir, 'cmdline')]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('profile: must be one of "quick", "full"');
+  });
+  test('an unknown step setting names bm.area.knob', async () => {
+    const result = await runAgent(['run', '--dry-run', '--cmdline-file', '/dev/null', '--set', 'disk.alow_write=1', '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))]);
+    expect(result.stderr).toContain('bm.disk.alow_write: unknown setting');
+  });
+});
