@@ -4,6 +4,9 @@ import { describeError, exitCodeFor } from '../shared/cli-errors.ts';
 import { EXIT } from '../shared/exit-codes.ts';
 import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
 import { VERSION } from '../shared/version.ts';
+import { evaluateCommand } from './commands/evaluate.ts';
+import { inventoryCommand } from './commands/inventory.ts';
+import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { DEFAULT_AGENT_CONFIG_PATH } from './config.ts';
@@ -37,8 +40,7 @@ export async function runCli(
     .scriptName('bm-agent')
     .usage('$0 <command> [options]\n\nValidates this machine against NetBox and stages it on pass.')
     .option('config', { type: 'string', describe: `config file (default ${DEFAULT_AGENT_CONFIG_PATH}, or BM_AGENT_CONFIG)`, global: true })
-    .command(runCommand(ctx) as CommandModule<{ config: string | undefined }>)
-    .command(schemaCommand(ctx) as CommandModule<{ config: string | undefined }>)
+    .command([runCommand(ctx), inventoryCommand(ctx), planCommand(ctx), evaluateCommand(ctx), schemaCommand(ctx)] as unknown as CommandModule[])
     .command(
       'netbox-check',
       'check that NetBox is reachable and accepts the token',

@@ -41,6 +41,14 @@ export interface ToolResult {
 
 export type ToolRunner = (invocation: ToolInvocation) => Promise<ToolResult>;
 
+/** Saved beside each raw output (`<file>.meta.json`) so `bm-agent evaluate` can re-judge it. */
+export type ToolMeta = Pick<ToolResult, 'tool' | 'command' | 'exitCode' | 'signal' | 'durationMs' | 'timedOut' | 'aborted' | 'missing'>;
+
+export function toolMetaOf(result: ToolResult): ToolMeta {
+  const { tool, command, exitCode, signal, durationMs, timedOut, aborted, missing } = result;
+  return { tool, command, exitCode, signal, durationMs, timedOut, aborted, missing };
+}
+
 /** A short, journal-friendly description of a failed run (tool, exit, last stderr line). */
 export function describeToolFailure(result: ToolResult): string {
   if (result.missing) return `${result.tool} is not installed`;
@@ -83,6 +91,7 @@ export function createToolRunner(deps: { evidence?: EvidenceStore; log?: Logger 
     if (inv.evidenceAs && deps.evidence) {
       out.evidence = deps.evidence.save(inv.evidenceAs, out.stdout);
       if (out.stderr.trim()) deps.evidence.save(`${inv.evidenceAs}.stderr`, out.stderr);
+      deps.evidence.save(`${inv.evidenceAs}.meta.json`, `${JSON.stringify(toolMetaOf(out), null, 2)}\n`);
     }
     deps.log?.[out.exitCode === 0 ? 'debug' : 'warning']('tool finished', { tool: inv.tool, exitCode: out.exitCode, signal: out.signal, ms: out.durationMs, timedOut: out.timedOut });
     return out;

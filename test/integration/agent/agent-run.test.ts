@@ -6,7 +6,7 @@
  * failing variant → failed with the reason in the journal.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice, listDeviceJournal, type Device } from '../../../shared/netbox/index.ts';
@@ -18,13 +18,13 @@ import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-targe
 import { requirementsMet } from '../../helpers/requirements.ts';
 
 const SECRET = 'e2e-callback-secret';
+const FAILING_MEMTESTER = 'test/fixtures/memtester/fail-compare-injected.stdout';
 const ready = requirementsMet('bm-agent run on this machine', { root: true, tools: ['memtester', 'fio', 'lldpd', 'lldpcli', 'losetup', 'dmidecode'] });
 
 function physicalNic(): { name: string; mac: string } {
   for (const name of readdirSync('/sys/class/net')) {
     if (!existsSync(`/sys/class/net/${name}/device`)) continue;
-    const mac = Bun.file(`/sys/class/net/${name}/address`);
-    return { name, mac: require('node:fs').readFileSync(mac.name!, 'utf8').trim() };
+    return { name, mac: readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim() };
   }
   throw new Error('this machine has no physical NIC');
 }
@@ -79,7 +79,20 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
     expect(receiver.received[0]).toMatchObject({ signatureValid: true, json: { verdict: 'pass', status: 'staged', device: { id: device.id } } });
     expect(result.stdout).toContain('████'); // the banner
     expect(result.stderr).not.toContain(target.token);
-    expect(readdirSync(evidenceRoot).some((f) => f.endsWith('.tar.gz'))).toBe(true);
+    const tarball = readdirSync(evidenceRoot).find((f) => f.endsWith('.tar.gz'));
+    expect(tarball).toBeDefined();
+
+    // The bundle re-judges to the same verdicts …
+    const same = await runAgent(['evaluate', '--evidence', join(evidenceRoot, tarball!), '--json']);
+    expect(same.exitCode).toBe(0);
+    expect(JSON.parse(same.stdout)).toMatchObject({ agree: true, schemaProblems: [], steps: expect.arrayContaining([expect.objectContaining({ id: '03-disk', recorded: 'pass', reevaluated: 'pass' })]) });
+    // … and a memtester output showing a failure does not.
+    const dir = join(evidenceRoot, tarball!.replace(/\.tar\.gz$/, ''));
+    cpSync(FAILING_MEMTESTER, join(dir, '02-memory', 'memtester-0.txt'));
+    writeFileSync(join(dir, '02-memory', 'memtester-0.txt.meta.json'), JSON.stringify({ tool: 'memtester', command: ['memtester'], exitCode: 4, signal: null, durationMs: 1, timedOut: false, aborted: false, missing: false }));
+    const differs = await runAgent(['evaluate', '--evidence', dir]);
+    expect(differs.exitCode).toBe(1);
+    expect(differs.stdout).toContain('DIFFERS for 02-memory');
   });
 
   test('a machine that does not match NetBox fails: status failed, the reason journaled and in the callback, exit 1', async () => {
