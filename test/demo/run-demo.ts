@@ -1,58 +1,81 @@
 /**
- * `make demo`: Phase 0 against the embedded NetBox simulator. Starts a NetBox
- * 4.6 simulator, creates a server with a BMC through the REST API, hands a BMC
- * lease to the compiled bm-hook exactly as dhcpd would, drains the spool, and
- * prints the device, its cabling and its journal as an operator would read them.
+ * `make demo`: the whole pipeline on this machine against the embedded NetBox
+ * simulator. NetBox holds this machine as `srv-demo` (offline) with a BMC MAC and
+ * this machine's own NIC. Phase 0: a BMC lease goes through the compiled
+ * bm-hook exactly as dhcpd would hand it over → discovered. Phase 1: the
+ * compiled bm-agent validates this machine (quick profile) → staged. Then the
+ * device's journal is printed as an operator would read it.
  */
-import { normaliseMac } from '../../shared/mac.ts';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetboxClient, farEndOf, findDeviceByMac, getDevice, listDeviceInterfaces, listDeviceJournal } from '../../shared/netbox/index.ts';
+import { createNetboxClient, getDevice, listDeviceJournal } from '../../shared/netbox/index.ts';
 import { startSimulator } from '../netbox-sim/index.ts';
 import { createFixtures } from '../helpers/netbox-fixtures.ts';
+import { createLoopLab } from '../helpers/loop-devices.ts';
+
+const say = (line = '') => console.log(line);
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+
+function physicalNic(): { name: string; mac: string } | null {
+  for (const name of readdirSync('/sys/class/net').sort()) {
+    if (existsSync(`/sys/class/net/${name}/device`)) return { name, mac: readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim() };
+  }
+  return null;
+}
+
+async function run(argv: string[], env: Record<string, string>, indent = '  '): Promise<number> {
+  const child = Bun.spawn(argv, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  for (const line of `${err}${out}`.trimEnd().split('\n')) if (line) say(`${indent}${line}`);
+  return code;
+}
 
 const sim = await startSimulator({ port: 0, flavour: '4.6' });
-const say = (line: string) => console.log(line);
+const asRoot = process.getuid?.() === 0;
+const loops = asRoot ? createLoopLab('bm-demo-') : null;
 try {
-  say(`NetBox simulator ${sim.version} at ${sim.url} (v2 token)`);
+  const nic = physicalNic();
+  say(`NetBox simulator ${sim.version} at ${sim.url}`);
   const fx = await createFixtures(sim.url, sim.token);
-  const server = await fx.createDevice({ name: 'srv-r12-u07', serial: 'CZ2034ABCD' });
+  const server = await fx.createDevice({ name: 'srv-demo', status: 'offline' });
   await fx.createInterface(server.id, { name: 'bmc', mac: '94:40:c9:01:0a:56', mgmtOnly: true });
-  const nic = await fx.createInterface(server.id, { name: 'eno1', mac: '94:40:c9:33:00:01' });
-  const leaf = await fx.createDevice({ name: 'leaf-r12', status: 'active' });
-  const port = await fx.createInterface(leaf.id, { name: 'Ethernet1/7' });
-  await fx.cable(nic.id, port.id);
+  if (nic) await fx.createInterface(server.id, { name: nic.name, mac: nic.mac });
   await fx.createPrefix('10.20.0.0/16');
   await fx.createPrefix('10.20.30.0/24');
-  say(`seeded: ${server.name} (offline) with BMC 94:40:c9:01:0a:56, eno1 cabled to ${leaf.name} Ethernet1/7`);
+  say(`NetBox holds srv-demo (offline): BMC 94:40:c9:01:0a:56${nic ? `, ${nic.name} ${nic.mac} (this machine's NIC)` : ''}`);
+  const env = { NETBOX_URL: sim.url, NETBOX_TOKEN: sim.token };
 
-  const client = createNetboxClient({ url: sim.url, token: sim.token });
+  say('\n── Phase 0: dhcpd commits 10.20.30.41 to 94:40:c9:1:a:56 (its naive MAC form) and runs bm-hook');
   const spool = mkdtempSync(join(tmpdir(), 'bm-demo-spool-'));
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NETBOX_URL: sim.url, NETBOX_TOKEN: sim.token, BM_SPOOL_DIR: spool, BM_HOOK_NO_SYSLOG: '1' };
-  const lease = { ip: '10.20.30.41', mac: '94:40:c9:1:a:56' };
-  say(`\ndhcpd commits ${lease.ip} to ${lease.mac} (its naive form: leading zeros dropped) and runs:`);
-  say(`  bm-hook commit ${lease.ip} ${lease.mac} ilo-srv-r12-u07`);
-  const started = performance.now();
-  const commit = Bun.spawn(['dist/bm-hook', 'commit', lease.ip, lease.mac, 'ilo-srv-r12-u07', '--no-drain'], { env, stderr: 'pipe' });
-  const commitLog = await new Response(commit.stderr).text();
-  say(`  → exit ${await commit.exited} after ${(performance.now() - started).toFixed(0)} ms, no NetBox call; ${commitLog.trim()}`);
-  say('then the drainer (started detached in production) applies the spool:');
-  const drain = Bun.spawn(['dist/bm-hook', 'drain'], { env, stderr: 'pipe' });
-  for (const line of (await new Response(drain.stderr).text()).trim().split('\n')) say(`  ${line}`);
-  await drain.exited;
+  const hookEnv = { ...env, BM_SPOOL_DIR: spool, BM_HOOK_NO_SYSLOG: '1' };
+  const commitStarted = performance.now();
+  await run(['dist/bm-hook', 'commit', '10.20.30.41', '94:40:c9:1:a:56', 'ilo-srv-demo', '--no-drain'], hookEnv);
+  say(`  (commit returned in ${(performance.now() - commitStarted).toFixed(0)} ms without calling NetBox; now the drainer:)`);
+  await run(['dist/bm-hook', 'drain'], hookEnv);
+  const client = createNetboxClient({ url: sim.url, token: sim.token });
+  let device = await getDevice(client, server.id);
+  say(`  → srv-demo is ${device.status.value}, oob_ip ${device.oob_ip?.address}`);
 
-  const match = await findDeviceByMac(client, normaliseMac(lease.mac));
-  if (!match) throw new Error('device not found by MAC');
-  const device = await getDevice(client, match.device.id);
-  say(`device now: status=${device.status.value}, oob_ip=${device.oob_ip?.address}`);
-  for (const iface of await listDeviceInterfaces(client, device.id)) {
-    const far = farEndOf(iface);
-    say(`  ${iface.name.padEnd(6)} ${iface.mac_address ?? '-'}  ${far ? `→ ${far.deviceName} ${far.interfaceName}` : 'not cabled'}`);
+  say('\n── Phase 1: bm-agent validates this machine (quick profile)');
+  const disk = loops ? await loops.createBlank('scratch', 256) : null;
+  say(disk ? `  (a blank 256 MiB loop device ${disk} stands in for a data disk; the host disk is never written)` : '  (not root: no scratch disk, the disk step reports what it would skip)');
+  const evidence = mkdtempSync(join(tmpdir(), 'bm-demo-runs-'));
+  const agentArgs = ['dist/bm-agent', 'run', '--profile', 'quick', '--evidence-dir', evidence, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=32', '--set', 'lldp.deadline_s=5', '--set', 'disk.runtime_s=2'];
+  if (disk) agentArgs.push('--set', `disk.devices=${disk}`);
+  const code = await run(agentArgs, { ...env, TERM: 'dumb' });
+  device = await getDevice(client, server.id);
+  say(`  → bm-agent exited ${code}; srv-demo is ${device.status.value}`);
+
+  say('\n── The journal of srv-demo, as an operator reads it in NetBox');
+  for (const entry of await listDeviceJournal(client, server.id)) {
+    say(`\n[${entry.kind.value}]`);
+    for (const line of entry.comments.split('\n')) say(`  ${line}`);
   }
-  say(`\nJournal of ${device.name}:`);
-  for (const entry of await listDeviceJournal(client, device.id)) say(`  [${entry.kind.value}] ${entry.comments}`);
-  say(`\n${sim.requests().length} API requests served, all validated against the NetBox 4.6 schema`);
+  say(`\n${sim.requests().length} API requests served, every body validated against NetBox 4.6's schema; demo took ${elapsed()}`);
+  process.exitCode = device.status.value === 'staged' ? 0 : 1;
 } finally {
+  await loops?.cleanup();
   await sim.close();
 }
