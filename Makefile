@@ -73,7 +73,8 @@ generate: npm-deps ## regenerate ahead-of-time code (the hook config validator)
 
 docs: npm-deps ## regenerate diagrams in docs/ from the code (dot, and SVG when graphviz is installed)
 	$(BUN) hook/main.ts fsm --dot > docs/dhcp-hook2-flow.dot
-	@if command -v dot >/dev/null; then dot -Tsvg docs/dhcp-hook2-flow.dot -o docs/dhcp-hook2-flow.svg; else echo "graphviz not installed: SVG not regenerated" >&2; fi
+	$(BUN) agent/flow-dot.ts > docs/phase1-flow.dot
+	@if command -v dot >/dev/null; then for f in dhcp-hook2-flow phase1-flow; do dot -Tsvg docs/$$f.dot -o docs/$$f.svg; done; else echo "graphviz not installed: SVG not regenerated" >&2; fi
 
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
