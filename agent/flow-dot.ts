@@ -21,6 +21,7 @@ export function phase1Steps(): Step[] {
     callback: null,
     onFailure: 'failed',
     deliveryDeadlineMs: 1_800_000,
+    aborted: () => false,
     log: { debug() {}, info() {}, notice() {}, warning() {}, error() {}, child() { return this; } },
     onReport: () => {},
   });

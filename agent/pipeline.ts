@@ -106,6 +106,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     onFailure: options.onFailure,
     deliveryDeadlineMs: options.deliveryDeadlineMs,
     deliveryBackoff: options.deliveryBackoff,
+    aborted: () => options.signal.aborted,
     log,
     onReport: (r) => {
       report = r;

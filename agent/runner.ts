@@ -61,11 +61,11 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
     let timeoutMs = 0;
     if (options.excluded?.has(step.id)) {
       result = skipResult('not selected for this run (--only/--skip)');
-    } else if (options.signal.aborted) {
+    } else if (options.signal.aborted && !step.alwaysRuns) {
       result = errorResult('aborted before it started', ['the run was cancelled (SIGINT/SIGTERM)']);
     } else {
       const timeout = new AbortController();
-      const signal = AbortSignal.any([options.signal, timeout.signal]);
+      const signal = step.alwaysRuns ? timeout.signal : AbortSignal.any([options.signal, timeout.signal]);
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const context = options.contextFor(step, signal);
@@ -81,7 +81,7 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
       }
       if (timeout.signal.aborted && result.status !== 'fail') {
         result = { ...result, status: 'error', summary: `timed out after ${Math.round(timeoutMs / 1000)} s`, reasons: [`${step.id} did not finish within ${Math.round(timeoutMs / 1000)} s`, ...result.reasons] };
-      } else if (options.signal.aborted) {
+      } else if (options.signal.aborted && !step.alwaysRuns) {
         result = { ...result, status: 'error', summary: 'aborted', reasons: ['the run was cancelled (SIGINT/SIGTERM)', ...result.reasons] };
       }
     }

@@ -85,6 +85,8 @@ export interface Step {
   timeoutMs(ctx: Pick<StepContext, 'profile' | 'tunables'>): number;
   /** Whether SIGTERM may stop it mid-way (every step here is). */
   abortable: boolean;
+  /** Runs even after the run was cancelled, with its own time limit only (the report step). */
+  alwaysRuns?: boolean;
   tunables: Record<string, Tunable>;
   run(ctx: StepContext, progress: (p: StepProgress) => void): Promise<StepResult>;
 }

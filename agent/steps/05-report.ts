@@ -25,6 +25,8 @@ export interface ReportStepDeps {
   callback: CallbackTarget | null;
   onFailure: 'failed' | 'leave';
   deliveryDeadlineMs: number;
+  /** The run was cancelled: report what happened quickly, change no status. */
+  aborted(): boolean;
   deliveryBackoff?: { baseMs: number; maxMs: number };
   log: Logger;
   /** Receives the finished report (for the console banner and the CLI's --json). */
@@ -44,14 +46,18 @@ export function reportProblems(report: unknown): string[] {
   return ((validateReport.errors as { instancePath: string; message?: string }[]) ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`);
 }
 
+/** After SIGTERM, delivery gets this long: systemd's stop timeout must not be hit. */
+const ABORTED_DELIVERY_MS = 15_000;
+
 export function createReportStep(deps: ReportStepDeps): Step {
   return {
     id: '05-report',
     title: 'Report',
     needs: ['01-init', '02-memory', '03-disk', '04-lldp'],
     abortable: true,
+    alwaysRuns: true,
     tunables: {},
-    timeoutMs: () => deps.deliveryDeadlineMs + 60_000,
+    timeoutMs: () => (deps.aborted() ? ABORTED_DELIVERY_MS : deps.deliveryDeadlineMs) + 60_000,
     async run(ctx, progress): Promise<StepResult> {
       const finished = Date.now();
       const inventory = ctx.inventory;
@@ -72,9 +78,11 @@ export function createReportStep(deps: ReportStepDeps): Step {
       if (problems.length) return { status: 'error', summary: 'the report does not match its schema (a bug)', reasons: problems, metrics: {}, evidence };
       deps.onReport(report);
 
-      const statusChange = report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
+      // An aborted run (technician's Ctrl-C, shutdown) says so but leaves the status alone.
+      const aborted = deps.aborted();
+      const statusChange = aborted ? null : report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
       const reasons: string[] = [];
-      const retry = { deadline: Date.now() + deps.deliveryDeadlineMs, signal: ctx.signal, log: ctx.log, backoff: deps.deliveryBackoff };
+      const retry = { deadline: Date.now() + (aborted ? ABORTED_DELIVERY_MS : deps.deliveryDeadlineMs), signal: ctx.signal, log: ctx.log, backoff: deps.deliveryBackoff };
       const device = ctx.device;
       if (ctx.dryRun) {
         ctx.log.notice('dry run: no journal, status change or callback');

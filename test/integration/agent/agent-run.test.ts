@@ -16,6 +16,7 @@ import { createLoopLab, type LoopLab } from '../../helpers/loop-devices.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
 import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
+import { waitUntil } from '../../helpers/wait.ts';
 
 const SECRET = 'e2e-callback-secret';
 const FAILING_MEMTESTER = 'test/fixtures/memtester/fail-compare-injected.stdout';
@@ -104,6 +105,23 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
     expect(final.comments).toContain('Validation FAILED');
     expect(final.comments).toMatch(/01-init: .*memory/i);
     expect(receiver.received[0]!.json).toMatchObject({ verdict: 'fail', status: 'failed' });
+  });
+
+  test('SIGTERM mid-run cancels the running tools, journals the steps as aborted and exits 4', async () => {
+    const child = Bun.spawn(
+      [agentBinary(), 'run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=120', '--set', 'disk.devices=' + blank, '--set', 'disk.runtime_s=60'],
+      { env: { PATH: process.env.PATH ?? '', NETBOX_URL: target.url, NETBOX_TOKEN: target.token }, stdout: 'ignore', stderr: 'pipe' },
+    );
+    // Once 01-init is journaled, the long disk and LLDP steps are running.
+    await waitUntil(async () => (await listDeviceJournal(fx.client, device.id)).some((j) => j.comments.startsWith('**bm-agent 01-init')), { timeoutMs: 60_000, what: '01-init to be journaled' });
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(4);
+    const journal = await listDeviceJournal(fx.client, device.id);
+    const lldp = journal.find((j) => j.comments.startsWith('**bm-agent 04-lldp'))!;
+    expect(lldp.comments).toContain('aborted');
+    expect(journal.at(-1)!.comments).toContain('Validation did not complete');
+    // An aborted run leaves the status alone: nobody said the machine is bad.
+    expect((await getDevice(fx.client, device.id)).status.value).toBe('discovered');
   });
 
   test('a dry run reads NetBox but writes nothing and posts nothing', async () => {

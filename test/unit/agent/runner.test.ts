@@ -99,6 +99,19 @@ describe('failures', () => {
     ]);
   });
 
+  test('a step marked alwaysRuns (the report) still runs after cancellation, with a live signal', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let sawAborted: boolean | undefined;
+    const records = await runSteps({
+      ...baseOptions(),
+      signal: controller.signal,
+      steps: [{ ...step('05-report', [], async (ctx) => ((sawAborted = ctx.signal.aborted), ok('reported'))), alwaysRuns: true }],
+    });
+    expect(sawAborted).toBe(false);
+    expect(records[0]!.result).toMatchObject({ status: 'pass', summary: 'reported' });
+  });
+
   test('excluded steps are recorded as skipped without running', async () => {
     let ran = false;
     const records = await runSteps({ ...baseOptions(), excluded: new Set<StepId>(['02-memory']), steps: [step('02-memory', [], async () => ((ran = true), ok()))] });
