@@ -130,13 +130,14 @@ describe.skipIf(!runnable)('01-init', () => {
         expect((result.details as InitDetails).inventory.nics.length).toBeGreaterThan(0);
       });
 
-      test('a dry run collects the inventory and asks NetBox nothing', async () => {
+      test('a dry run still finds the device in NetBox but writes nothing', async () => {
+        const device = await createThisMachine();
         target.sim?.clearRequests();
         ctx = createTestContext({ run: createToolRunner(), netbox: client, dryRun: true });
         const result = await initStep.run(ctx, () => {});
         expect(result.status).toBe('pass');
-        expect(result.summary).toContain('NetBox not consulted');
-        expect(target.sim?.requests() ?? []).toEqual([]);
+        expect(initOutputsOf(result).device?.id).toBe(device.id);
+        expect((target.sim?.requests() ?? []).filter((r) => r.method !== 'GET')).toEqual([]);
       });
     });
   }
