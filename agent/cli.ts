@@ -1,9 +1,6 @@
 /** bm-agent's command line (yargs): one module per command in commands/. */
+import { finishParser, runParser } from '../shared/cli-shell.ts';
 import yargs, { type CommandModule } from 'yargs';
-import { describeError, exitCodeFor } from '../shared/cli-errors.ts';
-import { EXIT } from '../shared/exit-codes.ts';
-import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
-import { VERSION } from '../shared/version.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { inventoryCommand } from './commands/inventory.ts';
 import { planCommand } from './commands/plan.ts';
@@ -25,9 +22,6 @@ Exit codes:
   3  NetBox unreachable or refused the token (the report is kept in the evidence bundle)
   4  internal error or the run was aborted`;
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export async function runCli(
   argv: string[],
@@ -40,35 +34,8 @@ export async function runCli(
     .scriptName('bm-agent')
     .usage('$0 <command> [options]\n\nValidates this machine against NetBox and stages it on pass.')
     .option('config', { type: 'string', describe: `config file (default ${DEFAULT_AGENT_CONFIG_PATH}, or BM_AGENT_CONFIG)`, global: true })
-    .command([runCommand(ctx), inventoryCommand(ctx), planCommand(ctx), evaluateCommand(ctx), schemaCommand(ctx)] as unknown as CommandModule[])
-    .command(
-      'netbox-check',
-      'check that NetBox is reachable and accepts the token',
-      (y) => y.options(NETBOX_CHECK_OPTIONS),
-      async (args) => ctx.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, env, print)),
-    )
-    .demandCommand(1, 'name a command (see --help)')
-    .strict()
-    .version(VERSION)
-    .epilogue(EPILOGUE)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
-    });
-  try {
-    const output = await new Promise<string>((resolve, reject) => {
-      parser.parseAsync(argv, {}, (error, _parsed, text) => (error ? reject(error) : resolve(text))).catch(reject);
-    });
-    if (output) print(output);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      writeErr(`bm-agent: ${error.message} (see bm-agent --help)`);
-      ctx.setExitCode(EXIT.usage);
-    } else {
-      writeErr(`bm-agent: ${describeError(error)}`);
-      ctx.setExitCode(exitCodeFor(error));
-    }
-  }
+    .command([runCommand(ctx), inventoryCommand(ctx), planCommand(ctx), evaluateCommand(ctx), schemaCommand(ctx)] as unknown as CommandModule[]);
+  const shell = { name: 'bm-agent', env, print, writeErr, setExitCode: (code: number) => ctx.setExitCode(code) };
+  await runParser(finishParser(parser, shell, EPILOGUE), argv, shell);
   return ctx.exitCode;
 }

@@ -6,6 +6,7 @@
  */
 import ky from 'ky';
 import type { Logger } from '../shared/log.ts';
+import { pause } from '../shared/pause.ts';
 import { backoffDelayMs, createJournalEntry, isNetboxError, listDeviceJournal, NetboxHttpError, setDeviceStatus, type JournalKind, type NetboxClient } from '../shared/netbox/index.ts';
 import { signBody } from './report.ts';
 
@@ -44,10 +45,7 @@ export async function retryUntil<T>(attempt: () => Promise<T>, options: RetryOpt
       const delayMs = backoffDelayMs(n, backoff) + 200;
       if (Date.now() + delayMs > options.deadline) throw new DeliveryError(options.what, message, 'deadline');
       options.log.warning(`${options.what} failed; retrying`, { attempt: n + 1, retryInMs: delayMs, error: message });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        options.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await pause(delayMs, options.signal);
     }
   }
 }

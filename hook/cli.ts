@@ -2,11 +2,9 @@
  * bm-hook's full command line (yargs): every command, --help, --version. The
  * commit/kea fast path in main.ts avoids loading this module.
  */
+import { finishParser, runParser } from '../shared/cli-shell.ts';
 import yargs, { type CommandModule } from 'yargs';
-import { describeError, exitCodeFor } from '../shared/cli-errors.ts';
-import { EXIT, EXIT_CODES_EPILOGUE } from '../shared/exit-codes.ts';
-import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from '../shared/netbox-check.ts';
-import { VERSION } from '../shared/version.ts';
+import { EXIT_CODES_EPILOGUE } from '../shared/exit-codes.ts';
 import { checkConfigCommand } from './commands/check-config.ts';
 import { commitCommand } from './commands/commit.ts';
 import { dhcpdSnippetCommand } from './commands/dhcpd-snippet.ts';
@@ -44,40 +42,10 @@ export async function runCli(
     .command(dhcpdSnippetCommand(ctx))
     .command(fsmCommand(ctx))
     .command(checkConfigCommand(ctx) as CommandModule<{ config: string | undefined }>)
-    .command(statusCommand(ctx))
-    .command(
-      'netbox-check',
-      'check that NetBox is reachable and accepts the token',
-      (y) => y.options(NETBOX_CHECK_OPTIONS),
-      async (args) => ctx.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, env, print)),
-    )
-    .demandCommand(1, 'name a command (see --help)')
-    .strict()
-    .version(VERSION)
-    .epilogue(EPILOGUE)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
-    });
-  try {
-    const output = await new Promise<string>((resolve, reject) => {
-      parser.parseAsync(argv, {}, (error, _parsed, text) => (error ? reject(error) : resolve(text))).catch(reject);
-    });
-    if (output) print(output);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      writeErr(`bm-hook: ${error.message} (see bm-hook --help)`);
-      ctx.setExitCode(EXIT.usage);
-    } else {
-      writeErr(`bm-hook: ${describeError(error)}`);
-      ctx.setExitCode(exitCodeFor(error));
-    }
-  }
+    .command(statusCommand(ctx));
+  const shell = { name: 'bm-hook', env, print, writeErr, setExitCode: (code: number) => ctx.setExitCode(code) };
+  await runParser(finishParser(parser, shell, EPILOGUE), argv, shell);
   await ctx.close();
   return ctx.exitCode;
 }
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}

@@ -18,6 +18,7 @@
 import { existsSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pause } from '../../shared/pause.ts';
 import { listDeviceInterfaces, type Interface } from '../../shared/netbox/index.ts';
 import { awaitedNics, cablingTable, compareCabling, netboxPortsOf, type CablingComparison, type NetboxPort, type NicObservation } from '../lldp/compare.ts';
 import { parseIpLinkJson, type LinkState } from '../lldp/links.ts';
@@ -135,19 +136,6 @@ function observe(nics: readonly string[], links: readonly LinkState[], inventory
   });
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function summaryOf(comparison: CablingComparison, nicCount: number): string {
   const failing = comparison.rows.filter((r) => r.severity === 'failure');

@@ -8,6 +8,7 @@
  */
 import ky from 'ky';
 import type { Logger } from '../log.ts';
+import { pause } from '../pause.ts';
 import { registerSecret } from '../redact.ts';
 import {
   NetboxAbortedError,
@@ -93,18 +94,6 @@ const versionCache = new Map<string, Promise<NetboxVersion>>();
 export function clearVersionCache(): void {
   versionCache.clear();
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
   const baseUrl = normaliseBaseUrl(options.url);
@@ -192,7 +181,7 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
       const delayMs = Math.min(hinted ?? backoffDelayMs(attemptNo, backoff, random), backoff.maxMs * 4);
       if (delayMs >= remainingMs) throw failure;
       log?.warning('netbox request failed, retrying', { method: upper, path, attempt: attemptNo + 1, delayMs, error: failure.message });
-      await sleep(delayMs, AbortSignal.any([deadline, cancelled]));
+      await pause(delayMs, AbortSignal.any([deadline, cancelled]));
       if (cancelled.aborted) throw new NetboxAbortedError(upper, path);
     }
   }
