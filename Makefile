@@ -16,7 +16,8 @@ SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
 # ESM bytecode: bm-hook commit starts in ~12 ms instead of ~95 ms (bench/hook-commit.ts); dhcpd waits for it.
 COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap
 
-.PHONY: generate docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim
+.PHONY: generate docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim \
+        image image-deps e2e
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -50,8 +51,11 @@ dist/bm-agent: npm-deps $(SOURCES)
 typecheck: npm-deps ## tsc --noEmit over the whole tree (strict)
 	$(TSC) --noEmit
 
-test: deps typecheck build ## everything: typecheck, unit, integration (root suites run when root)
-	$(BUN) test/run-tests.ts unit integration
+# As root the e2e level (a real PXE boot of the image in qemu) runs too, so the image is built first.
+IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+test: deps typecheck build $(if $(IS_ROOT),image) ## everything: typecheck, unit, integration; as root also the image and the e2e PXE boot
+	@[ -n "$(IS_ROOT)" ] || echo "!!! NOT RUN: the PXE image build and the e2e boot need root (run make test as root)" >&2
+	$(BUN) test/run-tests.ts unit integration $(if $(IS_ROOT),e2e)
 
 test-unit: npm-deps
 	$(BUN) test/run-tests.ts unit
@@ -61,6 +65,28 @@ test-integration: npm-deps build
 
 demo: deps build ## the pipeline against the embedded NetBox simulator
 	$(BUN) test/demo/run-demo.ts
+
+# The PXE image (image/, docs/image.md): mkosi builds the Debian root once per change of
+# image/; the agent is appended as its own cpio, so an agent change re-packs in seconds.
+IMAGE_OUT := dist/image
+IMAGE_BASE_INPUTS := $(shell find image -name 'mkosi.*' -type f 2>/dev/null)
+IMAGE_HOST_PACKAGES := mkosi debian-archive-keyring debootstrap systemd-container cpio zstd
+E2E_HOST_PACKAGES := qemu-system-x86 qemu-utils ipxe-qemu ipxe dnsmasq-base lldpd iproute2 busybox curl
+
+image: $(IMAGE_OUT)/initrd.zst ## PXE kernel + initrd with bm-agent → dist/image/{vmlinuz,initrd.zst,boot.ipxe} (root)
+	@image/build-image.sh report
+
+image-deps:
+	@$(MAKE) --no-print-directory debian-deps DEBIAN_PACKAGES="$(IMAGE_HOST_PACKAGES) $(E2E_HOST_PACKAGES)"
+
+$(IMAGE_OUT)/.base/root.cpio.zst: $(IMAGE_BASE_INPUTS) | image-deps
+	image/build-image.sh base
+
+$(IMAGE_OUT)/initrd.zst: $(IMAGE_OUT)/.base/root.cpio.zst dist/bm-agent image/boot.ipxe image/build-image.sh
+	image/build-image.sh assemble
+
+e2e: npm-deps image ## PXE-boot the image in qemu against the NetBox simulator (root; ~5 min)
+	$(BUN) test/run-tests.ts e2e
 
 bench: npm-deps ## performance ratios against an in-run baseline
 	$(BUN) bench/run-bench.ts
