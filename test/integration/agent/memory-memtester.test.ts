@@ -63,7 +63,8 @@ describe.skipIf(!runnable)('02-memory with real memtester', () => {
     const abortedAt = performance.now();
     controller.abort();
     const result = await running;
-    expect(performance.now() - abortedAt).toBeLessThan(5_000);
+    // Relative, not absolute: far less than the step's own time limit for this size (about half an hour).
+    expect(performance.now() - abortedAt).toBeLessThan(memoryStep.timeoutMs(ctx) / 20);
     expect(result.status).toBe('error');
     expect(result.reasons[0]).toContain('cancelled');
     expect(memtesterChildren('997M')).toEqual([]);
