@@ -126,15 +126,13 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
     return { agentStartMs, verdictMs, poweredOffMs: Date.now() - vm!.startedAt };
   }
 
-  test('a PXE-booted server with a blank and a partitioned disk is validated and staged, over HTTP', async () => {
-    evidenceName = 'e2e-pxe-http-staged';
-    const serial = 'E2E-PXE-0001';
-    const mac = '52:54:00:b3:00:01';
+  /** A boot server for one server in NetBox, and its VM with a blank and a partitioned disk. */
+  async function startServer(options: { subnet: string; transport: 'http' | 'tftp'; serial: string; mac: string; localContext?: Record<string, unknown> }) {
     lab = await createPxeLab({
-      subnet: '10.77.1',
+      subnet: options.subnet,
       imageDir: IMAGE_DIR,
-      transport: 'http',
-      netbox: { seed: seed(serial, mac), token: TOKEN },
+      transport: options.transport,
+      netbox: { seed: seed(options.serial, options.mac, options.localContext), token: TOKEN },
       switchName: SWITCH,
       switchPort: SWITCH_PORT,
       ipxeVars: ({ netboxUrl, callbackUrl }) => ({
@@ -145,7 +143,13 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
         'bm-extra': `bm.callback_url=${callbackUrl} bm.memory.size_mb=64 bm.disk.runtime_s=2 bm.disk.size_mb=64 bm.lldp.deadline_s=20`,
       }),
     });
-    vm = lab.startVm({ serial, mac, memoryMiB: 2560, disks: [{ name: 'blank0', sizeMiB: 256, partitioned: false }, { name: 'parted0', sizeMiB: 256, partitioned: true }] });
+    vm = lab.startVm({ serial: options.serial, mac: options.mac, memoryMiB: 2560, disks: [{ name: 'blank0', sizeMiB: 256, partitioned: false }, { name: 'parted0', sizeMiB: 256, partitioned: true }] });
+    return { lab, vm };
+  }
+
+  test('a PXE-booted server with a blank and a partitioned disk is validated and staged, over HTTP', async () => {
+    evidenceName = 'e2e-pxe-http-staged';
+    const { lab, vm } = await startServer({ subnet: '10.77.1', transport: 'http', serial: 'E2E-PXE-0001', mac: '52:54:00:b3:00:01' });
     const partitionedBefore = sha256(vm.disks.parted0!);
     const blankBefore = sha256(vm.disks.blank0!);
 
@@ -186,25 +190,8 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
 
   test('a server that does not match NetBox fails validation and is marked failed, booted over TFTP', async () => {
     evidenceName = 'e2e-pxe-tftp-failed';
-    const serial = 'E2E-PXE-0002';
-    const mac = '52:54:00:b3:00:02';
-    lab = await createPxeLab({
-      subnet: '10.77.2',
-      imageDir: IMAGE_DIR,
-      transport: 'tftp',
-      // NetBox expects far more memory than the VM has: 01-init fails the run.
-      netbox: { seed: seed(serial, mac, { bm_expect: { memoryGB: 4096 } }), token: TOKEN },
-      switchName: SWITCH,
-      switchPort: SWITCH_PORT,
-      ipxeVars: ({ netboxUrl, callbackUrl }) => ({
-        'bm-netbox-url': netboxUrl,
-        'bm-token-arg': `bm.netbox_token=${TOKEN}`,
-        'bm-profile': 'quick',
-        'bm-on-finish': 'poweroff',
-        'bm-extra': `bm.callback_url=${callbackUrl} bm.memory.size_mb=64 bm.disk.runtime_s=2 bm.disk.size_mb=64 bm.lldp.deadline_s=20`,
-      }),
-    });
-    vm = lab.startVm({ serial, mac, memoryMiB: 2560, disks: [{ name: 'blank0', sizeMiB: 256, partitioned: false }, { name: 'parted0', sizeMiB: 256, partitioned: true }] });
+    // NetBox expects far more memory than the VM has: 01-init fails the run.
+    const { lab, vm } = await startServer({ subnet: '10.77.2', transport: 'tftp', serial: 'E2E-PXE-0002', mac: '52:54:00:b3:00:02', localContext: { bm_expect: { memoryGB: 4096 } } });
     const partitionedBefore = sha256(vm.disks.parted0!);
 
     const timings = await bootAndWait(1, 'failed');
