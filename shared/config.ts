@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, Options } from 'ajv';
+import { isJsonObject, type JsonObject } from './json.ts';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `netbox.timeoutMs`; `(root)` for the whole object. */
@@ -78,17 +79,15 @@ export function configValidatorFrom<T>(validate: AjvValidateFunction): (value: u
   };
 }
 
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep-merges layers, later ones winning; arrays and scalars are replaced, `undefined` is skipped. */
-export function mergeLayers(...layers: readonly unknown[]): Plain {
-  const out: Plain = {};
+export function mergeLayers(...layers: readonly unknown[]): JsonObject {
+  const out: JsonObject = {};
   for (const layer of layers) {
-    if (!isPlain(layer)) continue;
+    if (!isJsonObject(layer)) continue;
     for (const [key, value] of Object.entries(layer)) {
       if (value === undefined) continue;
-      out[key] = isPlain(value) && isPlain(out[key]) ? mergeLayers(out[key], value) : value;
+      out[key] = isJsonObject(value) && isJsonObject(out[key]) ? mergeLayers(out[key], value) : value;
     }
   }
   return out;

@@ -6,6 +6,7 @@
 import type { Device } from '../../shared/netbox/index.ts';
 import type { DiskInfo } from '../inventory-types.ts';
 import type { StepContext, Tunable } from '../step.ts';
+import { isJsonObject } from '../../shared/json.ts';
 
 export type MediaClass = DiskInfo['mediaClass'];
 
@@ -109,16 +110,13 @@ function bool(values: TunableValues, key: string, fallback: boolean): boolean {
   return fallback;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Who in NetBox allows writing on this device's disks, or null. Only a literal `true` counts. */
 export function netboxWriteAllowance(device: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined): string | null {
   if (!device) return null;
-  if (isObject(device.custom_fields) && device.custom_fields.bm_disk_allow_write === true) return 'NetBox custom field bm_disk_allow_write';
-  const bm = isObject(device.local_context_data) ? device.local_context_data.bm : undefined;
-  const disk = isObject(bm) ? bm.disk : undefined;
-  if (isObject(disk) && disk.allow_write === true) return 'NetBox local context bm.disk.allow_write';
+  if (isJsonObject(device.custom_fields) && device.custom_fields.bm_disk_allow_write === true) return 'NetBox custom field bm_disk_allow_write';
+  const bm = isJsonObject(device.local_context_data) ? device.local_context_data.bm : undefined;
+  const disk = isJsonObject(bm) ? bm.disk : undefined;
+  if (isJsonObject(disk) && disk.allow_write === true) return 'NetBox local context bm.disk.allow_write';
   return null;
 }
 

@@ -19,6 +19,7 @@
 import { parseMac } from '../../shared/mac.ts';
 import type { Device, Interface } from '../../shared/netbox/types.ts';
 import type { Inventory } from '../inventory-types.ts';
+import { isJsonObject } from '../../shared/json.ts';
 
 export const EXPECT_KEY = 'bm_expect';
 const GiB = 2 ** 30;
@@ -47,21 +48,17 @@ export interface ExpectationSource {
   issues: string[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Finds bm_expect on the device (config context first) and validates its shape. */
 export function expectationsOf(device: Pick<Device, 'config_context' | 'local_context_data' | 'custom_fields'>): ExpectationSource {
   let raw: unknown;
   let source: ExpectationSource['source'] = null;
-  if (isRecord(device.config_context) && device.config_context[EXPECT_KEY] !== undefined) {
+  if (isJsonObject(device.config_context) && device.config_context[EXPECT_KEY] !== undefined) {
     raw = device.config_context[EXPECT_KEY];
     source = 'config_context';
-  } else if (isRecord(device.local_context_data) && device.local_context_data[EXPECT_KEY] !== undefined) {
+  } else if (isJsonObject(device.local_context_data) && device.local_context_data[EXPECT_KEY] !== undefined) {
     raw = device.local_context_data[EXPECT_KEY];
     source = 'local_context_data';
-  } else if (isRecord(device.custom_fields) && device.custom_fields[EXPECT_KEY] !== undefined && device.custom_fields[EXPECT_KEY] !== null) {
+  } else if (isJsonObject(device.custom_fields) && device.custom_fields[EXPECT_KEY] !== undefined && device.custom_fields[EXPECT_KEY] !== null) {
     raw = device.custom_fields[EXPECT_KEY];
     source = 'custom_field';
     if (typeof raw === 'string') {
@@ -79,7 +76,7 @@ export function expectationsOf(device: Pick<Device, 'config_context' | 'local_co
 export function validateExpectations(raw: unknown): { expectations: Expectations; issues: string[] } {
   const issues: string[] = [];
   const out: Expectations = {};
-  if (!isRecord(raw)) return { expectations: out, issues: [`${EXPECT_KEY} must be an object`] };
+  if (!isJsonObject(raw)) return { expectations: out, issues: [`${EXPECT_KEY} must be an object`] };
   const num = (path: string, value: unknown): number | undefined => {
     if (value === undefined) return undefined;
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
@@ -94,7 +91,7 @@ export function validateExpectations(raw: unknown): { expectations: Expectations
   };
   const obj = (path: string, value: unknown, keys: string[]): Record<string, unknown> | undefined => {
     if (value === undefined) return undefined;
-    if (!isRecord(value)) {
+    if (!isJsonObject(value)) {
       issues.push(`${EXPECT_KEY}.${path} must be an object`);
       return undefined;
     }
@@ -122,7 +119,7 @@ export function validateExpectations(raw: unknown): { expectations: Expectations
   if (typeof raw.memoryGB === 'number') {
     const value = num('memoryGB', raw.memoryGB);
     if (value !== undefined) out.memoryGB = value;
-  } else if (raw.memoryGB !== undefined && !isRecord(raw.memoryGB)) {
+  } else if (raw.memoryGB !== undefined && !isJsonObject(raw.memoryGB)) {
     issues.push(`${EXPECT_KEY}.memoryGB must be a number or {min, max}`);
   } else if (raw.memoryGB !== undefined) {
     const range = obj('memoryGB', raw.memoryGB, ['min', 'max']);

@@ -7,6 +7,7 @@
  * job's `error` field is the errno it stopped on (0 = none). Bandwidth is in
  * decimal MB/s (10^6 bytes/s, as disk vendors quote it), latency in µs.
  */
+import { isJsonObject, type JsonObject } from '../../shared/json.ts';
 
 export interface FioDirection {
   ioBytes: number;
@@ -74,19 +75,17 @@ export function describeErrno(errno: number): string {
   return `${ERRNO_TEXT[errno] ?? 'error'} (errno ${errno})`;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : 0);
 
-function percentileUs(clat: Json, key: string): number | null {
-  const percentiles = isObject(clat.percentile) ? clat.percentile : null;
+function percentileUs(clat: JsonObject, key: string): number | null {
+  const percentiles = isJsonObject(clat.percentile) ? clat.percentile : null;
   if (!percentiles || !(key in percentiles)) return null;
   return Math.round(num(percentiles[key]) / 10) / 100;
 }
 
 function directionOf(value: unknown): FioDirection {
-  const d = isObject(value) ? value : {};
-  const clat = isObject(d.clat_ns) ? d.clat_ns : {};
+  const d = isJsonObject(value) ? value : {};
+  const clat = isJsonObject(d.clat_ns) ? d.clat_ns : {};
   const completed = num(clat.N) > 0;
   return {
     ioBytes: num(d.io_bytes),
@@ -144,9 +143,9 @@ export function parseFioJson(stdout: string, stderr = ''): FioReport {
   } catch (error) {
     throw new FioParseError(`fio JSON report does not parse (${(error as Error).message})`, json.slice(0, 200));
   }
-  if (!isObject(data) || !Array.isArray(data.jobs)) throw new FioParseError('fio JSON report has no "jobs" array', json.slice(0, 200));
-  const jobs = data.jobs.filter(isObject).map((job): FioJob => {
-    const options = isObject(job['job options']) ? job['job options'] : {};
+  if (!isJsonObject(data) || !Array.isArray(data.jobs)) throw new FioParseError('fio JSON report has no "jobs" array', json.slice(0, 200));
+  const jobs = data.jobs.filter(isJsonObject).map((job): FioJob => {
+    const options = isJsonObject(job['job options']) ? job['job options'] : {};
     const error = num(job.error);
     return {
       name: typeof job.jobname === 'string' ? job.jobname : 'job',

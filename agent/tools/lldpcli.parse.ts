@@ -16,6 +16,7 @@
  * (`vlan` is written by lldpd's display_vlans() beside `port`; this kernel has
  * no 802.1Q module, so the committed captures carry none.)
  */
+import { isJsonObject, type JsonObject } from '../../shared/json.ts';
 
 export interface LldpVlan {
   id: number;
@@ -52,13 +53,9 @@ export class LldpcliParseError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** json0 elements are arrays of objects. */
-function items(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
+function items(value: unknown): JsonObject[] {
+  return Array.isArray(value) ? value.filter(isJsonObject) : [];
 }
 
 function text(value: unknown): string | null {
@@ -68,17 +65,17 @@ function text(value: unknown): string | null {
 }
 
 /** The `value` of the first item of element `key` (`"name":[{"value":"leaf-1"}]`). */
-function firstValue(parent: Json | undefined, key: string): string | null {
+function firstValue(parent: JsonObject | undefined, key: string): string | null {
   const first = items(parent?.[key])[0];
   if (first === undefined) return typeof parent?.[key] === 'string' ? (parent[key] as string) : null;
   return text(first.value);
 }
 
-function firstAttr(parent: Json | undefined, key: string, attr: string): string | null {
+function firstAttr(parent: JsonObject | undefined, key: string, attr: string): string | null {
   return text(items(parent?.[key])[0]?.[attr]);
 }
 
-function parseVlans(elements: Json[]): LldpVlan[] {
+function parseVlans(elements: JsonObject[]): LldpVlan[] {
   const vlans: LldpVlan[] = [];
   for (const vlan of elements) {
     const id = Number(text(vlan['vlan-id']) ?? Number.NaN);
@@ -88,7 +85,7 @@ function parseVlans(elements: Json[]): LldpVlan[] {
   return vlans;
 }
 
-function parseInterface(entry: Json): LldpNeighbour | null {
+function parseInterface(entry: JsonObject): LldpNeighbour | null {
   const localInterface = text(entry.name);
   if (!localInterface) return null;
   const chassis = items(entry.chassis)[0];
@@ -120,7 +117,7 @@ export function parseLldpcliJson0(output: string): LldpNeighbour[] {
   } catch (error) {
     throw new LldpcliParseError(`lldpcli output is not JSON (${(error as Error).message})`, output.slice(0, 200));
   }
-  if (!isObject(data) || !('lldp' in data)) {
+  if (!isJsonObject(data) || !('lldp' in data)) {
     throw new LldpcliParseError('lldpcli output has no "lldp" element (expected `-f json0 show neighbors`)', output.slice(0, 200));
   }
   // `-f json` writes objects keyed by name instead of arrays: reading it as json0 would find nothing, silently.

@@ -8,6 +8,7 @@
  * an early initrd) they are null even on a partitioned disk. The disk guard
  * therefore never trusts them alone (see agent/tools/wipefs.ts).
  */
+import { isJsonObject, type JsonObject } from '../../shared/json.ts';
 
 /** The columns `agent/tools/lsblk.ts` asks for. */
 export const LSBLK_COLUMNS = ['NAME', 'KNAME', 'PATH', 'TYPE', 'SIZE', 'RM', 'RO', 'ROTA', 'TRAN', 'MODEL', 'SERIAL', 'PTTYPE', 'FSTYPE', 'MOUNTPOINTS', 'LOG-SEC', 'PHY-SEC', 'PKNAME', 'HOTPLUG'] as const;
@@ -47,9 +48,6 @@ export class LsblkParseError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function text(value: unknown): string | null {
   if (typeof value === 'string') {
     const trimmed = value.trim();
@@ -71,12 +69,12 @@ function integer(value: unknown): number {
   return Number.isFinite(number) ? number : 0;
 }
 
-function mountpointsOf(node: Json): string[] {
+function mountpointsOf(node: JsonObject): string[] {
   const list = Array.isArray(node.mountpoints) ? node.mountpoints : [node.mountpoint];
   return list.map(text).filter((m): m is string => m !== null);
 }
 
-function deviceOf(node: Json, where: string): BlockDevice {
+function deviceOf(node: JsonObject, where: string): BlockDevice {
   const name = text(node.name);
   if (!name) throw new LsblkParseError(`lsblk device without a name at ${where}`, JSON.stringify(node).slice(0, 200));
   const kname = text(node.kname) ?? name;
@@ -98,7 +96,7 @@ function deviceOf(node: Json, where: string): BlockDevice {
     logicalSectorBytes: integer(node['log-sec']) || 512,
     physicalSectorBytes: integer(node['phy-sec']) || 512,
     hotplug: flag(node.hotplug),
-    children: Array.isArray(node.children) ? node.children.filter(isObject).map((child, i) => deviceOf(child, `${where}.children[${i}]`)) : [],
+    children: Array.isArray(node.children) ? node.children.filter(isJsonObject).map((child, i) => deviceOf(child, `${where}.children[${i}]`)) : [],
   };
 }
 
@@ -110,10 +108,10 @@ export function parseLsblkJson(output: string): BlockDevice[] {
   } catch (error) {
     throw new LsblkParseError(`lsblk output is not JSON (${(error as Error).message})`, output.slice(0, 200));
   }
-  if (!isObject(data) || !Array.isArray(data.blockdevices)) {
+  if (!isJsonObject(data) || !Array.isArray(data.blockdevices)) {
     throw new LsblkParseError('lsblk JSON has no "blockdevices" array', output.slice(0, 200));
   }
-  return data.blockdevices.filter(isObject).map((node, i) => deviceOf(node, `blockdevices[${i}]`));
+  return data.blockdevices.filter(isJsonObject).map((node, i) => deviceOf(node, `blockdevices[${i}]`));
 }
 
 /** Every node of the tree, depth first (a disk before its partitions). */

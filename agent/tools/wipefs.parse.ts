@@ -9,6 +9,7 @@
  * list only means "blank" together with a successful read of the probed
  * regions (agent/tools/wipefs.ts checks that).
  */
+import { isJsonObject } from '../../shared/json.ts';
 
 export interface Signature {
   /** `gpt`, `PMBR`, `dos`, `ext4`, `xfs`, `LVM2_member`, `linux_raid_member`, `swap`, … */
@@ -27,8 +28,6 @@ export class WipefsParseError extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
 
 function offsetOf(value: unknown): number {
@@ -48,8 +47,8 @@ export function parseWipefsJson(output: string): Signature[] {
   } catch (error) {
     throw new WipefsParseError(`wipefs output is not JSON (${(error as Error).message})`, output.slice(0, 200));
   }
-  if (!isObject(data) || !Array.isArray(data.signatures)) throw new WipefsParseError('wipefs JSON has no "signatures" array', output.slice(0, 200));
-  return data.signatures.filter(isObject).map((entry) => ({
+  if (!isJsonObject(data) || !Array.isArray(data.signatures)) throw new WipefsParseError('wipefs JSON has no "signatures" array', output.slice(0, 200));
+  return data.signatures.filter(isJsonObject).map((entry) => ({
     type: text(entry.type) ?? 'unknown',
     offsetBytes: offsetOf(entry.offset),
     uuid: text(entry.uuid),
