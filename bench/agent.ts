@@ -8,7 +8,7 @@
  * Uses the real tools (root for the disk part: a blank loop device) and the
  * NetBox simulator in this process.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../agent/report.ts';
@@ -16,6 +16,7 @@ import { measureMemtesterThroughput } from '../agent/tools/memtester.ts';
 import { startSimulator } from '../test/netbox-sim/index.ts';
 import { createFixtures } from '../test/helpers/netbox-fixtures.ts';
 import { createLoopLab } from '../test/helpers/loop-devices.ts';
+import { thisMachinesNic } from '../test/helpers/this-machine.ts';
 
 const MEMTEST_MIB = 64;
 const ROUNDS = 2;
@@ -25,8 +26,8 @@ const loops = process.getuid?.() === 0 ? createLoopLab('bm-bench-') : null;
 try {
   const fx = await createFixtures(sim.url, sim.token);
   const device = await fx.createDevice({ status: 'discovered' });
-  const nic = readdirSync('/sys/class/net').find((n) => existsSync(`/sys/class/net/${n}/device`));
-  if (nic) await fx.createInterface(device.id, { name: nic, mac: readFileSync(`/sys/class/net/${nic}/address`, 'utf8').trim() });
+  const nic = thisMachinesNic();
+  if (nic) await fx.createInterface(device.id, { name: nic.name, mac: nic.mac });
   const disk = loops ? await loops.createBlank('bench', 512) : null;
 
   const agent = async (extra: string[]): Promise<Report> => {

@@ -6,24 +6,18 @@
  * compiled bm-agent validates this machine (quick profile) → staged. Then the
  * device's journal is printed as an operator would read it.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetboxClient, getDevice, listDeviceJournal } from '../../shared/netbox/index.ts';
 import { startSimulator } from '../netbox-sim/index.ts';
 import { createFixtures } from '../helpers/netbox-fixtures.ts';
 import { createLoopLab } from '../helpers/loop-devices.ts';
+import { thisMachinesNic } from '../helpers/this-machine.ts';
 
 const say = (line = '') => console.log(line);
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-
-function physicalNic(): { name: string; mac: string } | null {
-  for (const name of readdirSync('/sys/class/net').sort()) {
-    if (existsSync(`/sys/class/net/${name}/device`)) return { name, mac: readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim() };
-  }
-  return null;
-}
 
 async function run(argv: string[], env: Record<string, string>, indent = '  '): Promise<number> {
   const child = Bun.spawn(argv, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdout: 'pipe', stderr: 'pipe' });
@@ -36,7 +30,7 @@ const sim = await startSimulator({ port: 0, flavour: '4.6' });
 const asRoot = process.getuid?.() === 0;
 const loops = asRoot ? createLoopLab('bm-demo-') : null;
 try {
-  const nic = physicalNic();
+  const nic = thisMachinesNic();
   say(`NetBox simulator ${sim.version} at ${sim.url}`);
   const fx = await createFixtures(sim.url, sim.token);
   const server = await fx.createDevice({ name: 'srv-demo', status: 'offline' });

@@ -6,7 +6,7 @@
  * failing variant → failed with the reason in the journal.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice, listDeviceJournal, type Device } from '../../../shared/netbox/index.ts';
@@ -16,6 +16,7 @@ import { createLoopLab, type LoopLab } from '../../helpers/loop-devices.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
 import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
+import { thisMachinesNic } from '../../helpers/this-machine.ts';
 import { waitUntil } from '../../helpers/wait.ts';
 
 const SECRET = 'e2e-callback-secret';
@@ -23,11 +24,9 @@ const FAILING_MEMTESTER = 'test/fixtures/memtester/fail-compare-injected.stdout'
 const ready = requirementsMet('bm-agent run on this machine', { root: true, tools: ['memtester', 'fio', 'lldpd', 'lldpcli', 'losetup', 'dmidecode'] });
 
 function physicalNic(): { name: string; mac: string } {
-  for (const name of readdirSync('/sys/class/net')) {
-    if (!existsSync(`/sys/class/net/${name}/device`)) continue;
-    return { name, mac: readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim() };
-  }
-  throw new Error('this machine has no physical NIC');
+  const nic = thisMachinesNic();
+  if (!nic) throw new Error('this machine has no physical NIC');
+  return nic;
 }
 
 describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
