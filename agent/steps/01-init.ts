@@ -53,13 +53,15 @@ function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
   };
 }
 
-function inventoryTable(inventory: Inventory): StepResult['table'] {
+/** The machine in one table: the 01-init journal entry and `bm-agent inventory` print it. */
+export function inventoryTable(inventory: Inventory): NonNullable<StepResult['table']> {
   const physical = inventory.nics.filter((n) => n.physical);
   return {
     columns: ['item', 'value'],
     rows: [
       ['system', [inventory.system.manufacturer, inventory.system.model].filter(Boolean).join(' ') || 'unknown'],
       ['serial', inventory.system.serial || 'unknown'],
+      ['BIOS', [inventory.bios.vendor, inventory.bios.version].filter(Boolean).join(' ') || 'unknown'],
       ['CPU', `${inventory.cpus.sockets} × ${inventory.cpus.model} (${inventory.cpus.cores} cores, ${inventory.cpus.threads} threads)`],
       ['memory', `${Math.round((installedMemoryBytes(inventory).bytes / GiB) * 10) / 10} GiB in ${inventory.memory.dimms.length || 'unknown'} DIMMs`],
       ['disks', inventory.disks.map((d) => `${d.name} ${Math.round(d.sizeBytes / 1e9)} GB ${d.mediaClass}`).join(', ') || 'none'],
