@@ -7,7 +7,7 @@
 import ky from 'ky';
 import type { Logger } from '../shared/log.ts';
 import { pause } from '../shared/pause.ts';
-import { backoffDelayMs, createJournalEntry, isNetboxError, listDeviceJournal, NetboxHttpError, setDeviceStatus, type JournalKind, type NetboxClient } from '../shared/netbox/index.ts';
+import { backoffDelayMs, createJournalEntry, isNetboxError, listDeviceJournal, mayPassLater, setDeviceStatus, type JournalKind, type NetboxClient } from '../shared/netbox/index.ts';
 import { signBody } from './report.ts';
 
 export interface RetryOptions {
@@ -28,7 +28,7 @@ export class DeliveryError extends Error {
 
 function isTransient(error: unknown): boolean {
   if (error instanceof CallbackHttpError) return error.status === 429 || error.status >= 500;
-  if (isNetboxError(error)) return error.transient || (error instanceof NetboxHttpError && (error.status === 401 || error.status === 403));
+  if (isNetboxError(error)) return mayPassLater(error);
   return true;
 }
 

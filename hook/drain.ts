@@ -5,7 +5,7 @@
  * otherwise kept for the next run, permanent ones moved to failed/ with the reason.
  */
 import type { Logger } from '../shared/log.ts';
-import { backoffDelayMs, NetboxError, NetboxHttpError, type NetboxClient } from '../shared/netbox/index.ts';
+import { backoffDelayMs, mayPassLater, NetboxError, type NetboxClient } from '../shared/netbox/index.ts';
 import { ACTIONS, StatusChoiceMissingError } from './actions.ts';
 import { decide, type Action, type Row } from './fsm.ts';
 import { tryLockDrain } from './lock.ts';
@@ -31,8 +31,7 @@ export type FailureKind = 'transient' | 'permanent';
  * request itself is wrong (400/404/409…), or our own bug.
  */
 export function classifyFailure(error: unknown): FailureKind {
-  if (error instanceof NetboxHttpError) return error.transient || error.status === 401 || error.status === 403 ? 'transient' : 'permanent';
-  if (error instanceof NetboxError) return error.transient ? 'transient' : 'permanent';
+  if (error instanceof NetboxError) return mayPassLater(error) ? 'transient' : 'permanent';
   if (error instanceof NetboxNotConfiguredError) return 'transient';
   return 'permanent';
 }

@@ -48,3 +48,12 @@ export function retryAfterMs(header: string | null | undefined, now: number = Da
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/**
+ * Whether a NetBox failure may pass without anyone changing the request: NetBox
+ * down, slow or overloaded, or refusing the token (an operator fixes that; work
+ * must wait, not be dropped). A 400/404/409 will not change by waiting.
+ */
+export function mayPassLater(error: NetboxError): boolean {
+  return error.transient || (error instanceof NetboxHttpError && (error.status === 401 || error.status === 403));
+}
