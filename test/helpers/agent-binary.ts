@@ -1,17 +1,8 @@
 /** The bm-agent binary compiled from the current sources once per test process, and a runner for it. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-let compiled: string | undefined;
+import { compiledBinary } from './compiled-binary.ts';
 
 export function agentBinary(): string {
-  if (compiled) return compiled;
-  const out = join(mkdtempSync(join(tmpdir(), 'bm-agent-bin-')), 'bm-agent');
-  const build = Bun.spawnSync([process.execPath, 'build', '--compile', '--minify', '--bytecode', '--format=esm', 'agent/main.ts', '--outfile', out], { stdout: 'pipe', stderr: 'pipe' });
-  if (build.exitCode !== 0) throw new Error(`cannot compile bm-agent: ${build.stderr.toString()}`);
-  compiled = out;
-  return out;
+  return compiledBinary('agent/main.ts', 'bm-agent');
 }
 
 /** Runs bm-agent asynchronously (the simulator in this process must keep answering). */

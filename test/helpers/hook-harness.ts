@@ -13,17 +13,11 @@ import { createMemoryLogger } from '../../shared/log.ts';
 import { createNetboxClient, type NetboxClient } from '../../shared/netbox/client.ts';
 import { createFixtures, type Fixtures } from './netbox-fixtures.ts';
 import { startNetboxTarget, type NetboxTarget, type TargetOptions } from './netbox-target.ts';
-
-let compiled: string | undefined;
+import { compiledBinary } from './compiled-binary.ts';
 
 /** The bm-hook binary compiled from the current sources, once per test process. */
 export function hookBinary(): string {
-  if (compiled) return compiled;
-  const out = join(mkdtempSync(join(tmpdir(), 'bm-hook-bin-')), 'bm-hook');
-  const build = Bun.spawnSync([process.execPath, 'build', '--compile', '--minify', '--bytecode', '--format=esm', 'hook/main.ts', '--outfile', out], { stdout: 'pipe', stderr: 'pipe' });
-  if (build.exitCode !== 0) throw new Error(`cannot compile bm-hook: ${build.stderr.toString()}`);
-  compiled = out;
-  return out;
+  return compiledBinary('hook/main.ts', 'bm-hook');
 }
 
 export interface HookHarness {
