@@ -4,7 +4,7 @@
  * Merged into one object and validated by ajv; errors name the key. The
  * token may come from a file; it is never printed.
  */
-import { ConfigError, mergeLayers, netboxConnectionSchema, readJsonConfigFile, type NetboxConnectionConfig } from '../shared/config.ts';
+import { ConfigError, mergeLayers, netboxConnectionSchema, netboxEnvLayer, readJsonConfigFile, type NetboxConnectionConfig } from '../shared/config.ts';
 import { compileConfigValidator } from '../shared/config-ajv.ts';
 import type { LogLevel } from '../shared/log.ts';
 import { bmParameters } from './kernel-cmdline.ts';
@@ -98,10 +98,9 @@ export function cmdlineLayer(cmdline: string): { layer: Record<string, unknown>;
 /** Environment → a config layer (empty values ignored). Pure. */
 export function envLayer(env: Record<string, string | undefined>): Record<string, unknown> {
   const value = (name: string) => (env[name] ? env[name] : undefined);
-  const netbox = { url: value('NETBOX_URL'), token: value('NETBOX_TOKEN'), tokenFile: value('NETBOX_TOKEN_FILE') };
   const callbackUrl = value('BM_CALLBACK_URL');
   return {
-    netbox: Object.values(netbox).some((v) => v !== undefined) ? netbox : undefined,
+    netbox: netboxEnvLayer(env),
     callback: callbackUrl ? { url: callbackUrl, secret: value('BM_CALLBACK_SECRET'), secretFile: value('BM_CALLBACK_SECRET_FILE') } : undefined,
     profile: value('BM_PROFILE'),
     evidenceDir: value('BM_EVIDENCE_DIR'),

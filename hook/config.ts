@@ -4,7 +4,7 @@
  * override), then NETBOX_URL / NETBOX_TOKEN / NETBOX_TOKEN_FILE / BM_SPOOL_DIR
  * from the environment on top. Validated with ajv; errors name the key.
  */
-import { ConfigError, configValidatorFrom, mergeLayers, readJsonConfigFile, type NetboxConnectionConfig } from '../shared/config.ts';
+import { ConfigError, configValidatorFrom, mergeLayers, netboxEnvLayer, readJsonConfigFile, type NetboxConnectionConfig } from '../shared/config.ts';
 import type { LogLevel } from '../shared/log.ts';
 import { parseOui, type Oui } from '../shared/mac.ts';
 import { DEFAULT_BMC_OUIS, type OuiEntry } from './default-ouis.ts';
@@ -58,11 +58,9 @@ export function configPathOf({ path, env }: ConfigSources): string {
 
 /** Environment overrides as a config layer (empty values ignored). */
 export function envLayer(env: Record<string, string | undefined>): Record<string, unknown> {
-  const value = (name: string) => (env[name] ? env[name] : undefined);
-  const netbox = { url: value('NETBOX_URL'), token: value('NETBOX_TOKEN'), tokenFile: value('NETBOX_TOKEN_FILE') };
   return {
-    netbox: Object.values(netbox).some((v) => v !== undefined) ? netbox : undefined,
-    spool: value('BM_SPOOL_DIR') ? { dir: value('BM_SPOOL_DIR') } : undefined,
+    netbox: netboxEnvLayer(env),
+    spool: env.BM_SPOOL_DIR ? { dir: env.BM_SPOOL_DIR } : undefined,
   };
 }
 

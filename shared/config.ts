@@ -152,6 +152,13 @@ export const netboxConnectionSchema = {
   },
 } as const;
 
+/** NETBOX_URL / NETBOX_TOKEN / NETBOX_TOKEN_FILE as a config layer (empty values ignored); undefined when none is set. */
+export function netboxEnvLayer(env: Record<string, string | undefined>): Partial<NetboxConnectionConfig> | undefined {
+  const value = (name: string) => (env[name] ? env[name] : undefined);
+  const netbox = { url: value('NETBOX_URL'), token: value('NETBOX_TOKEN'), tokenFile: value('NETBOX_TOKEN_FILE') };
+  return Object.values(netbox).some((v) => v !== undefined) ? netbox : undefined;
+}
+
 /** The token from `token` or `tokenFile`; a ConfigError when neither is set. */
 export function resolveNetboxToken(config: Pick<NetboxConnectionConfig, 'token' | 'tokenFile'>, keyPrefix = 'netbox'): string {
   if (config.token) return config.token;

@@ -3,7 +3,7 @@
  * flags and environment, probe it, and say plainly what works. No CLI parsing
  * here: each binary registers NETBOX_CHECK_OPTIONS with its own yargs.
  */
-import { mergeLayers, netboxConnectionSchema, resolveNetboxToken, type NetboxConnectionConfig } from './config.ts';
+import { mergeLayers, netboxConnectionSchema, netboxEnvLayer, resolveNetboxToken, type NetboxConnectionConfig } from './config.ts';
 import { compileConfigValidator } from './config-ajv.ts';
 import { EXIT } from './exit-codes.ts';
 import { describeError, exitCodeFor } from './cli-errors.ts';
@@ -29,7 +29,7 @@ const validateConnection = compileConfigValidator<NetboxConnectionConfig>(netbox
 /** Flags win over the environment. */
 export function netboxConnectionFrom(args: NetboxCheckArgs, env: Record<string, string | undefined>): NetboxConnectionConfig {
   const merged = mergeLayers(
-    { url: env.NETBOX_URL, token: env.NETBOX_TOKEN || undefined, tokenFile: env.NETBOX_TOKEN_FILE || undefined },
+    netboxEnvLayer(env),
     { url: args.url, tokenFile: args.tokenFile, timeoutMs: args.timeoutMs },
   );
   if (args.tokenFile) delete merged.token;

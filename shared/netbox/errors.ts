@@ -137,7 +137,7 @@ function truncate(text: string, max: number): string {
 function causeText(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code} ${cause.message}` : cause.message;
+    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
   }
   return String(cause);
 }
