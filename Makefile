@@ -10,14 +10,15 @@ TSC := node_modules/.bin/tsc
 
 # Debian packages the tests and the demo run for real (installed when missing and run as root).
 DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio busybox udhcpc fdisk e2fsprogs dmidecode ethtool \
-                   isc-dhcp-client graphviz curl util-linux
+                   isc-dhcp-client graphviz curl util-linux \
+                   debootstrap unzip python3-pip
 
 SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
 # ESM bytecode: bm-hook commit starts in ~12 ms instead of ~95 ms (bench/hook-commit.ts); dhcpd waits for it.
 COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap
 
 .PHONY: generate docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim \
-        image image-deps e2e
+        image image-deps e2e netbox netbox-stop netbox-build
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -90,6 +91,18 @@ e2e: npm-deps image ## PXE-boot the image in qemu against the NetBox simulator (
 
 bench: npm-deps ## performance ratios against an in-run baseline
 	$(BUN) bench/run-bench.ts
+
+# A real NetBox (PyPI netbox, PostgreSQL, Redis in a Debian 13 root; test/netbox-real/README.md).
+# Built once per version under /var/cache/bm-provision/netbox/ (~8 min cold), then started in ~15 s.
+NETBOX_VERSION ?= 4.7.3
+netbox-build: debian-deps ## build the real NetBox $(NETBOX_VERSION) into the cache (root)
+	test/netbox-real/netbox.sh build $(NETBOX_VERSION)
+
+netbox: debian-deps npm-deps ## start a real NetBox on 127.0.0.1 and print its URL, tokens and admin login (root)
+	@$(BUN) test/netbox-real/main.ts start $(NETBOX_VERSION)
+
+netbox-stop: npm-deps ## stop every real NetBox that make netbox started
+	@$(BUN) test/netbox-real/main.ts stop $(NETBOX_VERSION)
 
 sim: npm-deps ## a NetBox simulator on port 8765 (FLAVOUR=3.7|4.1|4.6)
 	$(BUN) run sim -- --port 8765 --flavour $(or $(FLAVOUR),4.6)

@@ -5,9 +5,15 @@
  *
  * Skips are not green: in CI (CI=true) any skipped test fails the run, because
  * CI runs as root and every suite must run there.
+ *
+ * The integration level also runs against a real NetBox (test/netbox-real): as root
+ * one instance is built (once, cached) and started for the level, handed to the
+ * tests in BM_NETBOX_REAL_STATE, and stopped afterwards. If it cannot be built or
+ * started the run fails; without root its suites are skipped, loudly.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { startRealNetbox, stopRealNetbox, type RealNetbox } from './netbox-real/index.ts';
 
 const LEVELS = ['unit', 'integration', 'e2e'] as const;
 type Level = (typeof LEVELS)[number];
@@ -42,10 +48,25 @@ let exitCode = 0;
 for (const level of levels) {
   const outfile = join(resultsDir, `${level}.xml`);
   console.log(`\n=== ${level} tests ===`);
+  let real: RealNetbox | undefined;
+  if (level === 'integration' && process.getuid?.() === 0) {
+    try {
+      const started = performance.now();
+      real = startRealNetbox(process.env.NETBOX_VERSION);
+      console.log(`real NetBox ${real.version} at ${real.url} (ready in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      console.error(`!!! ${level}: ${(error as Error).message} — the suites against the real NetBox cannot run`);
+      exitCode = 1;
+      continue;
+    }
+  } else if (level === 'integration') {
+    console.error('!!! NOT RUN: the integration suites against the real NetBox need root (test/netbox-real)');
+  }
   const run = Bun.spawnSync(
     [process.execPath, 'test', `./test/${level}/`, `--timeout=${TIMEOUT_MS[level]}`, '--reporter=junit', `--reporter-outfile=${outfile}`],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...(real ? { BM_NETBOX_REAL_STATE: real.stateFile } : {}) } },
   );
+  if (real) stopRealNetbox(real);
   let counts: Counts;
   try {
     counts = countJunit(outfile);

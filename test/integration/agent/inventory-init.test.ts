@@ -13,7 +13,7 @@ import { createToolRunner } from '../../../agent/tools/run-tool.ts';
 import { clearVersionCache, createNetboxClient, isPlaceholderSerial, type NetboxClient } from '../../../shared/netbox/index.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
-import { startNetboxTarget, TARGET_FLAVOURS, type NetboxTarget } from '../../helpers/netbox-target.ts';
+import { startNetboxTarget, TARGETS, targetAvailable, type NetboxTarget } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 
 const runnable = requirementsMet('01-init against the NetBox simulator', { root: true, tools: ['dmidecode'] });
@@ -31,8 +31,8 @@ describe.skipIf(!runnable)('01-init', () => {
     serialUsable = !isPlaceholderSerial(inventory.system.serial);
   });
 
-  for (const flavour of TARGET_FLAVOURS) {
-    describe(`NetBox ${flavour}`, () => {
+  for (const flavour of TARGETS) {
+    describe.skipIf(!targetAvailable(flavour))(`NetBox ${flavour}`, () => {
       let target: NetboxTarget;
       let fx: Fixtures;
       let client: NetboxClient;
