@@ -6,10 +6,10 @@
  * each suite in `describe.skipIf(!targetAvailable(target))`.
  */
 import { givenRealNetbox } from '../netbox-real/index.ts';
-import { startSimulator, type Flavour, type SimOptions, type Simulator } from '../netbox-sim/index.ts';
+import { featuresOf, FLAVOUR_LIST, startSimulator, type Flavour, type SimOptions, type Simulator } from '../netbox-sim/index.ts';
 
 /** Simulator flavours (one per NetBox version the simulator imitates). */
-export const FLAVOURS: readonly Flavour[] = ['3.7', '4.1', '4.6'];
+export const FLAVOURS: readonly Flavour[] = FLAVOUR_LIST;
 
 export type TargetName = Flavour | 'real';
 
@@ -36,7 +36,7 @@ export function targetAvailable(target: TargetName): boolean {
 /** Token schemes a target accepts: v2 from NetBox 4.5 (and on the real one), v1 everywhere. */
 export function tokenSchemes(target: TargetName): ('v1' | 'v2')[] {
   if (target === 'real') return ['v1', 'v2'];
-  return target === '4.6' ? ['v1', 'v2'] : ['v1'];
+  return featuresOf(target).v2Tokens ? ['v1', 'v2'] : ['v1'];
 }
 
 export interface NetboxTarget {
@@ -53,7 +53,7 @@ export interface TargetOptions extends Omit<SimOptions, 'flavour'> {
   flavour?: TargetName;
   /** 'v1' or 'v2' token. Default: the target's preferred one. */
   tokenScheme?: 'v1' | 'v2';
-  /** The real NetBox's least-privilege token (exactly docs/netbox.md's permissions) instead of the superuser's. */
+  /** The least-privilege token (exactly docs/netbox.md's permissions, test/netbox-real/permissions.json) instead of the superuser's; real NetBox and simulator. */
   leastPrivilege?: boolean;
 }
 
@@ -65,7 +65,10 @@ export async function startNetboxTarget(options: TargetOptions = {}): Promise<Ne
     return { name: 'real', url: realNetbox.url, token: tokenScheme === 'v1' ? tokens.v1 : tokens.v2, close: async () => {} };
   }
   const sim = await startSimulator({ port: 0, ...simOptions, ...(flavour ? { flavour } : {}) });
-  const token = tokenScheme === 'v1' ? sim.v1Token : tokenScheme === 'v2' ? sim.v2Token! : sim.token;
+  const tokens = leastPrivilege
+    ? { v1: sim.leastPrivilegeTokens.v1, v2: sim.leastPrivilegeTokens.v2, preferred: sim.leastPrivilegeToken }
+    : { v1: sim.v1Token, v2: sim.v2Token, preferred: sim.token };
+  const token = tokenScheme === 'v1' ? tokens.v1 : tokenScheme === 'v2' ? tokens.v2! : tokens.preferred;
   return { name: sim.flavour, url: sim.url, token, sim, close: () => sim.close() };
 }
 

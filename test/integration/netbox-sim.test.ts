@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { startSimulator } from '../netbox-sim/index.ts';
+import { featuresOf, startSimulator } from '../netbox-sim/index.ts';
 import type { Flavour, SeedData, SimOptions, Simulator } from '../netbox-sim/index.ts';
 import { componentSchema, responseValidator } from '../netbox-sim/schema-validator.ts';
 
@@ -54,7 +54,7 @@ function expectShape(component: string, body: unknown): void {
 }
 
 function seed(flavour: Flavour, extra: Partial<SeedData> = {}): SeedData {
-  const macs = flavour === '4.6';
+  const macs = featuresOf(flavour).macObjects;
   return {
     sites: [{ name: 'DC1', slug: 'dc1' }, { name: 'DC2', slug: 'dc2' }],
     manufacturers: [{ name: 'Dell', slug: 'dell' }],
@@ -114,12 +114,15 @@ describe('auth', () => {
     expect(s.requests()[0]?.auth).toBe('none');
   });
 
-  test('a wrong v1 token is refused with "Invalid token"', async () => {
+  test('a wrong v1 token is refused with "Invalid v1 token" (4.5+) or "Invalid token" (before)', async () => {
     const s = await sim();
     const r = await api(s, 'GET', '/api/dcim/devices/', undefined, `Token ${'0'.repeat(40)}`);
     expect(r.status).toBe(403);
-    expect(r.body).toEqual({ detail: 'Invalid token' });
+    expect(r.body).toEqual({ detail: 'Invalid v1 token' });
     expect(s.requests()[0]?.auth).toBe('invalid');
+    const old = await sim({ flavour: '4.1' });
+    const r2 = await api(old, 'GET', '/api/dcim/devices/', undefined, `Token ${'0'.repeat(40)}`);
+    expect(r2.body).toEqual({ detail: 'Invalid token' });
   });
 
   test('the v1 token is accepted on 4.6 too', async () => {
@@ -231,11 +234,11 @@ describe('request validation', () => {
     expect(r.body).toEqual({ mtu: ['A valid integer is required.'] });
   });
 
-  test('an unknown device status is "\\"bogus\\" is not a valid choice."', async () => {
+  test('an unknown device status is "bogus is not a valid choice." (NetBox\'s ChoiceField: no quotes)', async () => {
     const s = await sim({ data: seed('4.6') });
     const r = await api(s, 'PATCH', '/api/dcim/devices/1/', { status: 'bogus' });
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ status: ['"bogus" is not a valid choice.'] });
+    expect(r.body).toEqual({ status: ['bogus is not a valid choice.'] });
   });
 
   test('the configured statuses discovered and ready are accepted and labelled', async () => {
@@ -250,7 +253,7 @@ describe('request validation', () => {
     const s = await sim({ data: seed('4.6'), statusChoices: [] });
     const r = await api(s, 'PATCH', '/api/dcim/devices/1/', { status: 'discovered' });
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ status: ['"discovered" is not a valid choice.'] });
+    expect(r.body).toEqual({ status: ['discovered is not a valid choice.'] });
   });
 
   test('a related id that does not exist is rejected', async () => {
@@ -320,7 +323,7 @@ describe('request validation', () => {
   test('an unknown IP status is rejected', async () => {
     const s = await sim();
     const r = await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.1.2.3/24', status: 'online' });
-    expect(r.body).toEqual({ status: ['"online" is not a valid choice.'] });
+    expect(r.body).toEqual({ status: ['online is not a valid choice.'] });
   });
 
   test('an IP can only be assigned to an existing dcim.interface', async () => {
@@ -339,7 +342,7 @@ describe('request validation', () => {
     expect(ok.body.kind).toEqual({ value: 'info', label: 'Info' });
     expect(ok.body.assigned_object.id).toBe(1);
     const badKind = await api(s, 'POST', '/api/extras/journal-entries/', { assigned_object_type: 'dcim.device', assigned_object_id: 1, comments: 'x', kind: 'fatal' });
-    expect(badKind.body).toEqual({ kind: ['"fatal" is not a valid choice.'] });
+    expect(badKind.body).toEqual({ kind: ['fatal is not a valid choice.'] });
     const noObject = await api(s, 'POST', '/api/extras/journal-entries/', { assigned_object_type: 'dcim.device', assigned_object_id: 99, comments: 'x' });
     expect(noObject.body).toEqual({ non_field_errors: ['Invalid assigned_object: dcim | device ID 99'] });
   });
@@ -846,5 +849,40 @@ describe('CLI', () => {
       process.kill(proc.pid, 'SIGTERM');
     }
     expect(await proc.exited).toBe(0);
+  });
+});
+
+describe('models the product needs beyond devices (each checked against the real NetBox 4.7.3)', () => {
+  test('the least-privilege token gets 403 outside permissions.json and works inside it', async () => {
+    const s = await sim({ flavour: '4.7' });
+    const least = `Bearer ${s.leastPrivilegeToken}`;
+    expect((await api(s, 'GET', '/api/dcim/sites/', undefined, least)).body).toEqual({ detail: 'You do not have permission to perform this action.' });
+    expect((await api(s, 'GET', '/api/extras/journal-entries/', undefined, least)).status).toBe(200);
+    expect((await api(s, 'GET', '/api/status/', undefined, least)).status).toBe(200);
+    expect((await api(s, 'GET', '/__sim/requests', undefined, least)).status).toBe(403);
+  });
+
+  test('VRFs scope duplicates; a populated IP range refuses new IPs of its VRF', async () => {
+    const s = await sim({ flavour: '4.7' });
+    const vrf = (await api(s, 'POST', '/api/ipam/vrfs/', { name: 'blue' })).body;
+    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/24' })).status).toBe(201);
+    const inVrf = await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/24', vrf: vrf.id });
+    expect(inVrf.body.vrf).toEqual({ id: vrf.id, url: expect.any(String), display: 'blue', name: 'blue', rd: null, description: '' });
+    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/25', vrf: vrf.id })).body)
+      .toEqual({ address: ['Duplicate IP address found in VRF blue: 10.0.0.5/24'] });
+    expect((await api(s, 'GET', '/api/ipam/ip-addresses/?vrf_id=null')).body.count).toBe(1);
+    await api(s, 'POST', '/api/ipam/ip-ranges/', { start_address: '10.0.1.10/24', end_address: '10.0.1.20/24', mark_populated: true });
+    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.1.15/24' })).body)
+      .toEqual({ address: ['Cannot create IP address 10.0.1.15/24 inside range 10.0.1.10-20/24.'] });
+    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.1.15/24', vrf: vrf.id })).status).toBe(201);
+  });
+
+  test('a required custom field makes every device write fail; JSON values round-trip', async () => {
+    const s = await sim({ flavour: '4.7', data: seed('4.7') });
+    await api(s, 'POST', '/api/extras/custom-fields/', { name: 'bm_json', type: 'json', object_types: ['dcim.device'] });
+    const set = await api(s, 'PATCH', '/api/dcim/devices/1/', { custom_fields: { bm_json: { a: [1, { b: null }] } } });
+    expect(set.body.custom_fields).toEqual({ bm_json: { a: [1, { b: null }] } });
+    await api(s, 'POST', '/api/extras/custom-fields/', { name: 'bm_req', type: 'text', object_types: ['dcim.device'], required: true });
+    expect((await api(s, 'PATCH', '/api/dcim/devices/1/', { status: 'planned' })).body).toEqual({ __all__: ["Missing required custom field 'bm_req'."] });
   });
 });

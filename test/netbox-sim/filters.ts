@@ -3,8 +3,10 @@
  * store's current content. Repeated parameters OR together (MultiValue filters); different
  * parameters AND together; unknown parameters are ignored; invalid values give NetBox's 400 errors.
  */
+import { featuresOf } from './flavours.ts';
 import { normaliseMac } from './mac.ts';
 import { hostBits, networkOf, parseIp, within } from './ip.ts';
+import { inetCmp } from './ipam.ts';
 import type { IpNet } from './ip.ts';
 import { componentSchema } from './schema-validator.ts';
 import type { SchemaNode } from './schema-validator.ts';
@@ -105,13 +107,33 @@ function macF(get: (r: Row, ctx: FilterCtx) => string[]): FilterFn {
     for (const v of values) {
       const m = normaliseMac(v);
       if (m === undefined) {
-        if (ctx.flavour === '4.6') return `Invalid value: ${v}`;
+        if (featuresOf(ctx.flavour).netbox47) return `Invalid MAC address format: ${v}`;
+        if (featuresOf(ctx.flavour).strictMacFilter) return `Invalid value: ${v}`;
         return () => false;
       }
       wanted.add(m);
     }
     return (r) => get(r, ctx).some((m) => wanted.has(m));
   };
+}
+
+/** ModelMultipleChoiceFilter with null_value: `null` selects objects without one (e.g. vrf_id=null: the global table). */
+function fkOrNullF(model: string, get: (r: Row) => unknown): FilterFn {
+  return (values, ctx) => {
+    const wantNull = values.includes('null');
+    const ids = values.filter((v) => v !== 'null');
+    for (const v of ids) if (!isInt(v) || ctx.store.get(model, Number(v)) === undefined) return selectError(v);
+    const wanted = new Set(ids.map(Number));
+    return (r) => {
+      const x = get(r) ?? null;
+      return x === null ? wantNull : wanted.has(x as number);
+    };
+  };
+}
+
+/** Objects assigned to one of the given objects of an object type (interface_id, vminterface_id, fhrpgroup_id). */
+function assignedF(objectType: string, model: string): FilterFn {
+  return fkF(model, (r) => (r.assigned_object_type === objectType ? r.assigned_object_id : undefined));
 }
 
 /** ContentTypeFilter ("app_label.model"); unknown types match nothing. */
@@ -122,7 +144,7 @@ function contentTypeF(field: string): FilterFn {
 // ---- relations used by filters -------------------------------------------------------------
 
 function interfaceMacs(iface: Row, ctx: FilterCtx): string[] {
-  if (ctx.flavour !== '4.6') return typeof iface.mac_address === 'string' ? [iface.mac_address] : [];
+  if (!featuresOf(ctx.flavour).macObjects) return typeof iface.mac_address === 'string' ? [iface.mac_address] : [];
   return ctx.store
     .find('macaddress', (m) => m.assigned_object_type === 'dcim.interface' && m.assigned_object_id === iface.id)
     .map((m) => String(m.mac_address));
@@ -210,6 +232,41 @@ const containsF: FilterFn = (values) => {
   };
 };
 
+/** IPRange `contains`: start <= value <= end in PostgreSQL inet order (one value; invalid → nothing). */
+const rangeContainsF: FilterFn = (values) => {
+  const q = parseIp(values[values.length - 1] ?? '');
+  if (q === undefined) return () => false;
+  return (r) => {
+    const s = parseIp(String(r.start_address));
+    const e = parseIp(String(r.end_address));
+    return s !== undefined && e !== undefined && inetCmp(s, q) <= 0 && inetCmp(e, q) >= 0;
+  };
+};
+
+/** IPRange `parent`: both ends' hosts inside one of the prefixes. */
+const rangeParentF: FilterFn = (values) => {
+  const qs = parsedAll(values);
+  if (qs === undefined) return () => false;
+  return (r) => {
+    const s = parseIp(String(r.start_address));
+    const e = parseIp(String(r.end_address));
+    if (!s || !e) return false;
+    return qs.some((q) => within(q, q.prefixLen ?? hostBits(q.family), s, hostBits(s.family)) && within(q, q.prefixLen ?? hostBits(q.family), e, hostBits(e.family)));
+  };
+};
+
+/** IPRange start_address / end_address: host equality (net_in on the host part; invalid values are dropped). */
+function rangeEndF(field: string): FilterFn {
+  return (values) => {
+    const qs = values.map((v) => parseIp(v)).filter((q): q is IpNet => q !== undefined);
+    if (qs.length === 0) return () => false;
+    return (r) => {
+      const a = parseIp(String(r[field]));
+      return a !== undefined && qs.some((q) => q.family === a.family && q.value === a.value && (q.prefixLen === undefined || q.prefixLen === a.prefixLen));
+    };
+  };
+}
+
 // ---- filter sets ---------------------------------------------------------------------------
 
 const idF = numberF((r) => r.id);
@@ -260,6 +317,8 @@ export const FILTERSETS: Record<string, Record<string, FilterFn>> = {
     prefix: prefixF,
     contains: containsF,
     status: choiceF(() => choiceValues('Prefix', 'status'), 'status'),
+    vrf_id: fkOrNullF('vrf', (r) => r.vrf),
+    vrf: fkByAttrF('vrf', 'rd', (r) => r.vrf),
   },
   ipaddress: {
     id: idF,
@@ -267,10 +326,35 @@ export const FILTERSETS: Record<string, Record<string, FilterFn>> = {
     parent: parentF,
     interface_id: fkF('interface', (r) => assignedInterface(r)),
     device_id: numberF((r, ctx) => deviceOfInterface(assignedInterface(r), ctx)),
+    vminterface_id: assignedF('virtualization.vminterface', 'vminterface'),
+    fhrpgroup_id: assignedF('ipam.fhrpgroup', 'fhrpgroup'),
+    virtual_machine_id: numberF((r, ctx) => (r.assigned_object_type === 'virtualization.vminterface'
+      ? ctx.store.get('vminterface', r.assigned_object_id as number)?.virtual_machine : undefined)),
     assigned_object_type: contentTypeF('assigned_object_type'),
     assigned_object_id: numberF((r) => r.assigned_object_id),
     status: choiceF(() => choiceValues('IPAddress', 'status'), 'status'),
+    vrf_id: fkOrNullF('vrf', (r) => r.vrf),
+    vrf: fkByAttrF('vrf', 'rd', (r) => r.vrf),
   },
+  vrf: { id: idF, name: charF('name'), rd: charF('rd') },
+  iprange: {
+    id: idF,
+    contains: rangeContainsF,
+    parent: rangeParentF,
+    start_address: rangeEndF('start_address'),
+    end_address: rangeEndF('end_address'),
+    vrf_id: fkOrNullF('vrf', (r) => r.vrf),
+    vrf: fkByAttrF('vrf', 'rd', (r) => r.vrf),
+    status: choiceF(() => choiceValues('IPRange', 'status'), 'status'),
+    mark_populated: boolF((r) => r.mark_populated === true),
+  },
+  fhrpgroup: { id: idF, protocol: choiceF(() => choiceValues('FHRPGroup', 'protocol'), 'protocol'), group_id: numberF((r) => r.group_id) },
+  virtualmachine: { id: idF, name: charF('name'), site_id: fkF('site', (r) => r.site) },
+  vminterface: { id: idF, name: charF('name'), virtual_machine_id: fkF('virtualmachine', (r) => r.virtual_machine) },
+  customfield: { id: idF, name: charF('name') },
+  configcontext: { id: idF, name: charF('name') },
+  frontport: { id: idF, name: charF('name'), device_id: fkF('device', (r) => r.device), cabled: boolF((r) => typeof r.cable === 'number') },
+  rearport: { id: idF, name: charF('name'), device_id: fkF('device', (r) => r.device), cabled: boolF((r) => typeof r.cable === 'number') },
   journalentry: {
     id: idF,
     assigned_object_type: contentTypeF('assigned_object_type'),

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { FaultEngine } from './faults.ts';
 import { choiceValues } from './filters.ts';
-import { Models, RESOURCES } from './models.ts';
+import { featuresOf, isFlavour, VERSIONS } from './flavours.ts';
+import { available, Models, RESOURCES } from './models.ts';
 import { RequestValidator } from './schema-validator.ts';
 import { createSimServer } from './server.ts';
 import { Store } from './store.ts';
@@ -17,13 +18,16 @@ import type { Flavour, FaultSpec, RequestLogEntry, SeedData, SimOptions, Simulat
 
 export type { Flavour, FaultSpec, RequestLogEntry, SeedData, SeedKey, SimOptions, Simulator } from './types.ts';
 
-export const VERSIONS: Record<Flavour, string> = { '3.7': '3.7.8', '4.1': '4.1.11', '4.6': '4.6.0' };
+export { FLAVOUR_LIST, VERSIONS, featuresOf, flavourAtLeast } from './flavours.ts';
 export const DEFAULT_STATUS_CHOICES = ['discovered', 'ready'];
 
 /** Seed keys in dependency order → model. */
 const SEED_ORDER: [string, string][] = [
   ['sites', 'site'], ['manufacturers', 'manufacturer'], ['device-types', 'devicetype'], ['device-roles', 'devicerole'],
   ['devices', 'device'], ['interfaces', 'interface'], ['mac-addresses', 'macaddress'], ['prefixes', 'prefix'],
+  ['vrfs', 'vrf'], ['ip-ranges', 'iprange'], ['fhrp-groups', 'fhrpgroup'], ['virtual-machines', 'virtualmachine'],
+  ['vm-interfaces', 'vminterface'], ['custom-fields', 'customfield'], ['config-contexts', 'configcontext'],
+  ['rear-ports', 'rearport'], ['front-ports', 'frontport'],
   ['ip-addresses', 'ipaddress'], ['cables', 'cable'], ['journal-entries', 'journalentry'],
 ];
 
@@ -49,7 +53,7 @@ function applySeed(models: Models, flavour: Flavour, data: SeedData): void {
       ?? (data as Record<string, Record<string, unknown>[] | undefined>)[key.replace(/-/g, '_')];
     if (items === undefined) continue;
     const res = RESOURCES.find((r) => r.model === model);
-    if (res === undefined || (res.flavours !== undefined && !res.flavours.includes(flavour))) {
+    if (res === undefined || !available(res, flavour)) {
       throw new Error(`seed: "${key}" is not available on NetBox ${flavour}`);
     }
     items.forEach((item, i) => {
@@ -61,16 +65,19 @@ function applySeed(models: Models, flavour: Flavour, data: SeedData): void {
 
 export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
   const flavour: Flavour = opts.flavour ?? '4.6';
-  if (!(flavour in VERSIONS)) throw new Error(`unknown flavour ${String(flavour)}`);
+  if (!isFlavour(flavour)) throw new Error(`unknown flavour ${String(flavour)}`);
   const v1Token = opts.v1Token ?? randomV1Token();
   if (!/^[0-9a-f]{40}$/i.test(v1Token)) throw new Error('v1Token must be 40 hex characters');
   let v2Token: string | undefined;
-  if (flavour === '4.6') {
+  const features = featuresOf(flavour);
+  if (features.v2Tokens) {
     v2Token = opts.v2Token ?? randomV2Token();
-    if (!/^nbt_[A-Za-z0-9]+\.[A-Za-z0-9]+$/.test(v2Token)) throw new Error('v2Token must look like nbt_<key>.<token>');
+    if (!/^nbt_[A-Za-z0-9]+\.[A-Za-z0-9_-]+$/.test(v2Token)) throw new Error('v2Token must look like nbt_<key>.<token>');
   } else if (opts.v2Token !== undefined) {
-    throw new Error('v2 tokens exist only on NetBox 4.5+ (flavour 4.6)');
+    throw new Error('v2 tokens exist only on NetBox 4.5+');
   }
+  const leastPrivilegeTokens: { v1: string; v2?: string } = { v1: randomV1Token() };
+  if (features.v2Tokens) leastPrivilegeTokens.v2 = randomV2Token();
   const statusChoices = opts.statusChoices ?? DEFAULT_STATUS_CHOICES;
   const store = new Store();
   const validator = new RequestValidator(flavour, statusChoices);
@@ -87,6 +94,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const deviceStatuses = [...choiceValues('DeviceWithConfigContext', 'status'), ...statusChoices];
   const { server, destroySockets } = createSimServer({
     flavour, version, v1Token, v2Token, store, models, faults, log,
+    leastPrivilegeTokens: opts.leastPrivilege === false ? undefined : leastPrivilegeTokens,
     maxPageSize: opts.maxPageSize ?? 1000, deviceStatuses, onLog,
   });
   await new Promise<void>((resolve, reject) => {
@@ -104,6 +112,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     version,
     v1Token,
     token: v2Token ?? v1Token,
+    leastPrivilegeTokens,
+    leastPrivilegeToken: leastPrivilegeTokens.v2 ?? leastPrivilegeTokens.v1,
     setFaults: (f: FaultSpec[]) => faults.set(f),
     clearFaults: () => faults.clear(),
     requests: () => log.map((e) => structuredClone(e)),

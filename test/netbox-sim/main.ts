@@ -1,10 +1,11 @@
 /**
- * CLI: bun test/netbox-sim/main.ts --port PORT --flavour 3.7|4.1|4.6 [--token TOKEN] [--v2-token TOKEN]
+ * CLI: bun test/netbox-sim/main.ts --port PORT --flavour 3.7|4.1|4.2|4.4|4.5|4.6|4.7 [--token TOKEN] [--v2-token TOKEN]
  *      [--data FILE] [--statuses discovered,ready] [--fault SPEC]... [--max-page-size N] [--no-global-unique]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseFaultArg } from './faults.ts';
+import { FLAVOUR_LIST, isFlavour } from './flavours.ts';
 import { startSimulator } from './index.ts';
 import type { FaultSpec, Flavour, SeedData, SimOptions } from './index.ts';
 
@@ -15,9 +16,9 @@ usage: bun test/netbox-sim/main.ts [options]
   --port PORT          port (default 0 = random)
   --host ADDR          address to listen on (default 127.0.0.1; use only loopback or an
                        address inside a network namespace you created)
-  --flavour F          NetBox behaviour: 3.7, 4.1 or 4.6 (default 4.6)
+  --flavour F          NetBox behaviour: 3.7, 4.1, 4.2, 4.4, 4.5, 4.6 or 4.7 (default 4.6)
   --token TOKEN        v1 token, 40 hex (default random)
-  --v2-token TOKEN     v2 token nbt_<key>.<token> (4.6 only; default random)
+  --v2-token TOKEN     v2 token nbt_<key>.<token> (4.5+ only; default random)
   --data FILE          JSON seed {"sites":[…],"devices":[…],…}, created through the API's validation
   --statuses LIST      extra device statuses (default discovered,ready; "" for none)
   --fault SPEC         fault to inject, repeatable: kind[:key=value,…], e.g.
@@ -28,7 +29,7 @@ usage: bun test/netbox-sim/main.ts [options]
   -h, --help           this text
 
 Prints one line: "netbox-sim <flavour> listening on http://HOST:PORT/ token: <token>"
-(4.6 adds " v2-token: <token>"). Faults can also be set at run time with
+(4.5+ adds " v2-token: <token>"). Faults can also be set at run time with
 PUT /__sim/faults (JSON array) and the request log read with GET /__sim/requests (token required).`;
 
 function fail(msg: string): never {
@@ -66,7 +67,7 @@ if (v.help) {
   process.exit(0);
 }
 const flavour = (v.flavour ?? '4.6') as Flavour;
-if (!['3.7', '4.1', '4.6'].includes(flavour)) fail(`--flavour must be 3.7, 4.1 or 4.6 (got ${flavour})`);
+if (!isFlavour(flavour)) fail(`--flavour must be one of ${FLAVOUR_LIST.join(', ')} (got ${flavour})`);
 const port = Number(v.port ?? '0');
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${String(v.port)}`);
 const opts: SimOptions = { port, flavour, ...(v.host !== undefined ? { host: v.host } : {}) };

@@ -11,6 +11,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { featuresOf } from './flavours.ts';
 import type { Flavour } from './types.ts';
 
 export type SchemaNode = { [k: string]: unknown };
@@ -141,7 +142,7 @@ export function requestDefinitions(flavour: Flavour, statusChoices: string[]): R
       if (Array.isArray(def.required)) def.required = def.required.filter((r) => r !== 'role');
     }
   }
-  if (flavour !== '4.6') {
+  if (!featuresOf(flavour).macObjects) {
     // Before 4.2 the MAC address is a plain writable field of the interface.
     for (const name of INTERFACE_REQUESTS) {
       const props = defs[name]?.properties as SchemaNode;
@@ -178,7 +179,23 @@ function pyRepr(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const SLUG_PATTERN = '^[-a-zA-Z0-9_]+$';
+/** Validators' own messages for schema patterns. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  '^[-a-zA-Z0-9_]+$': 'Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.',
+  // CustomField.name
+  '^[a-z0-9_]+$': 'Only alphanumeric characters and underscores are allowed.',
+};
+
+/**
+ * Whether a request field is NetBox's own ChoiceField (netbox/api/fields.py, rendered as
+ * {value, label}): its error is `X is not a valid choice.` without DRF's quotes.
+ */
+function isNetboxChoice(requestComponent: string, field: string): boolean {
+  const response = requestComponent.replace(/^Patched/, '').replace(/^Writable/, '').replace(/Request$/, '');
+  const schemas = loadExtract().components.schemas;
+  const p = (schemas[response]?.properties as SchemaNode | undefined)?.[field];
+  return isObj(p) && isChoiceObject(p);
+}
 
 /** DRF's wording for one ajv error. */
 export function drfMessage(err: ErrorObject, value: unknown): string {
@@ -197,13 +214,11 @@ export function drfMessage(err: ErrorObject, value: unknown): string {
         default: return `Invalid type, expected ${t}.`;
       }
     }
-    case 'enum': return `"${pyRepr(value)}" is not a valid choice.`;
+    case 'enum': return `"${pyRepr(value)}" is not a valid choice.`; // DRF's ChoiceField (NetBox's own: see RequestValidator)
     case 'maxLength': return `Ensure this field has no more than ${String(p.limit)} characters.`;
     case 'minLength': return value === '' ? 'This field may not be blank.' : `Ensure this field has at least ${String(p.limit)} characters.`;
     case 'pattern':
-      return p.pattern === SLUG_PATTERN
-        ? 'Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.'
-        : 'Enter a valid value.';
+      return PATTERN_MESSAGES[String(p.pattern)] ?? 'Enter a valid value.';
     case 'minimum': return `Ensure this value is greater than or equal to ${String(p.limit)}.`;
     case 'exclusiveMinimum': return `Ensure this value is greater than ${String(p.limit)}.`;
     case 'maximum': return `Ensure this value is less than or equal to ${String(p.limit)}.`;
@@ -318,7 +333,9 @@ export class RequestValidator {
       .filter((e) => !['oneOf', 'anyOf', 'allOf', 'if'].includes(e.keyword))
       .sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ?? errs[0];
     if (best === undefined) return 'Invalid value.';
-    const msg = drfMessage(best, valueAt(value, best.instancePath));
+    const msg = best.keyword === 'enum' && best.instancePath === '' && isNetboxChoice(component, field)
+      ? `${pyRepr(value)} is not a valid choice.`
+      : drfMessage(best, valueAt(value, best.instancePath));
     if (best.instancePath === '') return msg;
     return `${best.instancePath.slice(1).replace(/\//g, '.')}: ${msg}`;
   }

@@ -5,11 +5,13 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { FaultEngine, faultResponse, parseFaults } from './faults.ts';
+import { DJANGO, featuresOf, INSTALLED_APPS_47 } from './flavours.ts';
 import { applyFilters } from './filters.ts';
 import type { FilterCtx } from './filters.ts';
-import { Models, RESOURCES } from './models.ts';
+import { available, Models, RESOURCES } from './models.ts';
+import { leastPrivilegeRules, PERMISSION_DENIED, permits } from './permissions.ts';
 import type { Resource } from './models.ts';
-import { Serializer, parseViewOptions, render } from './serializers.ts';
+import { OBJECT_TYPES, Serializer, parseViewOptions, render } from './serializers.ts';
 import type { Store } from './store.ts';
 import type { Flavour, RequestLogEntry } from './types.ts';
 
@@ -18,6 +20,8 @@ export interface ServerState {
   version: string;
   v1Token: string;
   v2Token: string | undefined;
+  /** Tokens of the least-privilege user (permissions.json); undefined: no such user. */
+  leastPrivilegeTokens?: { v1: string; v2?: string } | undefined;
   store: Store;
   models: Models;
   faults: FaultEngine;
@@ -32,11 +36,10 @@ type AuthKind = RequestLogEntry['auth'];
 type Headers = Record<string, string>;
 
 const DEFAULT_PAGE_SIZE = 50;
-const DJANGO: Record<Flavour, string> = { '3.7': '4.2.16', '4.1': '5.0.9', '4.6': '5.2.8' };
 
 interface Reply { status: number; body?: unknown; headers?: Headers; ignoredFields?: string[] }
 
-function authenticate(header: string | undefined, st: ServerState): { kind: AuthKind; detail?: string } {
+function authenticate(header: string | undefined, st: ServerState): { kind: AuthKind; detail?: string; leastPrivilege?: boolean } {
   if (header === undefined || header.trim() === '') return { kind: 'none', detail: 'Authentication credentials were not provided.' };
   const parts = header.trim().split(/\s+/);
   const scheme = (parts[0] ?? '').toLowerCase();
@@ -44,11 +47,15 @@ function authenticate(header: string | undefined, st: ServerState): { kind: Auth
   if (scheme === 'token') {
     if (cred === undefined) return { kind: 'invalid', detail: 'Invalid token header. No credentials provided.' };
     if (parts.length > 2) return { kind: 'invalid', detail: 'Invalid token header. Token string should not contain spaces.' };
-    return cred === st.v1Token ? { kind: 'v1' } : { kind: 'invalid', detail: 'Invalid token' };
+    if (cred === st.v1Token) return { kind: 'v1' };
+    if (cred === st.leastPrivilegeTokens?.v1) return { kind: 'v1', leastPrivilege: true };
+    return { kind: 'invalid', detail: featuresOf(st.flavour).v2Tokens ? 'Invalid v1 token' : 'Invalid token' };
   }
-  if (scheme === 'bearer' && st.flavour === '4.6') {
-    if (cred === undefined || !/^nbt_[A-Za-z0-9]+\.[A-Za-z0-9]+$/.test(cred)) return { kind: 'invalid', detail: 'Invalid v2 token' };
-    return cred === st.v2Token ? { kind: 'v2' } : { kind: 'invalid', detail: 'Invalid v2 token' };
+  if (scheme === 'bearer' && featuresOf(st.flavour).v2Tokens) {
+    if (cred === undefined || !/^nbt_[A-Za-z0-9]+\.[A-Za-z0-9_-]+$/.test(cred)) return { kind: 'invalid', detail: 'Invalid v2 token' };
+    if (cred === st.v2Token) return { kind: 'v2' };
+    if (cred !== undefined && cred === st.leastPrivilegeTokens?.v2) return { kind: 'v2', leastPrivilege: true };
+    return { kind: 'invalid', detail: 'Invalid v2 token' };
   }
   // Before 4.5 only the "Token" keyword is known: any other scheme authenticates nobody.
   return { kind: 'invalid', detail: 'Authentication credentials were not provided.' };
@@ -108,21 +115,21 @@ export function createSimServer(st: ServerState): SimServer {
     res.end(payload);
   };
 
-  const route = (method: string, path: string, url: URL, bodyText: string, base: string): Reply => {
+  const route = (method: string, path: string, url: URL, bodyText: string, base: string, leastPrivilege: boolean): Reply => {
     if (path === '/api/status/') {
       if (method !== 'GET') return { status: 405, body: { detail: `Method "${method}" not allowed.` } };
       const body: Record<string, unknown> = {
         'django-version': DJANGO[st.flavour],
-        'installed-apps': {},
+        ...(featuresOf(st.flavour).netbox47 ? { hostname: 'netbox-sim', installed_apps: INSTALLED_APPS_47 } : { 'installed-apps': {} }),
         'netbox-version': st.version,
         plugins: {},
         'python-version': '3.12.3',
         'rq-workers-running': 1,
       };
-      if (st.flavour === '4.6') body['netbox-full-version'] = st.version;
+      if (featuresOf(st.flavour).fullVersion) body['netbox-full-version'] = st.version;
       return { status: 200, body };
     }
-    const active = RESOURCES.filter((r) => r.flavours === undefined || r.flavours.includes(st.flavour));
+    const active = RESOURCES.filter((r) => available(r, st.flavour));
     const match = (p: string): { res: Resource; id?: number; badId?: boolean } | undefined => {
       for (const res of active) {
         if (p === res.path) return { res };
@@ -141,6 +148,9 @@ export function createSimServer(st: ServerState): SimServer {
     }
     if (hit === undefined || hit.badId === true) return { status: 404, body: { detail: 'Not found.' } };
     const { res } = hit;
+    if (leastPrivilege && !permits(leastPrivilegeRules(), method, OBJECT_TYPES[res.model] ?? '')) {
+      return { status: 403, body: { detail: PERMISSION_DENIED } };
+    }
     const ser = new Serializer({ store: st.store, flavour: st.flavour, base });
     const view = parseViewOptions(url.searchParams, st.flavour);
     const parseJson = (): { ok: true; value: unknown } | { ok: false; reply: Reply } => {
@@ -253,7 +263,7 @@ export function createSimServer(st: ServerState): SimServer {
     };
 
     if (path.startsWith('/__sim/')) {
-      const r = auth.kind === 'v1' || auth.kind === 'v2' ? simRoute(method, path, bodyText) : { status: 403, body: { detail: auth.detail ?? 'Invalid token' } };
+      const r = (auth.kind === 'v1' || auth.kind === 'v2') && auth.leastPrivilege !== true ? simRoute(method, path, bodyText) : { status: 403, body: { detail: auth.detail ?? 'Invalid token' } };
       send(res, r);
       return;
     }
@@ -308,7 +318,7 @@ export function createSimServer(st: ServerState): SimServer {
       r = { status: 415, body: { detail: `Unsupported media type "${ct}" in request.` } };
     } else {
       try {
-        r = route(method, path, url, bodyText, base);
+        r = route(method, path, url, bodyText, base, auth.leastPrivilege === true);
       } catch (e) {
         r = { status: 500, body: { error: (e as Error).message, exception: (e as Error).name, netbox_version: st.version, python_version: '3.12.3' } };
       }

@@ -1,6 +1,6 @@
 /** Public types of the NetBox simulator (re-exported by index.ts). */
 
-export type Flavour = '3.7' | '4.1' | '4.6';
+export type Flavour = '3.7' | '4.1' | '4.2' | '4.4' | '4.5' | '4.6' | '4.7';
 
 export interface FaultSpec {
   kind: 'latency' | 'hang' | 'status' | 'drop' | 'malformed';
@@ -31,7 +31,10 @@ export interface RequestLogEntry {
 export type SeedKey =
   | 'sites' | 'manufacturers' | 'device-types' | 'device_types' | 'device-roles' | 'device_roles'
   | 'devices' | 'interfaces' | 'mac-addresses' | 'mac_addresses' | 'cables' | 'prefixes'
-  | 'ip-addresses' | 'ip_addresses' | 'journal-entries' | 'journal_entries';
+  | 'ip-addresses' | 'ip_addresses' | 'journal-entries' | 'journal_entries'
+  | 'vrfs' | 'ip-ranges' | 'ip_ranges' | 'fhrp-groups' | 'fhrp_groups' | 'virtual-machines' | 'virtual_machines'
+  | 'vm-interfaces' | 'vm_interfaces' | 'custom-fields' | 'custom_fields' | 'config-contexts' | 'config_contexts'
+  | 'rear-ports' | 'rear_ports' | 'front-ports' | 'front_ports';
 export type SeedData = Partial<Record<SeedKey, Record<string, unknown>[]>>;
 
 export interface SimOptions {
@@ -41,8 +44,13 @@ export interface SimOptions {
   flavour?: Flavour;
   /** 40 hex, default random */
   v1Token?: string;
-  /** 'nbt_<key>.<token>', 4.6 only, default random */
+  /** 'nbt_<key>.<token>', 4.5+ only, default random */
   v2Token?: string;
+  /**
+   * Also accept a least-privilege token holding exactly test/netbox-real/permissions.json's object
+   * permissions (default true; `sim.leastPrivilegeToken`, v1 and on 4.5+ v2).
+   */
+  leastPrivilege?: boolean;
   /** extra device statuses, default ['discovered','ready'] */
   statusChoices?: string[];
   /** default true */
@@ -61,8 +69,12 @@ export interface Simulator {
   version: string;
   v1Token: string;
   v2Token?: string;
-  /** preferred token for the flavour: v2 on 4.6, v1 otherwise */
+  /** preferred token for the flavour: v2 on 4.5+, v1 otherwise */
   token: string;
+  /** Tokens of the least-privilege user (permissions.json): v1, and v2 on 4.5+. */
+  leastPrivilegeTokens: { v1: string; v2?: string };
+  /** The least-privilege user's preferred token. */
+  leastPrivilegeToken: string;
   setFaults(f: FaultSpec[]): void;
   clearFaults(): void;
   requests(): RequestLogEntry[];

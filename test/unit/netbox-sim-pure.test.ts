@@ -1,8 +1,12 @@
 /** Pure parts of the NetBox simulator: MAC/IP parsing, filters, request validation, faults, extract. */
 import { describe, expect, test } from 'bun:test';
+import { tracePath } from '../netbox-sim/cabling.ts';
+import { deepmerge } from '../netbox-sim/config-context.ts';
+import { compareShapes, shapeOf } from '../netbox-sim/differential.ts';
 import { parseFaultArg, parseFaults } from '../netbox-sim/faults.ts';
 import { applyFilters } from '../netbox-sim/filters.ts';
 import { formatAddr, parseIp } from '../netbox-sim/ip.ts';
+import { inetCmp, rangeDisplay } from '../netbox-sim/ipam.ts';
 import { normaliseMac } from '../netbox-sim/mac.ts';
 import { RESOURCES } from '../netbox-sim/models.ts';
 import { loadExtract, RequestValidator } from '../netbox-sim/schema-validator.ts';
@@ -128,5 +132,55 @@ describe('schema extract', () => {
         expect(ex.components.schemas[c]).toBeDefined();
       }
     }
+  });
+});
+
+describe('IPAM, config contexts, cable paths, differential shapes (checked against the real NetBox 4.7.3)', () => {
+  const ip = (s: string) => parseIp(s)!;
+
+  test('inet order: a bare address is above a /24 end address of the same network (contains= finds nothing)', () => {
+    expect(inetCmp(ip('10.0.1.20/24'), ip('10.0.1.12'))).toBeLessThan(0);
+    expect(inetCmp(ip('10.0.1.10/24'), ip('10.0.1.12/24'))).toBeLessThan(0);
+    expect(inetCmp(ip('10.0.1.20/24'), ip('10.0.1.12/24'))).toBeGreaterThan(0);
+  });
+
+  test('an IPv4 range displays as start-lastoctet/len', () => {
+    expect(rangeDisplay({ id: 1, created: '', last_updated: '', start_address: '10.24.1.10/24', end_address: '10.24.1.20/24' })).toBe('10.24.1.10-20/24');
+  });
+
+  test('config contexts merge deeply, keeping the first key order', () => {
+    const merged = deepmerge(deepmerge(deepmerge({}, { b: 0, d: 1 }), { b: 2, c: [1] }), { a: { y: 2 }, b: 1 });
+    expect(JSON.stringify(deepmerge(merged, { a: { x: 1 }, l: 1 }))).toBe('{"b":1,"d":1,"c":[1],"a":{"y":2,"x":1},"l":1}');
+  });
+
+  test('a path through a front port to an uncabled rear port stops incomplete; through both panels it reaches the interface', () => {
+    const s = new Store();
+    const i1 = s.insert('interface', { name: 'eth0' });
+    const i2 = s.insert('interface', { name: 'ge0' });
+    const r1 = s.insert('rearport', { name: 'R1' });
+    const r2 = s.insert('rearport', { name: 'R1' });
+    const f1 = s.insert('frontport', { name: 'F1', rear_ports: [{ position: 1, rear_port: r1.id, rear_port_position: 1 }] });
+    const f2 = s.insert('frontport', { name: 'F1', rear_ports: [{ position: 1, rear_port: r2.id, rear_port_position: 1 }] });
+    const cable = (a: [string, string, number], b: [string, string, number]) => {
+      const c = s.insert('cable', { status: 'connected', a_terminations: [{ object_type: a[0], object_id: a[2] }], b_terminations: [{ object_type: b[0], object_id: b[2] }] });
+      s.update(a[1], a[2], { cable: c.id, cable_end: 'A' });
+      s.update(b[1], b[2], { cable: c.id, cable_end: 'B' });
+    };
+    expect(tracePath(s, i1.id)).toBeUndefined();
+    cable(['dcim.interface', 'interface', i1.id], ['dcim.frontport', 'frontport', f1.id]);
+    expect(tracePath(s, i1.id)).toEqual({ endpoints: [], complete: false, active: true });
+    cable(['dcim.rearport', 'rearport', r1.id], ['dcim.rearport', 'rearport', r2.id]);
+    cable(['dcim.frontport', 'frontport', f2.id], ['dcim.interface', 'interface', i2.id]);
+    expect(tracePath(s, i1.id)).toEqual({ endpoints: [i2.id], complete: true, active: true });
+    expect(tracePath(s, i2.id)).toEqual({ endpoints: [i1.id], complete: true, active: true });
+  });
+
+  test('shapes compare key sets and value types, not values', () => {
+    expect(compareShapes(shapeOf({ id: 1, a: [{ x: 'u' }] }), shapeOf({ id: 2, a: [{ x: 'v' }] }))).toEqual([]);
+    expect(compareShapes(shapeOf({ a: null, b: 1 }), shapeOf({ a: {}, c: 1 }))).toEqual([
+      { path: '$.a', detail: 'real null, sim object' },
+      { path: '$.b', detail: 'only on the real NetBox' },
+      { path: '$.c', detail: 'only on the simulator' },
+    ]);
   });
 });

@@ -28,12 +28,22 @@ export const ENDPOINTS = [
   '/api/ipam/prefixes/',
   '/api/ipam/ip-addresses/',
   '/api/extras/journal-entries/',
+  '/api/ipam/vrfs/',
+  '/api/ipam/ip-ranges/',
+  '/api/ipam/fhrp-groups/',
+  '/api/virtualization/virtual-machines/',
+  '/api/virtualization/interfaces/',
+  '/api/extras/custom-fields/',
+  '/api/extras/config-contexts/',
+  '/api/dcim/front-ports/',
+  '/api/dcim/rear-ports/',
 ] as const;
 
 /** Brief serializers returned by `?brief=1` and nested in responses. */
 const EXTRA_ROOTS = [
   'BriefSite', 'BriefManufacturer', 'BriefDeviceType', 'BriefDeviceRole', 'BriefDevice',
   'BriefInterface', 'BriefMACAddress', 'BriefCable', 'BriefIPAddress',
+  'BriefVRF', 'BriefFHRPGroup', 'BriefVirtualMachine',
 ];
 
 const LIST_METHODS = ['get', 'post'];
