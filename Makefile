@@ -64,8 +64,8 @@ test-unit: npm-deps
 test-integration: npm-deps build
 	$(BUN) test/run-tests.ts integration
 
-demo: deps build ## the pipeline against the embedded NetBox simulator
-	$(BUN) test/demo/run-demo.ts
+demo: deps build ## the pipeline against the embedded NetBox simulator (NETBOX=real: a real NetBox, root)
+	$(BUN) test/demo/run-demo.ts --netbox $(or $(NETBOX),sim)
 
 # The PXE image (image/, docs/image.md): mkosi builds the Debian root once per change of
 # image/; the agent is appended as its own cpio, so an agent change re-packs in seconds.

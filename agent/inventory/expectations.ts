@@ -9,17 +9,21 @@
  * machine's NICs (a management interface's MAC is compared with the BMC's when
  * ipmitool read it).
  *
- * Optional, from `bm_expect` in the config context (or local context data, or
- * a custom field of that name holding JSON):
+ * Optional, from `bm_expect`:
  *   { manufacturer?, model?, cpu?: {sockets?, cores?, threads?, modelContains?},
  *     memoryGB?: number | {min?, max?}, disks?: {count?, minSizeGB?}, nics?: {count?} }
+ * merged key by key from the general to the specific, later winning: config
+ * contexts (by device type, role…, as NetBox renders them) < the device's JSON
+ * custom field `bm_expect` < the device's local context data (docs/agent.md says why).
  * memoryGB as a number allows ±5 % (MemTotal is below the installed size when
  * DMI lists no DIMMs); GB here means GiB.
  */
 import { parseMac } from '../../shared/mac.ts';
 import type { Device, Interface } from '../../shared/netbox/types.ts';
 import type { Inventory } from '../inventory-types.ts';
+import { isDeepStrictEqual } from 'node:util';
 import { isJsonObject } from '../../shared/json.ts';
+import { mergeLayers } from '../../shared/config.ts';
 
 export const EXPECT_KEY = 'bm_expect';
 const GiB = 2 ** 30;
@@ -40,37 +44,48 @@ export interface Mismatch {
   actual: string;
 }
 
+export type ExpectationOrigin = 'config_context' | 'custom_field' | 'local_context_data';
+
 export interface ExpectationSource {
   expectations: Expectations;
-  /** Where bm_expect came from, or null when NetBox has none. */
-  source: 'config_context' | 'local_context_data' | 'custom_field' | null;
+  /** Where bm_expect came from, general first; empty when NetBox has none. */
+  sources: ExpectationOrigin[];
   /** Problems with bm_expect itself (wrong types, unknown keys): reported, never silently ignored. */
   issues: string[];
 }
 
-/** Finds bm_expect on the device (config context first) and validates its shape. */
+/**
+ * bm_expect of the device, merged as NetBox merges config data (objects key by key,
+ * anything else replaced), general to specific: the rendered config context, then
+ * the JSON custom field, then local context data. NetBox's rendered context already
+ * holds local context data on top; applying it again last keeps it above the custom
+ * field. The merged object's shape is validated.
+ */
 export function expectationsOf(device: Pick<Device, 'config_context' | 'local_context_data' | 'custom_fields'>): ExpectationSource {
-  let raw: unknown;
-  let source: ExpectationSource['source'] = null;
-  if (isJsonObject(device.config_context) && device.config_context[EXPECT_KEY] !== undefined) {
-    raw = device.config_context[EXPECT_KEY];
-    source = 'config_context';
-  } else if (isJsonObject(device.local_context_data) && device.local_context_data[EXPECT_KEY] !== undefined) {
-    raw = device.local_context_data[EXPECT_KEY];
-    source = 'local_context_data';
-  } else if (isJsonObject(device.custom_fields) && device.custom_fields[EXPECT_KEY] !== undefined && device.custom_fields[EXPECT_KEY] !== null) {
-    raw = device.custom_fields[EXPECT_KEY];
-    source = 'custom_field';
-    if (typeof raw === 'string') {
-      try {
-        raw = JSON.parse(raw);
-      } catch {
-        return { expectations: {}, source, issues: [`custom field ${EXPECT_KEY} is not valid JSON`] };
-      }
+  const fromContexts = isJsonObject(device.config_context) ? device.config_context[EXPECT_KEY] : undefined;
+  const fromLocal = isJsonObject(device.local_context_data) ? device.local_context_data[EXPECT_KEY] : undefined;
+  let fromField = isJsonObject(device.custom_fields) ? (device.custom_fields[EXPECT_KEY] ?? undefined) : undefined;
+  const issues: string[] = [];
+  if (typeof fromField === 'string') {
+    try {
+      fromField = JSON.parse(fromField);
+    } catch {
+      issues.push(`custom field ${EXPECT_KEY} is not valid JSON`);
+      fromField = undefined;
     }
   }
-  if (source === null) return { expectations: {}, source, issues: [] };
-  return { ...validateExpectations(raw), source };
+  const layers: [ExpectationOrigin, unknown][] = [
+    // The rendered context counts as a source only when config contexts add something to local context data.
+    ...(fromContexts !== undefined && !isDeepStrictEqual(fromContexts, fromLocal) ? [['config_context', fromContexts] as [ExpectationOrigin, unknown]] : []),
+    ...(fromField !== undefined ? [['custom_field', fromField] as [ExpectationOrigin, unknown]] : []),
+    ...(fromLocal !== undefined ? [['local_context_data', fromLocal] as [ExpectationOrigin, unknown]] : []),
+  ];
+  const sources = layers.map(([origin]) => origin);
+  const where: Record<ExpectationOrigin, string> = { config_context: 'config context', custom_field: 'custom field', local_context_data: 'local context data' };
+  for (const [origin, value] of layers) if (!isJsonObject(value)) issues.push(`${EXPECT_KEY} in the ${where[origin]} must be an object`);
+  if (issues.length > 0) return { expectations: {}, sources, issues };
+  if (sources.length === 0) return { expectations: {}, sources, issues: [] };
+  return { ...validateExpectations(mergeLayers(...layers.map(([, value]) => value))), sources };
 }
 
 export function validateExpectations(raw: unknown): { expectations: Expectations; issues: string[] } {

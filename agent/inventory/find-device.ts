@@ -38,7 +38,8 @@ export function lookupMacsOf(inventory: Inventory): Mac[] {
 }
 
 export async function findDeviceForInventory(client: NetboxClient, inventory: Inventory): Promise<DeviceMatch> {
-  const serial = inventory.system.serial;
+  // DMI pads some serials with spaces; NetBox stores them trimmed.
+  const serial = inventory.system.serial.trim();
   const serialUsable = !isPlaceholderSerial(serial);
   if (serialUsable) {
     const devices = await findDevicesBySerial(client, serial);

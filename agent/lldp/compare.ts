@@ -9,6 +9,8 @@
  *   no-link            [failure* when cabled in NetBox, else info] no carrier, no neighbour
  *   uncabled-neighbour [warning]  a neighbour, but NetBox has no cable on this interface
  *   no-neighbour       [info]     linked, not cabled in NetBox, no neighbour
+ *   incomplete-path    [warning]  cabled in NetBox, but the path stops at a patch panel
+ *                                 not cabled further (or ends on something not an interface)
  *   seen               [ok]       a neighbour, no NetBox to compare with (dry run)
  *   absent             [warning]  NetBox has a cabled interface no NIC here pairs with
  * (* a warning instead when `require_neighbour` is off.)
@@ -18,12 +20,12 @@
  * port names are matched as names.ts describes.
  */
 import { parseMac } from '../../shared/mac.ts';
-import { farEndOf, type FarEnd, type Interface } from '../../shared/netbox/index.ts';
+import { cablePathEndOf, describePathStop, type CablePathEnd, type CableTrace, type FarEnd, type Interface } from '../../shared/netbox/index.ts';
 import type { ResultTable } from '../step.ts';
 import type { LldpNeighbour, LldpVlan } from '../tools/lldpcli.parse.ts';
 import { samePort, sameSwitch } from './names.ts';
 
-export type LldpVerdict = 'match' | 'mismatch' | 'missing' | 'no-link' | 'uncabled-neighbour' | 'no-neighbour' | 'seen' | 'absent';
+export type LldpVerdict = 'match' | 'mismatch' | 'missing' | 'no-link' | 'uncabled-neighbour' | 'no-neighbour' | 'incomplete-path' | 'seen' | 'absent';
 export type Severity = 'ok' | 'info' | 'warning' | 'failure';
 
 export interface NicObservation {
@@ -39,7 +41,10 @@ export interface NetboxPort {
   name: string;
   /** Canonical MACs (primary first). */
   macs: string[];
+  /** Where NetBox's cable path ends when that is an interface (`connected_endpoints`). */
   farEnd: FarEnd | null;
+  /** Where the cabling leads, including a path that stops at a patch panel. */
+  path: CablePathEnd;
 }
 
 export interface LldpRow {
@@ -51,6 +56,8 @@ export interface LldpRow {
   netboxInterface: string | null;
   /** NetBox's far end (`connected_endpoints`), when cabled. */
   expected: { device: string; port: string } | null;
+  /** Where NetBox's cabling of the paired interface leads (null: no paired interface). */
+  path: CablePathEnd | null;
   /** What LLDP reports on this NIC (usually one; a hub or a misbehaving switch gives several). */
   seen: LldpNeighbour[];
   verdict: LldpVerdict;
@@ -67,15 +74,19 @@ export interface CablingComparison {
   warnings: string[];
 }
 
-/** The device's interfaces that a host NIC can correspond to (management-only ones left out). */
-export function netboxPortsOf(interfaces: readonly Interface[]): NetboxPort[] {
+/**
+ * The device's interfaces that a host NIC can correspond to (management-only ones
+ * left out). `traces` (interface id → its cable trace) name where a path stops short.
+ */
+export function netboxPortsOf(interfaces: readonly Interface[], traces: ReadonlyMap<number, CableTrace> = new Map()): NetboxPort[] {
   return interfaces
     .filter((iface) => !iface.mgmt_only)
     .map((iface) => {
       const macs = [iface.primary_mac_address?.mac_address, iface.mac_address, ...(iface.mac_addresses ?? []).map((m) => m.mac_address)]
         .map((m) => (m ? parseMac(m) : null))
         .filter((m): m is NonNullable<typeof m> => m !== null);
-      return { interfaceId: iface.id, name: iface.name, macs: [...new Set<string>(macs)], farEnd: farEndOf(iface) };
+      const path = cablePathEndOf(iface, traces.get(iface.id));
+      return { interfaceId: iface.id, name: iface.name, macs: [...new Set<string>(macs)], farEnd: path.kind === 'interface' ? path.farEnd : null, path };
     });
 }
 
@@ -125,16 +136,36 @@ export interface CompareInput {
   requireNeighbour?: boolean;
 }
 
-function rowFor(nic: NicObservation, port: NetboxPort | undefined, seen: LldpNeighbour[], withNetbox: boolean, requireNeighbour: boolean): Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'seen'> {
+/** What to say about a cable path that does not reach an interface; null when it does, or there is no cable. */
+function shortPathText(path: CablePathEnd): string | null {
+  if (path.kind === 'stops') return `path stops at ${describePathStop(path.at)}: not cabled further`;
+  if (path.kind === 'other') return `NetBox's cable path ends on a ${path.endpointType}, not a switch port`;
+  return null;
+}
+
+/** The "NetBox says" cell for a path that does not reach an interface. */
+function shortPathCell(path: CablePathEnd): string | null {
+  if (path.kind === 'stops') return path.at ? `stops at ${path.at.deviceName} ${path.at.portName}` : 'stops at a patch panel';
+  if (path.kind === 'other') return `ends on ${path.endpointType}`;
+  return null;
+}
+
+function rowFor(nic: NicObservation, port: NetboxPort | undefined, seen: LldpNeighbour[], withNetbox: boolean, requireNeighbour: boolean): Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'path' | 'seen'> {
   const farEnd = port?.farEnd ?? null;
   const expectedText = farEnd ? `${farEnd.deviceName} ${farEnd.interfaceName}` : '';
   const seenText = seen.map(neighbourLabel).join(', ');
   const absentSeverity: Severity = requireNeighbour ? 'failure' : 'warning';
+  const shortPath = port ? shortPathText(port.path) : null;
+  if (shortPath) {
+    const heard = seen.length > 0 ? `LLDP sees ${seenText}` : nic.carrier ? 'no LLDP neighbour was heard' : 'no link';
+    return { verdict: 'incomplete-path', severity: 'warning', note: `${nic.name}: ${shortPath}; ${heard}: complete the cabling in NetBox` };
+  }
   if (seen.length > 0) {
     if (farEnd) {
       if (seen.some((n) => neighbourMatches(n, farEnd))) {
         const extra = seen.length > 1 ? ` (and ${seen.length - 1} more neighbour${seen.length > 2 ? 's' : ''}: ${seenText})` : '';
-        return { verdict: 'match', severity: 'ok', note: `${nic.name} is on ${expectedText} as NetBox says${extra}` };
+        const unreachable = port?.path.kind === 'interface' && !port.path.reachable ? ' (NetBox marks the path not reachable: a cable on it is not connected)' : '';
+        return { verdict: 'match', severity: 'ok', note: `${nic.name} is on ${expectedText} as NetBox says${extra}${unreachable}` };
       }
       const sameDevice = seen.some((n) => sameSwitch(n.chassisName, farEnd.deviceName));
       const what = sameDevice ? 'wrong port' : 'wrong switch';
@@ -175,6 +206,7 @@ export function compareCabling(input: CompareInput): CablingComparison {
       carrier: nic.carrier,
       netboxInterface: port?.name ?? null,
       expected: farEnd ? { device: farEnd.deviceName, port: farEnd.interfaceName } : null,
+      path: port?.path ?? null,
       seen,
       ...rowFor(nic, port, seen, withNetbox, requireNeighbour),
     };
@@ -188,6 +220,7 @@ export function compareCabling(input: CompareInput): CablingComparison {
       carrier: false,
       netboxInterface: port.name,
       expected: { device: port.farEnd.deviceName, port: port.farEnd.interfaceName },
+      path: port.path,
       seen: [],
       verdict: 'absent',
       severity: 'warning',
@@ -231,7 +264,7 @@ export function cablingTable(comparison: CablingComparison): ResultTable {
     rows: comparison.rows.map((row) => [
       row.nic ?? `(${row.netboxInterface ?? '?'})`,
       row.mac ? (parseMac(row.mac) ?? row.mac).toLowerCase() : '—',
-      row.expected ? `${row.expected.device} ${row.expected.port}` : comparison.withNetbox ? 'not cabled' : '—',
+      row.expected ? `${row.expected.device} ${row.expected.port}` : (row.path && shortPathCell(row.path)) ?? (comparison.withNetbox ? 'not cabled' : '—'),
       dash(row.seen.map(neighbourLabel).join(', ')),
       dash([...new Set(row.seen.map((n) => formatVlans(n.vlans)).filter(Boolean))].join('; ')),
       dash([...new Set(row.seen.flatMap((n) => n.mgmtIps))].join(', ')),

@@ -17,7 +17,8 @@ export interface InitDetails {
   /** The NetBox device (with config context); absent without NetBox, or when not found. */
   device?: Device;
   match?: { by: DeviceMatch['by']; value: string };
-  expectationSource?: ExpectationSource['source'];
+  /** Where bm_expect came from, general first (merged key by key, later winning). */
+  expectationSources?: ExpectationSource['sources'];
   expectations?: Expectations;
   mismatches?: Mismatch[];
   /** What was not available (no SMBIOS table, no BMC…). */
@@ -129,7 +130,8 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
 
       const found = `${device.display} (#${device.id}) found by ${match.by} ${match.value}`;
       const source = expectationsOf(device);
-      details.expectationSource = source.source;
+      const sourcesText = source.sources.map((s) => s.replace(/_/g, ' ')).join(' + ');
+      details.expectationSources = source.sources;
       details.expectations = source.expectations;
       const mismatches = diffExpectations({
         inventory,
@@ -147,7 +149,7 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
         return {
           ...base,
           status: 'error',
-          summary: `${found}; its bm_expect (${source.source}) is invalid`,
+          summary: `${found}; its bm_expect (${sourcesText || 'none'}) is invalid`,
           reasons: source.issues.map((i) => `${i}; fix bm_expect in NetBox`),
           table: inventoryTable(inventory),
         };
@@ -160,7 +162,7 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
         }
         return { ...base, status: 'fail', summary: `${found} but differs from NetBox's plan: ${mismatches.map((m) => m.field).join(', ')}`, reasons, table };
       }
-      const checked = source.source ? `device type, interfaces and bm_expect (${source.source})` : 'device type and interfaces (no bm_expect)';
+      const checked = source.sources.length ? `device type, interfaces and bm_expect (${sourcesText})` : 'device type and interfaces (no bm_expect)';
       return { ...base, status: 'pass', summary: `${found}; matches NetBox (${checked})`, reasons: [], table: inventoryTable(inventory) };
     },
   };

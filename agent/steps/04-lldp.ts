@@ -4,7 +4,9 @@
  *
  * 1. NICs to check: `bm.lldp.interfaces`, else the physical NICs of the
  *    inventory, else those under /sys/class/net with a device behind them.
- * 2. The device's NetBox interfaces and their far ends (`connected_endpoints`).
+ * 2. The device's NetBox interfaces and their far ends (`connected_endpoints`);
+ *    a cabled interface whose path ends nowhere is traced to name the patch
+ *    panel port it stops at.
  * 3. i40e NICs: the firmware LLDP agent swallows LLDP frames, so it is stopped
  *    (`lldp stop` to debugfs where present, else ethtool's `disable-fw-lldp`).
  * 4. NICs brought up; lldpd started (receive-only, own socket) on exactly them.
@@ -19,7 +21,7 @@ import { existsSync, readdirSync, readlinkSync, realpathSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pause } from '../../shared/pause.ts';
-import { listDeviceInterfaces, type Interface } from '../../shared/netbox/index.ts';
+import { listDeviceInterfaces, pathStopsShort, traceInterface, type CableTrace, type Interface } from '../../shared/netbox/index.ts';
 import { awaitedNics, cablingTable, compareCabling, netboxPortsOf, type CablingComparison, type NetboxPort, type NicObservation } from '../lldp/compare.ts';
 import { parseIpLinkJson, type LinkState } from '../lldp/links.ts';
 import { errorResult, skipResult, type EvidenceRef, type Step, type StepContext, type StepResult } from '../step.ts';
@@ -137,6 +139,19 @@ function observe(nics: readonly string[], links: readonly LinkState[], inventory
 }
 
 
+/** Traces of the cabled interfaces whose path ends nowhere (a trace that fails only costs the port's name). */
+async function tracesOfShortPaths(ctx: StepContext, interfaces: readonly Interface[]): Promise<Map<number, CableTrace>> {
+  const traces = new Map<number, CableTrace>();
+  for (const iface of interfaces.filter((i) => !i.mgmt_only && pathStopsShort(i))) {
+    try {
+      traces.set(iface.id, await traceInterface(ctx.netbox!, iface.id));
+    } catch (error) {
+      ctx.log.warning('could not trace a cable path in NetBox; naming its first hop instead', { interface: iface.name, error });
+    }
+  }
+  return traces;
+}
+
 function summaryOf(comparison: CablingComparison, nicCount: number): string {
   const failing = comparison.rows.filter((r) => r.severity === 'failure');
   const matched = comparison.rows.filter((r) => r.verdict === 'match').length;
@@ -180,7 +195,7 @@ export function createLldpStep(deps: LldpStepDeps = {}): Step {
       if (ctx.netbox && ctx.device) {
         try {
           const interfaces: Interface[] = await listDeviceInterfaces(ctx.netbox, ctx.device.id);
-          netboxPorts = netboxPortsOf(interfaces);
+          netboxPorts = netboxPortsOf(interfaces, await tracesOfShortPaths(ctx, interfaces));
         } catch (error) {
           return errorResult('could not read the device’s interfaces and cables from NetBox', [`${(error as Error).name}: ${(error as Error).message}`]);
         }

@@ -1,6 +1,7 @@
 /**
  * `make demo`: the whole pipeline on this machine against the embedded NetBox
- * simulator. NetBox holds this machine as `srv-demo` (offline) with a BMC MAC and
+ * simulator (`make demo NETBOX=real`, i.e. `--netbox real`: against a real NetBox
+ * started for the demo from test/netbox-real and stopped afterwards; root). NetBox holds this machine as `srv-demo` (offline) with a BMC MAC and
  * this machine's own NIC. Phase 0: a BMC lease goes through the compiled
  * bm-hook exactly as dhcpd would hand it over → discovered. Phase 1: the
  * compiled bm-agent validates this machine (quick profile) → staged. Then the
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetboxClient, getDevice, listDeviceJournal } from '../../shared/netbox/index.ts';
 import { startSimulator } from '../netbox-sim/index.ts';
+import { startRealNetbox, stopRealNetbox } from '../netbox-real/index.ts';
 import { createFixtures } from '../helpers/netbox-fixtures.ts';
 import { createLoopLab } from '../helpers/loop-devices.ts';
 import { thisMachinesNic } from '../helpers/this-machine.ts';
@@ -26,20 +28,48 @@ async function run(argv: string[], env: Record<string, string>, indent = '  '): 
   return code;
 }
 
-const sim = await startSimulator({ port: 0, flavour: '4.6' });
+const which = process.argv.includes('--netbox') ? process.argv[process.argv.indexOf('--netbox') + 1] : 'sim';
+if (which !== 'sim' && which !== 'real') {
+  console.error(`usage: run-demo.ts [--netbox sim|real] (got ${which})`);
+  process.exit(2);
+}
+
+/** The NetBox of the demo: the state is built with `adminToken`, the binaries run with `token`. */
+interface DemoNetbox {
+  url: string;
+  adminToken: string;
+  token: string;
+  describe: string;
+  requestCount?: () => number;
+  close(): Promise<void>;
+}
+
+async function startDemoNetbox(): Promise<DemoNetbox> {
+  if (which === 'real') {
+    if (process.getuid?.() !== 0) throw new Error('make demo NETBOX=real needs root (the real NetBox runs in a chroot)');
+    say('starting a real NetBox (test/netbox-real; the first time it is built, ~8 min)…');
+    const real = startRealNetbox();
+    // The binaries use the least-privilege token: exactly the permissions docs/netbox.md lists.
+    return { url: real.url, adminToken: real.admin.tokens.v2, token: real.leastPrivilege.tokens.v2, describe: `real NetBox ${real.version}`, close: async () => stopRealNetbox(real) };
+  }
+  const sim = await startSimulator({ port: 0, flavour: '4.6' });
+  return { url: sim.url, adminToken: sim.token, token: sim.token, describe: `NetBox simulator ${sim.version}`, requestCount: () => sim.requests().length, close: () => sim.close() };
+}
+
+const netbox = await startDemoNetbox();
 const asRoot = process.getuid?.() === 0;
 const loops = asRoot ? createLoopLab('bm-demo-') : null;
 try {
   const nic = thisMachinesNic();
-  say(`NetBox simulator ${sim.version} at ${sim.url}`);
-  const fx = await createFixtures(sim.url, sim.token);
+  say(`${netbox.describe} at ${netbox.url}`);
+  const fx = await createFixtures(netbox.url, netbox.adminToken);
   const server = await fx.createDevice({ name: 'srv-demo', status: 'offline' });
   await fx.createInterface(server.id, { name: 'bmc', mac: '94:40:c9:01:0a:56', mgmtOnly: true });
   if (nic) await fx.createInterface(server.id, { name: nic.name, mac: nic.mac });
   await fx.createPrefix('10.20.0.0/16');
   await fx.createPrefix('10.20.30.0/24');
   say(`NetBox holds srv-demo (offline): BMC 94:40:c9:01:0a:56${nic ? `, ${nic.name} ${nic.mac} (this machine's NIC)` : ''}`);
-  const env = { NETBOX_URL: sim.url, NETBOX_TOKEN: sim.token };
+  const env = { NETBOX_URL: netbox.url, NETBOX_TOKEN: netbox.token };
 
   say('\n── Phase 0: dhcpd commits 10.20.30.41 to 94:40:c9:1:a:56 (its naive MAC form) and runs bm-hook');
   const spool = mkdtempSync(join(tmpdir(), 'bm-demo-spool-'));
@@ -48,7 +78,7 @@ try {
   await run(['dist/bm-hook', 'commit', '10.20.30.41', '94:40:c9:1:a:56', 'ilo-srv-demo', '--no-drain'], hookEnv);
   say(`  (commit returned in ${(performance.now() - commitStarted).toFixed(0)} ms without calling NetBox; now the drainer:)`);
   await run(['dist/bm-hook', 'drain'], hookEnv);
-  const client = createNetboxClient({ url: sim.url, token: sim.token });
+  const client = createNetboxClient({ url: netbox.url, token: netbox.adminToken });
   let device = await getDevice(client, server.id);
   say(`  → srv-demo is ${device.status.value}, oob_ip ${device.oob_ip?.address}`);
 
@@ -67,9 +97,10 @@ try {
     say(`\n[${entry.kind.value}]`);
     for (const line of entry.comments.split('\n')) say(`  ${line}`);
   }
-  say(`\n${sim.requests().length} API requests served, every body validated against NetBox 4.6's schema; demo took ${elapsed()}`);
+  const served = netbox.requestCount ? `${netbox.requestCount()} API requests served, every body validated against NetBox 4.6's schema; ` : '';
+  say(`\n${served}demo took ${elapsed()}`);
   process.exitCode = device.status.value === 'staged' ? 0 : 1;
 } finally {
   await loops?.cleanup();
-  await sim.close();
+  await netbox.close();
 }

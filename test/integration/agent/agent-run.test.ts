@@ -1,6 +1,6 @@
 /**
  * `bm-agent run --profile quick` on this machine, as the compiled binary, against
- * the NetBox simulator and a callback receiver: the real inventory, memtester,
+ * NetBox (the simulator and the real one) and a callback receiver: the real inventory, memtester,
  * fio on a blank loop device, lldpd on this machine's NICs. Pass → staged, one
  * journal entry per step, the callback received with a valid signature; a
  * failing variant → failed with the reason in the journal.
@@ -14,7 +14,7 @@ import { agentBinary, runAgent } from '../../helpers/agent-binary.ts';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver.ts';
 import { createLoopLab, type LoopLab } from '../../helpers/loop-devices.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
-import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-target.ts';
+import { startNetboxTarget, targetAvailable, type NetboxTarget, type TargetName } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 import { thisMachinesNic } from '../../helpers/this-machine.ts';
 import { waitUntil } from '../../helpers/wait.ts';
@@ -29,14 +29,12 @@ function physicalNic(): { name: string; mac: string } {
   return nic;
 }
 
+/** The simulator and the real NetBox. */
+const RUN_TARGETS: readonly TargetName[] = ['4.6', 'real'];
+
 describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
   let loops: LoopLab;
   let blank: string;
-  let target: NetboxTarget;
-  let fx: Fixtures;
-  let receiver: CallbackReceiver;
-  let device: Device;
-  let evidenceRoot: string;
 
   beforeAll(async () => {
     agentBinary();
@@ -46,91 +44,106 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
   afterAll(async () => {
     await loops?.cleanup();
   });
-  beforeEach(async () => {
-    target = await startNetboxTarget({ flavour: '4.6' });
-    fx = await createFixtures(target.url, target.token);
-    receiver = startCallbackReceiver(SECRET);
-    const nic = physicalNic();
-    device = await fx.createDevice({ name: `this-machine-${Date.now()}`, status: 'discovered' });
-    await fx.createInterface(device.id, { name: nic.name, mac: nic.mac });
-    evidenceRoot = mkdtempSync(join(tmpdir(), 'bm-agent-e2e-'));
-  });
-  afterEach(async () => {
-    await receiver.close();
-    await target.close();
-  });
 
-  const run = (extra: string[] = []) =>
-    runAgent(
-      ['run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=3', '--set', `disk.devices=${blank}`, '--set', 'disk.runtime_s=1', ...extra],
-      { NETBOX_URL: target.url, NETBOX_TOKEN: target.token, BM_CALLBACK_URL: receiver.url, BM_CALLBACK_SECRET: SECRET },
-    );
+  for (const flavour of RUN_TARGETS) {
+    describe.skipIf(!targetAvailable(flavour))(`NetBox ${flavour}`, () => {
+      let target: NetboxTarget;
+      let fx: Fixtures;
+      let receiver: CallbackReceiver;
+      let device: Device;
+      let evidenceRoot: string;
 
-  test('a healthy machine is staged, every step journaled, the signed callback received', async () => {
-    const result = await run();
-    expect({ exitCode: result.exitCode, stderr: result.exitCode ? result.stderr.slice(-3000) : '' }).toEqual({ exitCode: 0, stderr: '' });
-    expect((await getDevice(fx.client, device.id)).status.value).toBe('staged');
-    const journal = await listDeviceJournal(fx.client, device.id);
-    const firstLines = journal.map((j) => j.comments.split('\n')[0]!);
-    for (const id of ['01-init', '02-memory', '03-disk', '04-lldp']) expect(firstLines.filter((l) => l.startsWith(`**bm-agent ${id} `)).length).toBe(1);
-    expect(firstLines.at(-1)).toContain('Validation PASSED');
-    expect(journal.find((j) => j.comments.startsWith('**bm-agent 03-disk'))!.comments).toContain('read-write');
-    expect(receiver.received.length).toBe(1);
-    expect(receiver.received[0]).toMatchObject({ signatureValid: true, json: { verdict: 'pass', status: 'staged', device: { id: device.id } } });
-    expect(result.stdout).toContain('████'); // the banner
-    expect(result.stderr).not.toContain(target.token);
-    const tarball = readdirSync(evidenceRoot).find((f) => f.endsWith('.tar.gz'));
-    expect(tarball).toBeDefined();
+      beforeEach(async () => {
+        target = await startNetboxTarget({ flavour });
+        fx = await createFixtures(target.url, target.token);
+        receiver = startCallbackReceiver(SECRET);
+        const nic = physicalNic();
+        device = await fx.createDevice({ name: `this-machine-${Date.now()}`, status: 'discovered' });
+        await fx.createInterface(device.id, { name: nic.name, mac: nic.mac });
+        evidenceRoot = mkdtempSync(join(tmpdir(), 'bm-agent-e2e-'));
+      });
+      afterEach(async () => {
+        await receiver.close();
+        // This machine's MAC must lead to one device only: the next test makes its own.
+        await fx.cleanup();
+        await target.close();
+      }, 30_000);
 
-    // The bundle re-judges to the same verdicts …
-    const same = await runAgent(['evaluate', '--evidence', join(evidenceRoot, tarball!), '--json']);
-    expect(same.exitCode).toBe(0);
-    expect(JSON.parse(same.stdout)).toMatchObject({ agree: true, schemaProblems: [], steps: expect.arrayContaining([expect.objectContaining({ id: '03-disk', recorded: 'pass', reevaluated: 'pass' })]) });
-    // … and a memtester output showing a failure does not.
-    const dir = join(evidenceRoot, tarball!.replace(/\.tar\.gz$/, ''));
-    cpSync(FAILING_MEMTESTER, join(dir, '02-memory', 'memtester-0.txt'));
-    writeFileSync(join(dir, '02-memory', 'memtester-0.txt.meta.json'), JSON.stringify({ tool: 'memtester', command: ['memtester'], exitCode: 4, signal: null, durationMs: 1, timedOut: false, aborted: false, missing: false }));
-    const differs = await runAgent(['evaluate', '--evidence', dir]);
-    expect(differs.exitCode).toBe(1);
-    expect(differs.stdout).toContain('DIFFERS for 02-memory');
-  });
+      const run = (extra: string[] = []) =>
+        runAgent(
+          ['run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=3', '--set', `disk.devices=${blank}`, '--set', 'disk.runtime_s=1', ...extra],
+          { NETBOX_URL: target.url, NETBOX_TOKEN: target.token, BM_CALLBACK_URL: receiver.url, BM_CALLBACK_SECRET: SECRET },
+        );
 
-  test('a machine that does not match NetBox fails: status failed, the reason journaled and in the callback, exit 1', async () => {
-    await fx.client.patch(`/api/dcim/devices/${device.id}/`, { local_context_data: { bm_expect: { memoryGB: 4096 } } });
-    const result = await run();
-    expect(result.exitCode).toBe(1);
-    expect((await getDevice(fx.client, device.id)).status.value).toBe('failed');
-    const final = (await listDeviceJournal(fx.client, device.id)).at(-1)!;
-    expect(final.comments).toContain('Validation FAILED');
-    expect(final.comments).toMatch(/01-init: .*memory/i);
-    expect(receiver.received[0]!.json).toMatchObject({ verdict: 'fail', status: 'failed' });
-  });
+      test('a healthy machine is staged, every step journaled, the signed callback received', async () => {
+        const result = await run();
+        expect({ exitCode: result.exitCode, stderr: result.exitCode ? result.stderr.slice(-3000) : '' }).toEqual({ exitCode: 0, stderr: '' });
+        expect((await getDevice(fx.client, device.id)).status.value).toBe('staged');
+        const journal = await listDeviceJournal(fx.client, device.id);
+        const firstLines = journal.map((j) => j.comments.split('\n')[0]!);
+        for (const id of ['01-init', '02-memory', '03-disk', '04-lldp']) expect(firstLines.filter((l) => l.startsWith(`**bm-agent ${id} `)).length).toBe(1);
+        expect(firstLines.at(-1)).toContain('Validation PASSED');
+        expect(journal.find((j) => j.comments.startsWith('**bm-agent 03-disk'))!.comments).toContain('read-write');
+        expect(receiver.received.length).toBe(1);
+        expect(receiver.received[0]).toMatchObject({ signatureValid: true, json: { verdict: 'pass', status: 'staged', device: { id: device.id } } });
+        expect(result.stdout).toContain('████'); // the banner
+        expect(result.stderr).not.toContain(target.token);
+        const tarball = readdirSync(evidenceRoot).find((f) => f.endsWith('.tar.gz'));
+        expect(tarball).toBeDefined();
 
-  test('SIGTERM mid-run cancels the running tools, journals the steps as aborted and exits 4', async () => {
-    const child = Bun.spawn(
-      [agentBinary(), 'run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=120', '--set', 'disk.devices=' + blank, '--set', 'disk.runtime_s=60'],
-      { env: { PATH: process.env.PATH ?? '', NETBOX_URL: target.url, NETBOX_TOKEN: target.token }, stdout: 'ignore', stderr: 'pipe' },
-    );
-    // Once 01-init is journaled, the long disk and LLDP steps are running.
-    await waitUntil(async () => (await listDeviceJournal(fx.client, device.id)).some((j) => j.comments.startsWith('**bm-agent 01-init')), { timeoutMs: 60_000, what: '01-init to be journaled' });
-    child.kill('SIGTERM');
-    expect(await child.exited).toBe(4);
-    const journal = await listDeviceJournal(fx.client, device.id);
-    const lldp = journal.find((j) => j.comments.startsWith('**bm-agent 04-lldp'))!;
-    expect(lldp.comments).toContain('aborted');
-    expect(journal.at(-1)!.comments).toContain('Validation did not complete');
-    // An aborted run leaves the status alone: nobody said the machine is bad.
-    expect((await getDevice(fx.client, device.id)).status.value).toBe('discovered');
-  });
+        // The bundle re-judges to the same verdicts …
+        const same = await runAgent(['evaluate', '--evidence', join(evidenceRoot, tarball!), '--json']);
+        expect(same.exitCode).toBe(0);
+        expect(JSON.parse(same.stdout)).toMatchObject({ agree: true, schemaProblems: [], steps: expect.arrayContaining([expect.objectContaining({ id: '03-disk', recorded: 'pass', reevaluated: 'pass' })]) });
+        // … and a memtester output showing a failure does not.
+        const dir = join(evidenceRoot, tarball!.replace(/\.tar\.gz$/, ''));
+        cpSync(FAILING_MEMTESTER, join(dir, '02-memory', 'memtester-0.txt'));
+        writeFileSync(join(dir, '02-memory', 'memtester-0.txt.meta.json'), JSON.stringify({ tool: 'memtester', command: ['memtester'], exitCode: 4, signal: null, durationMs: 1, timedOut: false, aborted: false, missing: false }));
+        const differs = await runAgent(['evaluate', '--evidence', dir]);
+        expect(differs.exitCode).toBe(1);
+        expect(differs.stdout).toContain('DIFFERS for 02-memory');
+      });
 
-  test('a dry run reads NetBox but writes nothing and posts nothing', async () => {
-    target.sim!.clearRequests();
-    const result = await run(['--dry-run', '--json']);
-    expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ dryRun: true, verdict: 'pass', device: { id: device.id } });
-    expect(target.sim!.requests().filter((r) => r.method !== 'GET')).toEqual([]);
-    expect(receiver.received).toEqual([]);
-  });
+      test('a machine that does not match NetBox fails: status failed, the reason journaled and in the callback, exit 1', async () => {
+        await fx.client.patch(`/api/dcim/devices/${device.id}/`, { local_context_data: { bm_expect: { memoryGB: 4096 } } });
+        const result = await run();
+        expect(result.exitCode).toBe(1);
+        expect((await getDevice(fx.client, device.id)).status.value).toBe('failed');
+        const final = (await listDeviceJournal(fx.client, device.id)).at(-1)!;
+        expect(final.comments).toContain('Validation FAILED');
+        expect(final.comments).toMatch(/01-init: .*memory/i);
+        expect(receiver.received[0]!.json).toMatchObject({ verdict: 'fail', status: 'failed' });
+      });
+
+      test('SIGTERM mid-run cancels the running tools, journals the steps as aborted and exits 4', async () => {
+        const child = Bun.spawn(
+          [agentBinary(), 'run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=120', '--set', 'disk.devices=' + blank, '--set', 'disk.runtime_s=60'],
+          { env: { PATH: process.env.PATH ?? '', NETBOX_URL: target.url, NETBOX_TOKEN: target.token }, stdout: 'ignore', stderr: 'pipe' },
+        );
+        // Once 01-init is journaled, the long disk and LLDP steps are running.
+        await waitUntil(async () => (await listDeviceJournal(fx.client, device.id)).some((j) => j.comments.startsWith('**bm-agent 01-init')), { timeoutMs: 60_000, what: '01-init to be journaled' });
+        child.kill('SIGTERM');
+        expect(await child.exited).toBe(4);
+        const journal = await listDeviceJournal(fx.client, device.id);
+        const lldp = journal.find((j) => j.comments.startsWith('**bm-agent 04-lldp'))!;
+        expect(lldp.comments).toContain('aborted');
+        expect(journal.at(-1)!.comments).toContain('Validation did not complete');
+        // An aborted run leaves the status alone: nobody said the machine is bad.
+        expect((await getDevice(fx.client, device.id)).status.value).toBe('discovered');
+      });
+
+      test('a dry run reads NetBox but writes nothing and posts nothing', async () => {
+        target.sim?.clearRequests();
+        const result = await run(['--dry-run', '--json']);
+        expect(result.exitCode).toBe(0);
+        expect(JSON.parse(result.stdout)).toMatchObject({ dryRun: true, verdict: 'pass', device: { id: device.id } });
+        if (target.sim) expect(target.sim.requests().filter((r) => r.method !== 'GET')).toEqual([]);
+        expect(await listDeviceJournal(fx.client, device.id)).toEqual([]);
+        expect((await getDevice(fx.client, device.id)).status.value).toBe('discovered');
+        expect(receiver.received).toEqual([]);
+      });
+    });
+  }
 });
 
 describe('bm-agent refuses bad input with a clear error and exit 2', () => {

@@ -1,19 +1,21 @@
 /**
  * 01-init on this machine (real systeminformation, dmidecode, sysfs) against
- * the NetBox simulator in every flavour, state set up through the REST API.
- * This VM may have no SMBIOS table (placeholder serial): the device is then
- * found by the MAC of a physical NIC.
+ * the NetBox simulator in every flavour and the real NetBox, state set up through
+ * the REST API. This VM may have no SMBIOS table (placeholder serial): the device
+ * is then found by the MAC of a physical NIC. Every test deletes what it created:
+ * the real NetBox is shared by the whole run, and this machine's MAC must match
+ * only the device the test made.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
 import { collectInventory } from '../../../agent/inventory/collect.ts';
 import type { Inventory } from '../../../agent/inventory-types.ts';
-import { initStep, initOutputsOf, type InitDetails } from '../../../agent/steps/01-init.ts';
+import { createInitStep, initStep, initOutputsOf, type InitDetails } from '../../../agent/steps/01-init.ts';
 import { createToolRunner } from '../../../agent/tools/run-tool.ts';
 import { clearVersionCache, createNetboxClient, isPlaceholderSerial, type NetboxClient } from '../../../shared/netbox/index.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
-import { startNetboxTarget, TARGETS, targetAvailable, type NetboxTarget } from '../../helpers/netbox-target.ts';
+import { startNetboxTarget, TARGETS, targetAvailable, type NetboxTarget, type TargetName } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 
 const runnable = requirementsMet('01-init against the NetBox simulator', { root: true, tools: ['dmidecode'] });
@@ -46,6 +48,7 @@ describe.skipIf(!runnable)('01-init', () => {
       });
       afterEach(async () => {
         ctx?.cleanup();
+        await fx.cleanup();
         await target.close();
       });
 
@@ -138,6 +141,89 @@ describe.skipIf(!runnable)('01-init', () => {
         expect(result.status).toBe('pass');
         expect(initOutputsOf(result).device?.id).toBe(device.id);
         expect((target.sim?.requests() ?? []).filter((r) => r.method !== 'GET')).toEqual([]);
+      });
+    });
+  }
+
+  /** bm_expect from NetBox's config data, and serials NetBox trims: the newest simulator flavour and the real NetBox. */
+  const CONFIG_TARGETS: readonly TargetName[] = ['4.7', 'real'];
+  for (const flavour of CONFIG_TARGETS) {
+    describe.skipIf(!targetAvailable(flavour))(`NetBox ${flavour}: bm_expect and serials`, () => {
+      let target: NetboxTarget;
+      let fx: Fixtures;
+      let ctx: TestStepContext | undefined;
+
+      beforeEach(async () => {
+        clearVersionCache();
+        target = await startNetboxTarget({ flavour });
+        fx = await createFixtures(target.url, target.token);
+      });
+      afterEach(async () => {
+        ctx?.cleanup();
+        await fx.cleanup();
+        await target.close();
+      }, 60_000);
+
+      /** This machine in NetBox with no local context data: its expectations come from elsewhere. */
+      async function createBareMachine(serial = '') {
+        const device = await fx.createDevice({ serial });
+        await fx.createInterface(device.id, { name: 'nic0', mac: nicMac });
+        return device;
+      }
+
+      const runInit = async (step = initStep) => {
+        ctx = createTestContext({ netbox: fx.client });
+        ctx.run = createToolRunner({ evidence: ctx.evidence });
+        return step.run(ctx, () => {});
+      };
+
+      test('bm_expect from a config context assigned by device type reaches the comparison', async () => {
+        await fx.createConfigContext({ bm_expect: { memoryGB: 4096 } }, { deviceTypes: [fx.deviceType.id] });
+        await createBareMachine();
+        const result = await runInit();
+        expect(result.status).toBe('fail');
+        expect(result.reasons).toEqual([expect.stringMatching(/^memoryGB: NetBox expects 4096 GiB ±5 %/)]);
+        expect((result.details as InitDetails).expectationSources).toEqual(['config_context']);
+      });
+
+      test('a JSON custom field bm_expect beats the config context assigned by role', async () => {
+        await fx.createConfigContext({ bm_expect: { memoryGB: 4096, nics: { count: 99 } } }, { roles: [fx.role.id] });
+        await fx.createDeviceCustomField('bm_expect', 'json');
+        const device = await createBareMachine();
+        await fx.client.patch(`/api/dcim/devices/${device.id}/`, { custom_fields: { bm_expect: { memoryGB: { min: 0.1 } } } });
+        const result = await runInit();
+        const details = result.details as InitDetails;
+        expect(details.expectationSources).toEqual(['config_context', 'custom_field']);
+        expect(details.expectations).toEqual({ memoryGB: { min: 0.1 }, nics: { count: 99 } });
+        expect(result.reasons).toEqual([expect.stringMatching(/^nics\.count: NetBox expects 99/)]);
+      });
+
+      test('local context data beats the JSON custom field', async () => {
+        await fx.createDeviceCustomField('bm_expect', 'json');
+        const device = await createBareMachine();
+        await fx.client.patch(`/api/dcim/devices/${device.id}/`, { custom_fields: { bm_expect: { memoryGB: 4096 } }, local_context_data: { bm_expect: { memoryGB: { min: 0.1 } } } });
+        const result = await runInit();
+        expect(result.status).toBe('pass');
+        expect((result.details as InitDetails).expectationSources).toEqual(['custom_field', 'local_context_data']);
+        expect((result.details as InitDetails).expectations).toEqual({ memoryGB: { min: 0.1 } });
+      });
+
+      test('a serial entered with surrounding spaces is stored trimmed and still finds the device', async () => {
+        const serial = `SN-${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+        const device = await createBareMachine(`  ${serial}  `);
+        expect(device.serial).toBe(serial);
+        // DMI pads serials too: the agent's look-up trims its side.
+        const padded = createInitStep({
+          collect: async (options) => {
+            const collected = await collectInventory(options);
+            collected.inventory.system.serial = ` ${serial}   `;
+            return collected;
+          },
+        });
+        const result = await runInit(padded);
+        expect(result.status).toBe('pass');
+        expect((result.details as InitDetails).match).toEqual({ by: 'serial', value: serial });
+        expect(initOutputsOf(result).device?.id).toBe(device.id);
       });
     });
   }

@@ -120,17 +120,36 @@ describe('vendor names', () => {
 });
 
 describe('bm_expect', () => {
-  test('the config context wins over local context and custom field', () => {
-    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 64 } }, local_context_data: { bm_expect: { memoryGB: 32 } }, custom_fields: { bm_expect: '{"memoryGB":16}' } });
-    expect(found).toEqual({ expectations: { memoryGB: 64 }, source: 'config_context', issues: [] });
+  test('local context data beats the custom field, which beats config contexts, key by key', () => {
+    // NetBox renders config_context with local context data already merged on top.
+    const found = expectationsOf({
+      config_context: { bm_expect: { memoryGB: 32, cpu: { sockets: 2, cores: 40 }, disks: { count: 4 } } },
+      local_context_data: { bm_expect: { memoryGB: 32 } },
+      custom_fields: { bm_expect: { memoryGB: 16, cpu: { cores: 32 } } },
+    });
+    expect(found).toEqual({ expectations: { memoryGB: 32, cpu: { sockets: 2, cores: 32 }, disks: { count: 4 } }, sources: ['config_context', 'custom_field', 'local_context_data'], issues: [] });
+  });
+
+  test('the custom field beats config contexts', () => {
+    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 64, nics: { count: 2 } } }, local_context_data: null, custom_fields: { bm_expect: { memoryGB: 128 } } });
+    expect(found).toEqual({ expectations: { memoryGB: 128, nics: { count: 2 } }, sources: ['config_context', 'custom_field'], issues: [] });
+  });
+
+  test('a rendered context that only repeats local context data is not counted as a source', () => {
+    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 32 } }, local_context_data: { bm_expect: { memoryGB: 32 } }, custom_fields: { bm_expect: null } });
+    expect(found).toEqual({ expectations: { memoryGB: 32 }, sources: ['local_context_data'], issues: [] });
   });
 
   test('a custom field holding JSON text is parsed', () => {
-    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: { bm_expect: '{"nics":{"count":2}}' } })).toEqual({ expectations: { nics: { count: 2 } }, source: 'custom_field', issues: [] });
+    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: { bm_expect: '{"nics":{"count":2}}' } })).toEqual({ expectations: { nics: { count: 2 } }, sources: ['custom_field'], issues: [] });
+  });
+
+  test('a custom field that is not an object names where it is', () => {
+    expect(expectationsOf({ config_context: { bm_expect: { memoryGB: 8 } }, local_context_data: null, custom_fields: { bm_expect: [1, 2] } }).issues).toEqual(['bm_expect in the custom field must be an object']);
   });
 
   test('no bm_expect anywhere means no expectations and no source', () => {
-    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: {} })).toEqual({ expectations: {}, source: null, issues: [] });
+    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: {} })).toEqual({ expectations: {}, sources: [], issues: [] });
   });
 
   test('wrong types and unknown keys are reported, not ignored', () => {
