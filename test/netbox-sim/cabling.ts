@@ -74,3 +74,35 @@ export function tracePath(store: Store, interfaceId: number): CablePath | undefi
     current = { model: model === 'frontport' ? 'rearport' : 'frontport', ids: next };
   }
 }
+
+/** One segment of `GET /api/dcim/interfaces/{id}/trace/`: near ports, their cable (null: none), far ports. */
+export interface TraceSegment {
+  near: { model: string; ids: number[] };
+  cable: number | null;
+  far: { model: string; ids: number[] };
+}
+
+/** The segments NetBox's trace view lists, from an interface to where its path ends. Pure. */
+export function traceSegments(store: Store, interfaceId: number): TraceSegment[] {
+  const segments: TraceSegment[] = [];
+  let near: { model: string; ids: number[] } = { model: 'interface', ids: [interfaceId] };
+  const seen = new Set<string>();
+  for (;;) {
+    const rows = near.ids.map((id) => store.get(near.model, id)).filter((r): r is Row => r !== undefined);
+    const cable = rows.map((r) => r.cable).find((c): c is number => typeof c === 'number');
+    if (cable === undefined) {
+      segments.push({ near, cable: null, far: { model: '', ids: [] } });
+      return segments;
+    }
+    const peers = rows.flatMap((r) => linkPeers(store, r));
+    const model = TERMINATION_MODELS[peers[0]?.object_type ?? ''] ?? '';
+    const far = { model, ids: peers.map((p) => p.object_id) };
+    segments.push({ near, cable, far });
+    const key = `${model}:${far.ids.join(',')}`;
+    if (model === 'interface' || model === '' || seen.has(key)) return segments;
+    seen.add(key);
+    const next = model === 'frontport' ? mappingsFromFront(store, far.ids) : mappingsFromRear(store, far.ids);
+    if (next.length === 0) return segments;
+    near = { model: model === 'frontport' ? 'rearport' : 'frontport', ids: next };
+  }
+}

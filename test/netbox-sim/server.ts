@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { traceSegments } from './cabling.ts';
 import { FaultEngine, faultResponse, parseFaults } from './faults.ts';
 import { DJANGO, featuresOf, INSTALLED_APPS_47 } from './flavours.ts';
 import { applyFilters } from './filters.ts';
@@ -128,6 +129,17 @@ export function createSimServer(st: ServerState): SimServer {
       };
       if (featuresOf(st.flavour).fullVersion) body['netbox-full-version'] = st.version;
       return { status: 200, body };
+    }
+    const trace = /^\/api\/dcim\/interfaces\/(\d+)\/trace\/$/.exec(path);
+    if (trace && method === 'GET') {
+      if (leastPrivilege && !permits(leastPrivilegeRules(), method, 'dcim.interface')) return { status: 403, body: { detail: PERMISSION_DENIED } };
+      if (!st.store.get('interface', Number(trace[1]))) return { status: 404, body: { detail: 'No Interface matches the given query.' } };
+      const ser = new Serializer({ store: st.store, flavour: st.flavour, base });
+      const ends = (side: { model: string; ids: number[] }) => side.ids.map((id) => ser.briefOf(side.model, id));
+      return {
+        status: 200,
+        body: traceSegments(st.store, Number(trace[1])).map((s) => [ends(s.near), s.cable === null ? [] : ser.briefOf('cable', s.cable), ends(s.far)]),
+      };
     }
     const active = RESOURCES.filter((r) => available(r, st.flavour));
     const match = (p: string): { res: Resource; id?: number; badId?: boolean } | undefined => {
