@@ -8,12 +8,13 @@ import type { Logger } from '../shared/log.ts';
 import {
   createIpAddress,
   createJournalEntry,
-  findPrefixesContaining,
   fieldChoicesHint,
   hostOf,
+  isUnknownChoice,
   listDeviceJournal,
-  mostSpecificPrefixLength,
   NetboxHttpError,
+  populatedRangeHint,
+  populatedRangeOf,
   setDeviceOobIp,
   setDeviceStatus,
   updateIpAddress,
@@ -22,7 +23,7 @@ import {
   type JournalKind,
   type NetboxClient,
 } from '../shared/netbox/index.ts';
-import type { Action } from './fsm.ts';
+import type { Action, Condition } from './fsm.ts';
 import type { LeaseEvent } from './lease.ts';
 import type { Observation } from './observe.ts';
 
@@ -32,34 +33,85 @@ export interface ActionContext {
   eventName: string;
   observation: Observation;
   ipStatus: string;
-  defaultPrefixLength: number;
   /** True when this event was attempted before: journal posts check for an earlier copy. */
   retried: boolean;
+  /** Why the drainer re-decided (NetBox's refusal, from a ConditionFound), for the journal. */
+  reason?: string;
+  /** Actions of this event already applied (for the journal after a refusal). */
+  done?: readonly Action[];
   log: Logger;
 }
 
-/** NetBox refused the `discovered` status: the drainer re-decides with `status-choice-missing`. */
-export class StatusChoiceMissingError extends Error {
+/**
+ * NetBox refused a write in a way the FSM has a row for: the drainer re-decides with
+ * `condition` (keeping the actions already done) and hands `message` to the journal.
+ */
+export abstract class ConditionFound extends Error {
+  abstract readonly condition: Condition;
+}
+
+/** NetBox refused the `discovered` status: re-decided with `status-choice-missing`. */
+export class StatusChoiceMissingError extends ConditionFound {
   override readonly name = 'StatusChoiceMissingError';
+  readonly condition = 'status-choice-missing';
   constructor(readonly status: string) {
     super(fieldChoicesHint(status));
+  }
+}
+
+/** NetBox 4.3+ refused to create the IP inside a range marked populated: re-decided with `ip-in-populated-range`. */
+export class IpInPopulatedRangeError extends ConditionFound {
+  override readonly name = 'IpInPopulatedRangeError';
+  readonly condition = 'ip-in-populated-range';
+  constructor(readonly range: string, readonly netboxMessage: string) {
+    super(`NetBox refused to create the IP object: "${netboxMessage}" ${populatedRangeHint(range)}`);
+  }
+}
+
+/**
+ * NetBox refused a device PATCH. It validates the whole device on every write (required
+ * custom fields, CUSTOM_VALIDATORS), so the reason may have nothing to do with the change:
+ * re-decided with `device-refused`, and the event fails with NetBox's message.
+ */
+export class DeviceRefusedError extends ConditionFound {
+  override readonly name = 'DeviceRefusedError';
+  readonly condition = 'device-refused';
+  constructor(readonly device: string, readonly change: string, readonly netboxError: NetboxHttpError) {
+    super(`NetBox refused to change device ${device} (${change}): ${netboxError.validationSummary}`);
+  }
+}
+
+/** Runs a device PATCH, turning NetBox's 400 into DeviceRefusedError. */
+async function patchDevice<T>(ctx: ActionContext, change: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof NetboxHttpError && error.status === 400) throw new DeviceRefusedError(deviceRef(ctx.observation), change, error);
+    throw error;
   }
 }
 
 /** Identifies the event that wrote an entry: a retried event never posts the same entry twice. */
 const eventMarker = (eventName: string, action: Action) => `bm-hook event \`${eventName.replace(/\.json$/, '')}\` (${action})`;
 /** Identifies an anomaly: the same warning for the same lease is not repeated on every renewal. */
-const anomalyMarker = (action: Action, event: LeaseEvent) => `[${action} ${event.mac} ${event.ip}]`;
+const anomalyMarker = (action: Action, event: LeaseEvent) => `[${ANOMALY_OF[action] ?? action} ${event.mac} ${event.ip}]`;
+/** Actions reporting the same anomaly: a renewal does not report it again under another name. */
+const ANOMALY_OF: Partial<Record<Action, Action>> = { journalDiscoveredWithoutIp: 'journalIpNotRecorded' };
 
 function deviceRef(observation: Observation): string {
   return observation.kind === 'device' ? (observation.device.name ?? `#${observation.device.id}`) : '-';
 }
 
 /** The journal entry each journaling action writes: markdown, short verdict first. Pure. */
-export function journalTextOf(action: Action, context: Pick<ActionContext, 'event' | 'observation' | 'eventName'>): { kind: JournalKind; text: string } | null {
+const APPLIED: Partial<Record<Action, string>> = { recordBmcIp: 'BMC IP and OOB IP recorded', setStatusDiscovered: 'status → discovered' };
+const appliedText = (done: readonly Action[] | undefined) => (done ?? []).map((a) => APPLIED[a]).filter(Boolean).join(', ') || 'nothing on the device';
+
+export function journalTextOf(action: Action, context: Pick<ActionContext, 'event' | 'observation' | 'eventName' | 'reason' | 'done'>): { kind: JournalKind; text: string } | null {
   const { event, observation } = context;
   const lease = `**${event.ip}** for BMC MAC \`${event.mac}\`${event.hostname ? ` (hostname \`${event.hostname}\`)` : ''}`;
   const recorded = observation.kind === 'device' ? observation.interfaceIps.map((ip) => ip.address).join(', ') || 'none' : 'none';
+  const vrf = observation.kind === 'device' && observation.scope.vrf ? ` in VRF **${observation.scope.vrf.name}**` : '';
+  const reason = context.reason ?? 'NetBox refused the change';
   const iface = observation.kind === 'device' ? `\`${observation.bmcInterface.name}\`` : '-';
   const texts: Partial<Record<Action, { kind: JournalKind; text: string }>> = {
     journalDiscovered: { kind: 'success', text: `BMC seen by DHCP: ${lease} on ${iface}. Status offline → **discovered**; BMC IP recorded and set as OOB IP.` },
@@ -71,7 +123,19 @@ export function journalTextOf(action: Action, context: Pick<ActionContext, 'even
     },
     journalIpConflict: {
       kind: 'warning',
-      text: `DHCP gave ${lease}, but that IP is assigned to another device in NetBox (${observation.kind === 'device' ? observation.otherOwners.map((id) => `#${id}`).join(', ') : '-'}). Nothing changed.`,
+      text: `DHCP gave ${lease}, but that IP is owned elsewhere in NetBox${vrf}: ${observation.kind === 'device' ? observation.owners.map((o) => o.label).join(', ') : '-'}. Nothing changed; free the IP or fix the DHCP reservation.`,
+    },
+    journalDiscoveredWithoutIp: {
+      kind: 'warning',
+      text: `BMC seen by DHCP: ${lease} on ${iface}. Status offline → **discovered**, but the BMC IP was **not recorded**: ${reason}.`,
+    },
+    journalIpNotRecorded: {
+      kind: 'warning',
+      text: `DHCP gave ${lease} on ${iface}, but the BMC IP was **not recorded**: ${reason}.`,
+    },
+    journalDeviceRefused: {
+      kind: 'danger',
+      text: `DHCP gave ${lease} on ${iface}, but ${reason}. Already applied: ${appliedText(context.done)}. NetBox validates the whole device on every change, so the reason may be unrelated to bm-hook's change. Fix the device in NetBox; the next DHCP renewal applies the rest (or move the event from the spool's failed/ back to new/).`,
     },
     journalUnexpectedStatus: {
       kind: 'warning',
@@ -109,44 +173,59 @@ async function journal(ctx: ActionContext, action: Action, deviceIds: number[], 
 }
 
 /**
- * Records the lease IP on the BMC interface with its real prefix length and sets
- * it as the device's oob_ip. Reuses an existing object for the address (unassigned
- * or on this device) or, on a refresh, moves the interface's single DHCP-status IP.
+ * Records the lease IP on the BMC interface, in the lease's VRF with its real prefix
+ * length, and sets it as the device's oob_ip. Reuses an existing object for the address
+ * (unassigned or on this device) or, on a refresh, moves the interface's single DHCP-status
+ * IP. Writes in this order: the IP object, then the device's oob_ip.
  */
 async function recordBmcIp(ctx: ActionContext): Promise<void> {
   const o = ctx.observation;
   if (o.kind !== 'device') throw new Error('recordBmcIp needs a device');
-  const prefixes = await findPrefixesContaining(ctx.client, ctx.event.ip);
-  const length = mostSpecificPrefixLength(prefixes, ctx.defaultPrefixLength);
-  if (prefixes.length === 0) {
-    ctx.log.warning('no NetBox prefix contains the BMC IP; using the configured default length', { ip: ctx.event.ip, length });
+  const { scope } = o;
+  if (!scope.prefix) {
+    ctx.log.warning('no NetBox prefix contains the BMC IP; using the configured default length', { ip: ctx.event.ip, length: scope.length, vrf: scope.vrf?.name ?? 'global' });
   }
-  const address = `${ctx.event.ip}/${length}`;
+  if (scope.alsoIn.length) {
+    ctx.log.warning('equally specific prefixes in several VRFs contain the BMC IP; set ip.vrf to choose', {
+      ip: ctx.event.ip,
+      chosen: `${scope.prefix?.prefix} (${scope.vrf?.name ?? 'global'})`,
+      others: scope.alsoIn.map((p) => `${p.prefix} (${p.vrf?.name ?? 'global'})`).join(', '),
+    });
+  }
+  const address = `${ctx.event.ip}/${scope.length}`;
+  const vrfId = scope.vrf?.id ?? null;
   const onBmc = (ip: IpAddress) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object_id === o.bmcInterface.id;
   const reusable =
     o.leaseIpObjects.find((ip) => ip.assigned_object_id === null || onBmc(ip)) ??
-    o.leaseIpObjects.find((ip) => ip.assigned_object?.device?.id === o.device.id);
+    o.leaseIpObjects.find((ip) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object?.device?.id === o.device.id);
   const refreshable = o.interfaceIps.filter((ip) => ip.status.value === ctx.ipStatus && hostOf(ip.address) !== ctx.event.ip);
   let ip: IpAddress;
   if (reusable) {
     ip = await updateIpAddress(ctx.client, reusable.id, { address, status: ctx.ipStatus });
     if (ip.assigned_object_id !== o.bmcInterface.id) ip = await assignIpAddress(ctx.client, ip.id, o.bmcInterface.id);
   } else if (refreshable.length === 1) {
-    ip = await updateIpAddress(ctx.client, refreshable[0]!.id, { address });
+    const changes = (refreshable[0]!.vrf?.id ?? null) === vrfId ? { address } : { address, vrf: vrfId };
+    ip = await updateIpAddress(ctx.client, refreshable[0]!.id, changes);
   } else {
-    ip = await createIpAddress(ctx.client, { address, status: ctx.ipStatus, interfaceId: o.bmcInterface.id, description: 'BMC (DHCP, bm-hook)' });
+    try {
+      ip = await createIpAddress(ctx.client, { address, status: ctx.ipStatus, interfaceId: o.bmcInterface.id, vrfId, description: 'BMC (DHCP, bm-hook)' });
+    } catch (error) {
+      const range = error instanceof NetboxHttpError && error.status === 400 ? populatedRangeOf(error.fieldErrors.address) : undefined;
+      if (range) throw new IpInPopulatedRangeError(range, error instanceof NetboxHttpError ? (error.fieldErrors.address ?? []).join(' ') : '');
+      throw error;
+    }
   }
-  if (o.device.oob_ip?.id !== ip.id) await setDeviceOobIp(ctx.client, o.device.id, ip.id);
-  ctx.log.info('BMC IP recorded', { device: deviceRef(o), address, interface: o.bmcInterface.name });
+  if (o.device.oob_ip?.id !== ip.id) await patchDevice(ctx, `oob_ip → ${address}; the IP object stays recorded on \`${o.bmcInterface.name}\``, () => setDeviceOobIp(ctx.client, o.device.id, ip.id));
+  ctx.log.info('BMC IP recorded', { device: deviceRef(o), address, vrf: scope.vrf?.name ?? 'global', interface: o.bmcInterface.name });
 }
 
 async function setStatusDiscovered(ctx: ActionContext): Promise<void> {
   const o = ctx.observation;
   if (o.kind !== 'device') throw new Error('setStatusDiscovered needs a device');
   try {
-    await setDeviceStatus(ctx.client, o.device.id, 'discovered');
+    await patchDevice(ctx, `status ${o.device.status.value} → discovered; it stays ${o.device.status.value}`, () => setDeviceStatus(ctx.client, o.device.id, 'discovered'));
   } catch (error) {
-    if (error instanceof NetboxHttpError && error.status === 400 && error.fieldErrors.status) throw new StatusChoiceMissingError('discovered');
+    if (error instanceof DeviceRefusedError && isUnknownChoice(error.netboxError.fieldErrors.status)) throw new StatusChoiceMissingError('discovered');
     throw error;
   }
   ctx.log.notice('device discovered', { device: deviceRef(o), mac: ctx.event.mac, ip: ctx.event.ip });
@@ -165,7 +244,13 @@ export const ACTIONS: Record<Action, (ctx: ActionContext) => Promise<void>> = {
   journalIpRecorded: (ctx) => journal(ctx, 'journalIpRecorded', deviceIdsOf(ctx)),
   journalIpChanged: (ctx) => journal(ctx, 'journalIpChanged', deviceIdsOf(ctx)),
   journalIpMismatch: (ctx) => warnAndJournal(ctx, 'journalIpMismatch', 'BMC IP differs from the record of an active device; nothing changed'),
-  journalIpConflict: (ctx) => warnAndJournal(ctx, 'journalIpConflict', 'leased IP belongs to another device in NetBox; nothing changed'),
+  journalIpConflict: (ctx) => warnAndJournal(ctx, 'journalIpConflict', 'leased IP is owned elsewhere in NetBox; nothing changed'),
+  journalDiscoveredWithoutIp: (ctx) => warnAndJournal(ctx, 'journalDiscoveredWithoutIp', `device discovered, BMC IP not recorded: ${ctx.reason}`, { repeatable: true }),
+  journalIpNotRecorded: (ctx) => warnAndJournal(ctx, 'journalIpNotRecorded', `BMC IP not recorded: ${ctx.reason}`),
+  journalDeviceRefused: async (ctx) => {
+    ctx.log.error('NetBox refused the device change; the event fails', { device: deviceRef(ctx.observation), mac: ctx.event.mac, ip: ctx.event.ip, reason: ctx.reason });
+    await journal(ctx, 'journalDeviceRefused', deviceIdsOf(ctx));
+  },
   journalUnexpectedStatus: (ctx) => warnAndJournal(ctx, 'journalUnexpectedStatus', 'lease for a device in a status bm-hook does not act on; nothing changed'),
   journalStatusChoiceMissing: (ctx) => warnAndJournal(ctx, 'journalStatusChoiceMissing', fieldChoicesHint('discovered')),
 };
@@ -174,7 +259,7 @@ function deviceIdsOf(ctx: ActionContext): number[] {
   return ctx.observation.kind === 'device' ? [ctx.observation.device.id] : [];
 }
 
-async function warnAndJournal(ctx: ActionContext, action: Action, message: string): Promise<void> {
+async function warnAndJournal(ctx: ActionContext, action: Action, message: string, { repeatable = false } = {}): Promise<void> {
   ctx.log.warning(message, { device: deviceRef(ctx.observation), mac: ctx.event.mac, ip: ctx.event.ip });
-  await journal(ctx, action, deviceIdsOf(ctx), { repeatable: false });
+  await journal(ctx, action, deviceIdsOf(ctx), { repeatable });
 }

@@ -50,6 +50,13 @@ export const hookConfigSchema = {
       properties: {
         status: { type: 'string', enum: ['active', 'reserved', 'deprecated', 'dhcp', 'slaac'], default: 'dhcp' },
         defaultPrefixLength: { type: 'integer', minimum: 1, maximum: 32, default: 32 },
+        vrf: {
+          description: 'VRF (id or exact name) to look BMC IPs up and create them in; absent = the VRF of the most specific prefix containing the IP',
+          oneOf: [
+            { type: 'integer', minimum: 1 },
+            { type: 'string', minLength: 1 },
+          ],
+        },
       },
     },
     drain: {

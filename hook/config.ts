@@ -33,6 +33,8 @@ export interface HookConfig {
     status: string;
     /** Prefix length when no NetBox prefix contains the IP; default 32 (claims nothing it does not know). */
     defaultPrefixLength: number;
+    /** VRF (id or name) for BMC IPs; absent = the VRF of the most specific prefix containing the IP. */
+    vrf?: number | string;
   };
   drain: {
     /** How long one drainer run keeps retrying before leaving events for the next; default 120000 ms. */

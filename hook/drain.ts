@@ -5,11 +5,11 @@
  * otherwise kept for the next run, permanent ones moved to failed/ with the reason.
  */
 import type { Logger } from '../shared/log.ts';
-import { backoffDelayMs, mayPassLater, NetboxError, type NetboxClient } from '../shared/netbox/index.ts';
-import { ACTIONS, StatusChoiceMissingError } from './actions.ts';
+import { backoffDelayMs, mayPassLater, NetboxError, NetboxHttpError, type NetboxClient } from '../shared/netbox/index.ts';
+import { ACTIONS, ConditionFound } from './actions.ts';
 import { decide, type Action, type Row } from './fsm.ts';
 import { tryLockDrain } from './lock.ts';
-import { observe } from './observe.ts';
+import { observe, VrfNotFoundError } from './observe.ts';
 import {
   cleanTmp,
   ensureSpool,
@@ -26,14 +26,23 @@ import {
 export type FailureKind = 'transient' | 'permanent';
 
 /**
- * Transient: NetBox down, slow, 429/5xx, or refusing our token (an operator will
- * fix it; the lease must not be lost meanwhile). Permanent: NetBox says the
- * request itself is wrong (400/404/409…), or our own bug.
+ * Transient: NetBox down, slow, 429/5xx, refusing our token (invalid, expired: an
+ * operator will fix it; the lease must not be lost meanwhile), or our config naming a
+ * VRF NetBox lacks. Permanent: NetBox says the request itself is wrong (400/404/409…),
+ * the token's user lacks an object permission (403 "You do not have permission…";
+ * the reason names it, e.g. `view extras.journalentry`), or our own bug.
  */
 export function classifyFailure(error: unknown): FailureKind {
   if (error instanceof NetboxError) return mayPassLater(error) ? 'transient' : 'permanent';
-  if (error instanceof NetboxNotConfiguredError) return 'transient';
+  if (error instanceof NetboxNotConfiguredError || error instanceof VrfNotFoundError) return 'transient';
   return 'permanent';
+}
+
+/** The reason recorded for a failed or kept event: NetBox's message, and the missing permission first when that is the cause. Pure. */
+export function failureReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const permission = error instanceof NetboxHttpError ? error.missingPermission : undefined;
+  return permission ? `missing NetBox permission "${permission}": ${message}` : message;
 }
 
 export class NetboxNotConfiguredError extends Error {
@@ -79,6 +88,8 @@ export interface DrainDeps {
   notConfiguredReason?: string;
   ipStatus: string;
   defaultPrefixLength: number;
+  /** `ip.vrf`: the VRF (id or name) for BMC IPs; absent = the VRF of the containing prefix. */
+  vrf?: number | string;
   budgetMs: number;
   log: Logger;
   sleep?: (ms: number) => Promise<void>;
@@ -99,32 +110,46 @@ type Outcome = { kind: 'done' } | { kind: 'failed'; reason: string } | { kind: '
 
 const RETRY_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 
+/** Re-decisions allowed within one event (each ConditionFound re-decides once). */
+const MAX_REDECISIONS = 3;
+
 async function applyEvent(deps: DrainDeps, spooled: SpooledEvent): Promise<Outcome> {
   const { event, name } = spooled;
   const log = deps.log.child({ mac: event.mac, ip: event.ip });
   try {
     if (!deps.client) throw new NetboxNotConfiguredError(deps.notConfiguredReason ?? 'no URL or token');
-    const observation = await observe(deps.client, event);
+    const observation = await observe(deps.client, event, { defaultPrefixLength: deps.defaultPrefixLength, vrf: deps.vrf });
     const saved = spooled.progress?.plan;
     // A saved plan means an earlier run stopped mid-way (crash or kill): journal posts check for copies.
     const retried = saved !== undefined || (spooled.progress?.attempts ?? 0) > 0;
-    let row: Pick<Row, 'actions' | 'note'> | null = saved ? { actions: saved.actions as Action[], note: saved.rowNote } : decide(observation.from, observation.when);
+    let row: Pick<Row, 'actions' | 'note' | 'fails'> | null = saved
+      ? { actions: saved.actions as Action[], note: saved.rowNote, ...(saved.fails ? { fails: true as const } : {}) }
+      : decide(observation.from, observation.when);
     if (!row) return { kind: 'failed', reason: `no FSM row for ${observation.from}/${observation.when}` };
+    let reason = saved?.reason;
     const done = new Set(saved?.done ?? []);
     const save = () => {
-      spooled.progress = { attempts: 0, ...spooled.progress, plan: { rowNote: row!.note, actions: [...row!.actions], done: [...done] } };
+      spooled.progress = {
+        attempts: 0,
+        ...spooled.progress,
+        plan: { rowNote: row!.note, actions: [...row!.actions], done: [...done], ...(row!.fails ? { fails: true } : {}), ...(reason ? { reason } : {}) },
+      };
       rewriteEvent(deps.dir, spooled);
     };
     if (row.actions.length > 0 && !saved) save();
+    let redecisions = 0;
     for (let i = 0; i < row.actions.length; i++) {
       const action = row.actions[i]!;
       if (done.has(action)) continue;
       try {
-        await ACTIONS[action]({ client: deps.client, event, eventName: name, observation, ipStatus: deps.ipStatus, defaultPrefixLength: deps.defaultPrefixLength, retried, log });
+        await ACTIONS[action]({ client: deps.client, event, eventName: name, observation, ipStatus: deps.ipStatus, retried, reason, done: [...done] as Action[], log });
       } catch (error) {
-        if (!(error instanceof StatusChoiceMissingError)) throw error;
-        row = decide(observation.from, 'status-choice-missing');
+        // NetBox refused a write in a way the table has a row for: re-decide, keeping what is done.
+        if (!(error instanceof ConditionFound) || ++redecisions > MAX_REDECISIONS) throw error;
+        row = decide(observation.from, error.condition);
         if (!row) throw error;
+        reason = error.message;
+        log.warning('NetBox refused a write; re-deciding', { condition: error.condition, rule: row.note, reason });
         save();
         i = -1;
         continue;
@@ -132,10 +157,15 @@ async function applyEvent(deps: DrainDeps, spooled: SpooledEvent): Promise<Outco
       done.add(action);
       if (done.size < row.actions.length) save();
     }
+    if (row.fails) {
+      // Moved back to new/ after the fix, the event is decided afresh (not resumed).
+      if (spooled.progress) delete spooled.progress.plan;
+      return { kind: 'failed', reason: reason ?? row.note };
+    }
     log.info(row.actions.length ? 'lease applied' : 'lease already reflected in NetBox', { rule: row.note });
     return { kind: 'done' };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = failureReason(error);
     return classifyFailure(error) === 'transient' ? { kind: 'retry', reason } : { kind: 'failed', reason };
   }
 }

@@ -13,7 +13,7 @@ const quote = (text: string) => `"${text.replaceAll('\\', '\\\\').replaceAll('"'
 
 function edgeLabel(row: Row): string {
   const actions = row.actions.length ? row.actions.join('\n') : '(nothing)';
-  return `${row.when.join(' | ')}\n— ${actions}`;
+  return `${row.when.join(' | ')}\n— ${actions}${row.fails ? '\n(event → failed/)' : ''}`;
 }
 
 export function renderFsmDot(rows: readonly Row[] = FSM): string {

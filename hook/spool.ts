@@ -24,7 +24,7 @@ export interface SpooledEvent {
 
 export interface EventProgress {
   /** The FSM row chosen on the first attempt and the actions done so far; absent until decided. */
-  plan?: { rowNote: string; actions: string[]; done: string[] };
+  plan?: { rowNote: string; actions: string[]; done: string[]; fails?: boolean; reason?: string };
   attempts: number;
   lastError?: string;
   /** Epoch ms before which the drainer should not retry. */

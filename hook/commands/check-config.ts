@@ -21,6 +21,6 @@ export const checkConfigCommand = (ctx: CliContext) => ({
     }
     ctx.print(`spool: ${config.spool.dir} (max ${config.spool.maxEvents} events)`);
     ctx.print(`ouis: ${ouis.set.size} (${config.ouis.mode}; ${[...new Set(ouis.entries.map((e) => e.vendor))].length} vendors)`);
-    ctx.print(`ip: status ${config.ip.status}, default prefix length /${config.ip.defaultPrefixLength}`);
+    ctx.print(`ip: status ${config.ip.status}, default prefix length /${config.ip.defaultPrefixLength}, VRF ${config.ip.vrf ?? 'of the containing prefix'}`);
   },
 });

@@ -39,6 +39,7 @@ export const drainCommand = (ctx: CliContext) => ({
         notConfiguredReason,
         ipStatus: config.ip.status,
         defaultPrefixLength: config.ip.defaultPrefixLength,
+        ...(config.ip.vrf !== undefined ? { vrf: config.ip.vrf } : {}),
         budgetMs,
         log,
       });

@@ -4,7 +4,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","additionalProperties":false,"required":["ouis","spool","ip","drain","hookPath","logLevel"],"properties":{"netbox":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"NetBox base URL, e.g. https://netbox.example.net"},"token":{"type":"string","minLength":1,"description":"API token (v1 40-hex or v2 nbt_…); prefer tokenFile"},"tokenFile":{"type":"string","minLength":1,"description":"file whose first line is the API token"},"timeoutMs":{"type":"integer","minimum":100,"maximum":600000,"default":5000},"deadlineMs":{"type":"integer","minimum":100,"maximum":3600000,"default":20000},"retries":{"type":"integer","minimum":0,"maximum":20,"default":3},"insecureTls":{"type":"boolean","default":false}}},"ouis":{"type":"object","additionalProperties":false,"default":{},"required":["mode","entries"],"properties":{"mode":{"type":"string","enum":["extend","replace"],"default":"extend"},"entries":{"type":"array","default":[],"items":{"type":"object","additionalProperties":false,"required":["oui","vendor"],"properties":{"oui":{"type":"string","description":"first three octets: aa:bb:cc, aa-bb-cc or aabbcc"},"vendor":{"type":"string","minLength":1}}}}}},"spool":{"type":"object","additionalProperties":false,"default":{},"required":["dir","maxEvents"],"properties":{"dir":{"type":"string","minLength":1,"default":"/var/spool/bm-hook"},"maxEvents":{"type":"integer","minimum":10,"maximum":1000000,"default":10000}}},"ip":{"type":"object","additionalProperties":false,"default":{},"required":["status","defaultPrefixLength"],"properties":{"status":{"type":"string","enum":["active","reserved","deprecated","dhcp","slaac"],"default":"dhcp"},"defaultPrefixLength":{"type":"integer","minimum":1,"maximum":32,"default":32}}},"drain":{"type":"object","additionalProperties":false,"default":{},"required":["budgetMs"],"properties":{"budgetMs":{"type":"integer","minimum":1000,"maximum":3600000,"default":120000}}},"hookPath":{"type":"string","pattern":"^/[^\"\\\\\\s]+$","default":"/usr/local/sbin/bm-hook"},"logLevel":{"type":"string","enum":["debug","info","notice","warning","error"],"default":"info"}}};
+const schema11 = {"type":"object","additionalProperties":false,"required":["ouis","spool","ip","drain","hookPath","logLevel"],"properties":{"netbox":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"NetBox base URL, e.g. https://netbox.example.net"},"token":{"type":"string","minLength":1,"description":"API token (v1 40-hex or v2 nbt_…); prefer tokenFile"},"tokenFile":{"type":"string","minLength":1,"description":"file whose first line is the API token"},"timeoutMs":{"type":"integer","minimum":100,"maximum":600000,"default":5000},"deadlineMs":{"type":"integer","minimum":100,"maximum":3600000,"default":20000},"retries":{"type":"integer","minimum":0,"maximum":20,"default":3},"insecureTls":{"type":"boolean","default":false}}},"ouis":{"type":"object","additionalProperties":false,"default":{},"required":["mode","entries"],"properties":{"mode":{"type":"string","enum":["extend","replace"],"default":"extend"},"entries":{"type":"array","default":[],"items":{"type":"object","additionalProperties":false,"required":["oui","vendor"],"properties":{"oui":{"type":"string","description":"first three octets: aa:bb:cc, aa-bb-cc or aabbcc"},"vendor":{"type":"string","minLength":1}}}}}},"spool":{"type":"object","additionalProperties":false,"default":{},"required":["dir","maxEvents"],"properties":{"dir":{"type":"string","minLength":1,"default":"/var/spool/bm-hook"},"maxEvents":{"type":"integer","minimum":10,"maximum":1000000,"default":10000}}},"ip":{"type":"object","additionalProperties":false,"default":{},"required":["status","defaultPrefixLength"],"properties":{"status":{"type":"string","enum":["active","reserved","deprecated","dhcp","slaac"],"default":"dhcp"},"defaultPrefixLength":{"type":"integer","minimum":1,"maximum":32,"default":32},"vrf":{"description":"VRF (id or exact name) to look BMC IPs up and create them in; absent = the VRF of the most specific prefix containing the IP","oneOf":[{"type":"integer","minimum":1},{"type":"string","minLength":1}]}}},"drain":{"type":"object","additionalProperties":false,"default":{},"required":["budgetMs"],"properties":{"budgetMs":{"type":"integer","minimum":1000,"maximum":3600000,"default":120000}}},"hookPath":{"type":"string","pattern":"^/[^\"\\\\\\s]+$","default":"/usr/local/sbin/bm-hook"},"logLevel":{"type":"string","enum":["debug","info","notice","warning","error"],"default":"info"}}};
 const pattern0 = new RegExp("^https?://[^\\s]+$", "u");
 const pattern1 = new RegExp("^/[^\"\\\\\\s]+$", "u");
 const func2 = require("ajv/dist/runtime/ucs2length").default;
@@ -642,7 +642,7 @@ vErrors.push(err50);
 errors++;
 }
 for(const key5 in data17){
-if(!((key5 === "status") || (key5 === "defaultPrefixLength"))){
+if(!(((key5 === "status") || (key5 === "defaultPrefixLength")) || (key5 === "vrf"))){
 const err51 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err51];
@@ -707,9 +707,14 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data17.vrf !== undefined){
+let data20 = data17.vrf;
+const _errs48 = errors;
+let valid8 = false;
+let passing0 = null;
+const _errs49 = errors;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err57 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -718,13 +723,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-let data20 = data.drain;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.budgetMs === undefined){
-data20.budgetMs = 120000;
-}
-if(data20.budgetMs === undefined){
-const err58 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/required",keyword:"required",params:{missingProperty: "budgetMs"},message:"must have required property '"+"budgetMs"+"'"};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 1 || isNaN(data20)){
+const err58 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -733,9 +734,16 @@ vErrors.push(err58);
 }
 errors++;
 }
-for(const key6 in data20){
-if(!(key6 === "budgetMs")){
-const err59 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+var _valid0 = _errs49 === errors;
+if(_valid0){
+valid8 = true;
+passing0 = 0;
+}
+const _errs51 = errors;
+if(typeof data20 === "string"){
+if(func2(data20) < 1){
+const err59 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -745,9 +753,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-let data21 = data20.budgetMs;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-const err60 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err60 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -756,9 +763,19 @@ vErrors.push(err60);
 }
 errors++;
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 3600000 || isNaN(data21)){
-const err61 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+var _valid0 = _errs51 === errors;
+if(_valid0 && valid8){
+valid8 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid8 = true;
+passing0 = 1;
+}
+}
+if(!valid8){
+const err61 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -767,8 +784,21 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data21 < 1000 || isNaN(data21)){
-const err62 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1000},message:"must be >= 1000"};
+else {
+errors = _errs48;
+if(vErrors !== null){
+if(_errs48){
+vErrors.length = _errs48;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err62 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -777,10 +807,13 @@ vErrors.push(err62);
 }
 errors++;
 }
+let data21 = data.drain;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+if(data21.budgetMs === undefined){
+data21.budgetMs = 120000;
 }
-}
-else {
-const err63 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data21.budgetMs === undefined){
+const err63 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/required",keyword:"required",params:{missingProperty: "budgetMs"},message:"must have required property '"+"budgetMs"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -789,10 +822,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-let data22 = data.hookPath;
-if(typeof data22 === "string"){
-if(!pattern1.test(data22)){
-const err64 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/pattern",keyword:"pattern",params:{pattern: "^/[^\"\\\\\\s]+$"},message:"must match pattern \""+"^/[^\"\\\\\\s]+$"+"\""};
+for(const key6 in data21){
+if(!(key6 === "budgetMs")){
+const err64 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -802,8 +834,9 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data22 = data21.budgetMs;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err65 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -812,9 +845,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-let data23 = data.logLevel;
-if(typeof data23 !== "string"){
-const err66 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 3600000 || isNaN(data22)){
+const err66 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -823,8 +856,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(!(((((data23 === "debug") || (data23 === "info")) || (data23 === "notice")) || (data23 === "warning")) || (data23 === "error"))){
-const err67 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/enum",keyword:"enum",params:{allowedValues: schema11.properties.logLevel.enum},message:"must be equal to one of the allowed values"};
+if(data22 < 1000 || isNaN(data22)){
+const err67 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1000},message:"must be >= 1000"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -834,13 +867,69 @@ vErrors.push(err67);
 errors++;
 }
 }
+}
 else {
-const err68 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err68 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
 else {
 vErrors.push(err68);
+}
+errors++;
+}
+let data23 = data.hookPath;
+if(typeof data23 === "string"){
+if(!pattern1.test(data23)){
+const err69 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/pattern",keyword:"pattern",params:{pattern: "^/[^\"\\\\\\s]+$"},message:"must match pattern \""+"^/[^\"\\\\\\s]+$"+"\""};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+let data24 = data.logLevel;
+if(typeof data24 !== "string"){
+const err71 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(!(((((data24 === "debug") || (data24 === "info")) || (data24 === "notice")) || (data24 === "warning")) || (data24 === "error"))){
+const err72 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/enum",keyword:"enum",params:{allowedValues: schema11.properties.logLevel.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+else {
+const err73 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
 }
 errors++;
 }

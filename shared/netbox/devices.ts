@@ -1,7 +1,7 @@
 /** Devices: look-ups by id and serial, status changes, the BMC address (`oob_ip`). */
 import type { NetboxClient } from './client.ts';
 import { NetboxHttpError } from './errors.ts';
-import { fieldChoicesHint } from './hints.ts';
+import { fieldChoicesHint, isUnknownChoice } from './hints.ts';
 import { listAll } from './pagination.ts';
 import type { Device, DeviceStatus } from './types.ts';
 
@@ -73,7 +73,11 @@ export async function getDevice(client: NetboxClient, id: number, options: GetDe
   return client.get<Device>(`/api/dcim/devices/${id}/`, query);
 }
 
-/** Devices with this serial (NetBox does not make serials unique). Placeholder serials: a TypeError. */
+/**
+ * Devices with this serial (NetBox does not make serials unique; `?serial=` is a
+ * case-insensitive exact match, and NetBox trims serials on save, so the look-up is trimmed
+ * too). Placeholder serials: a TypeError.
+ */
 export async function findDevicesBySerial(client: NetboxClient, serial: string): Promise<Device[]> {
   if (isPlaceholderSerial(serial)) {
     throw new TypeError(`refusing to look a device up by the placeholder serial ${JSON.stringify(serial)}`);
@@ -89,12 +93,14 @@ export async function findDevicesBySerial(client: NetboxClient, serial: string):
 /**
  * Sets the device status. A status NetBox does not know (e.g. `discovered` before
  * FIELD_CHOICES is configured) fails with a NetboxHttpError whose hint says how to add it.
+ * NetBox validates the whole device on every PATCH: any other 400 (a required custom
+ * field, a CUSTOM_VALIDATORS rule, even one on `status`) is NetBox's own reason, passed on.
  */
 export async function setDeviceStatus(client: NetboxClient, id: number, status: DeviceStatus | string): Promise<Device> {
   try {
     return await client.patch<Device>(`/api/dcim/devices/${id}/`, { status }, { idempotent: true });
   } catch (error) {
-    if (error instanceof NetboxHttpError && error.status === 400 && error.fieldErrors.status && !error.hint) {
+    if (error instanceof NetboxHttpError && error.status === 400 && isUnknownChoice(error.fieldErrors.status) && !error.hint) {
       throw new NetboxHttpError(error.method, error.path, error.status, error.body, fieldChoicesHint(status));
     }
     throw error;

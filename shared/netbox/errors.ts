@@ -48,6 +48,22 @@ export class NetboxHttpError extends NetboxError {
     return this.status === 429 || this.status >= 500;
   }
 
+  /**
+   * The object permission NetBox found missing (`view extras.journalentry`), when this is
+   * NetBox's permission denial (403 "You do not have permission to perform this action.");
+   * undefined for any other answer, including a 403 for a bad token ("Invalid v1 token").
+   */
+  get missingPermission(): string | undefined {
+    return isPermissionDenial(this.status, this.body) ? permissionFor(this.method, this.path) : undefined;
+  }
+
+  /** NetBox's validation messages of a 400 as one line: `asset_tag: …; __all__: …`. */
+  get validationSummary(): string {
+    const errors = this.fieldErrors;
+    const parts = Object.entries(errors).map(([field, messages]) => `${field}: ${messages.join(' ')}`);
+    return parts.length ? parts.join('; ') : typeof this.body === 'string' ? this.body : JSON.stringify(this.body);
+  }
+
   /** NetBox's `{field: [messages]}` for a 400, else `{}`. */
   get fieldErrors(): Record<string, string[]> {
     if (this.status !== 400 || !this.body || typeof this.body !== 'object' || Array.isArray(this.body)) return {};
@@ -124,6 +140,38 @@ export class AmbiguousMatchError extends Error {
   toJSON(): SerialisedError {
     return { type: this.name, message: this.message, details: { what: this.what, value: this.value, matches: this.matches } };
   }
+}
+
+/**
+ * NetBox's answer when the token is valid but its user lacks an object permission
+ * (or the token is not write-enabled). Auth failures are 403 too, with another detail:
+ * "Invalid v1 token", "Invalid v2 token", "Token expired", "Token disabled", …
+ */
+const PERMISSION_DENIED = /do not have permission to perform this action/i;
+
+export function isPermissionDenial(status: number, body: unknown): boolean {
+  if (status !== 403 || !body || typeof body !== 'object') return false;
+  const detail = (body as { detail?: unknown }).detail;
+  return typeof detail === 'string' && PERMISSION_DENIED.test(detail);
+}
+
+/** API path segments whose model name is not the segment without hyphens and plural. */
+const MODEL_OF_SEGMENT: Record<string, string> = {
+  'dcim/device-roles': 'role',
+  'virtualization/interfaces': 'vminterface',
+  'extras/object-types': 'objecttype',
+};
+const ACTION_OF_METHOD: Record<string, string> = { GET: 'view', HEAD: 'view', POST: 'add', PUT: 'change', PATCH: 'change', DELETE: 'delete' };
+
+/**
+ * The NetBox permission a REST call needs, e.g. `GET /api/extras/journal-entries/` →
+ * `view extras.journalentry`, `PATCH /api/dcim/devices/7/` → `change dcim.device`. Pure.
+ */
+export function permissionFor(method: string, path: string): string {
+  const [app = '?', segment = '?'] = path.replace(/^\/?api\//, '').split(/[/?]/);
+  const singular = segment.endsWith('ies') ? `${segment.slice(0, -3)}y` : /(ss|x|ch|sh)es$/.test(segment) ? segment.slice(0, -2) : segment.replace(/s$/, '');
+  const model = MODEL_OF_SEGMENT[`${app}/${segment}`] ?? singular.replaceAll('-', '');
+  return `${ACTION_OF_METHOD[method.toUpperCase()] ?? method.toLowerCase()} ${app}.${model}`;
 }
 
 export function isNetboxError(error: unknown): error is NetboxError {

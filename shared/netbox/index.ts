@@ -13,4 +13,5 @@ export * from './prefixes.ts';
 export * from './retry.ts';
 export * from './types.ts';
 export * from './version.ts';
+export * from './vrfs.ts';
 export * from './probe.ts';

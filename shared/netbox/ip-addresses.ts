@@ -1,11 +1,15 @@
 /** IP addresses: find by address (any mask) or interface, create, update, assign. */
 import type { NetboxClient } from './client.ts';
 import { listAll } from './pagination.ts';
+import { vrfQuery, type VrfScope } from './prefixes.ts';
 import type { IpAddress, IpAddressStatus } from './types.ts';
 
-/** Every IP object for this address, whatever its mask (`?address=10.1.2.3`). */
-export async function findIpAddresses(client: NetboxClient, address: string): Promise<IpAddress[]> {
-  return listAll<IpAddress>(client, '/api/ipam/ip-addresses/', { address: address.split('/')[0] });
+/**
+ * Every IP object for this address, whatever its mask (`?address=10.1.2.3`), in one VRF
+ * (`vrfId`, null = the global table) or, without it, in every VRF.
+ */
+export async function findIpAddresses(client: NetboxClient, address: string, scope: VrfScope = {}): Promise<IpAddress[]> {
+  return listAll<IpAddress>(client, '/api/ipam/ip-addresses/', { address: address.split('/')[0], ...vrfQuery(scope) });
 }
 
 export async function findInterfaceIpAddresses(client: NetboxClient, interfaceId: number): Promise<IpAddress[]> {
@@ -17,6 +21,8 @@ export interface NewIpAddress {
   address: string;
   status: IpAddressStatus | string;
   interfaceId?: number;
+  /** The VRF to create it in; absent or null = the global table. */
+  vrfId?: number | null;
   description?: string;
   dnsName?: string;
 }
@@ -27,6 +33,7 @@ export async function createIpAddress(client: NetboxClient, ip: NewIpAddress): P
     address: ip.address,
     status: ip.status,
     ...(ip.interfaceId !== undefined ? { assigned_object_type: 'dcim.interface', assigned_object_id: ip.interfaceId } : {}),
+    ...(ip.vrfId ? { vrf: ip.vrfId } : {}),
     ...(ip.description !== undefined ? { description: ip.description } : {}),
     ...(ip.dnsName !== undefined ? { dns_name: ip.dnsName } : {}),
   });
@@ -37,6 +44,8 @@ export interface IpAddressChanges {
   status?: IpAddressStatus | string;
   description?: string;
   dns_name?: string;
+  /** VRF id; null = the global table. */
+  vrf?: number | null;
 }
 
 export async function updateIpAddress(client: NetboxClient, id: number, changes: IpAddressChanges): Promise<IpAddress> {

@@ -20,9 +20,11 @@ export async function createJournalEntry(client: NetboxClient, entry: NewJournal
   });
 }
 
+/** The device's journal, oldest first (NetBox lists newest first; the simulator by id). */
 export async function listDeviceJournal(client: NetboxClient, deviceId: number): Promise<JournalEntry[]> {
-  return listAll<JournalEntry>(client, '/api/extras/journal-entries/', {
+  const entries = await listAll<JournalEntry>(client, '/api/extras/journal-entries/', {
     assigned_object_type: 'dcim.device',
     assigned_object_id: deviceId,
   });
+  return entries.sort((a, b) => a.id - b.id);
 }

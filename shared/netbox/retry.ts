@@ -51,9 +51,13 @@ export function retryAfterMs(header: string | null | undefined, now: number = Da
 
 /**
  * Whether a NetBox failure may pass without anyone changing the request: NetBox
- * down, slow or overloaded, or refusing the token (an operator fixes that; work
- * must wait, not be dropped). A 400/404/409 will not change by waiting.
+ * down, slow or overloaded, or refusing the token itself (invalid, expired, disabled:
+ * an operator fixes that; work must wait, not be dropped). A 400/404/409 will not
+ * change by waiting, nor will a missing object permission (403 "You do not have
+ * permission…"): that is permanent, named by NetboxHttpError.missingPermission.
  */
 export function mayPassLater(error: NetboxError): boolean {
-  return error.transient || (error instanceof NetboxHttpError && (error.status === 401 || error.status === 403));
+  if (error.transient) return true;
+  if (!(error instanceof NetboxHttpError)) return false;
+  return error.status === 401 || (error.status === 403 && error.missingPermission === undefined);
 }

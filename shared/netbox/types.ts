@@ -69,6 +69,31 @@ export interface BriefInterface {
   cable: BriefCable | null;
 }
 
+/** `vrf` of prefixes, IPs and IP ranges; null = the global table. */
+export interface BriefVrf {
+  id: number;
+  url: string;
+  display: string;
+  name: string;
+  rd: string | null;
+}
+
+/**
+ * What an IP is assigned to: a device interface (`dcim.interface`, has `device`), a VM
+ * interface (`virtualization.vminterface`, has `virtual_machine`) or an FHRP group
+ * (`ipam.fhrpgroup`, has `protocol` and `group_id`). Only `id` and `display` are common.
+ */
+export interface BriefAssignedObject {
+  id: number;
+  url: string;
+  display: string;
+  name?: string;
+  device?: BriefDevice;
+  virtual_machine?: { id: number; url: string; display: string; name: string };
+  protocol?: string;
+  group_id?: number;
+}
+
 export interface BriefNamed {
   id: number;
   url: string;
@@ -150,7 +175,8 @@ export interface IpAddress {
   status: ChoiceValue<IpAddressStatus | string>;
   assigned_object_type: string | null;
   assigned_object_id: number | null;
-  assigned_object: (BriefInterface & { device?: BriefDevice }) | null;
+  assigned_object: BriefAssignedObject | null;
+  vrf: BriefVrf | null;
   dns_name: string;
   description: string;
 }
@@ -162,6 +188,7 @@ export interface Prefix {
   display: string;
   prefix: string;
   status: ChoiceValue;
+  vrf: BriefVrf | null;
 }
 
 /** `GET /api/extras/journal-entries/`. */

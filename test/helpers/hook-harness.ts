@@ -12,7 +12,7 @@ import { appendEvent, ensureSpool } from '../../hook/spool.ts';
 import { createMemoryLogger } from '../../shared/log.ts';
 import { createNetboxClient, type NetboxClient } from '../../shared/netbox/client.ts';
 import { createFixtures, type Fixtures } from './netbox-fixtures.ts';
-import { startNetboxTarget, type NetboxTarget, type TargetOptions } from './netbox-target.ts';
+import { realNetbox, startNetboxTarget, type NetboxTarget, type TargetOptions } from './netbox-target.ts';
 import { compiledBinary } from './compiled-binary.ts';
 
 /** The bm-hook binary compiled from the current sources, once per test process. */
@@ -22,14 +22,17 @@ export function hookBinary(): string {
 
 export interface HookHarness {
   target: NetboxTarget;
+  /** Builds state with an all-powerful token (the admin's on the real NetBox, even when the hook's is least-privilege). */
   fx: Fixtures;
+  /** The hook's own token (least-privilege when asked). */
   client: NetboxClient;
   spoolDir: string;
   configPath: string;
   log: ReturnType<typeof createMemoryLogger>;
   /** Spools a lease the way `commit` does (no OUI filter, no drainer). */
   spool(ip: string, mac: string, hostname?: string): string;
-  drain(options?: { budgetMs?: number }): Promise<DrainSummary>;
+  /** `vrf` overrides the config's `ip.vrf` for this run. */
+  drain(options?: { budgetMs?: number; vrf?: number | string }): Promise<DrainSummary>;
   close(): Promise<void>;
 }
 
@@ -40,12 +43,16 @@ export interface HarnessOptions extends TargetOptions {
 
 export async function startHookHarness(options: HarnessOptions = {}): Promise<HookHarness> {
   const target = await startNetboxTarget(options);
-  const fx = await createFixtures(target.url, target.token);
+  const real = target.name === 'real';
+  const adminToken = !options.leastPrivilege ? target.token : real ? realNetbox!.admin.tokens[options.tokenScheme ?? 'v2'] : target.sim!.token;
+  const fx = await createFixtures(target.url, adminToken);
   const dir = mkdtempSync(join(tmpdir(), 'bm-hook-it-'));
   const spoolDir = join(dir, 'spool');
   ensureSpool(spoolDir);
   const configPath = join(dir, 'hook.json');
-  const netbox = { url: target.url, token: target.token, timeoutMs: 500, deadlineMs: 3000, retries: 1 };
+  // The real NetBox answers in tens to hundreds of ms (a device PATCH validates the whole object).
+  const netbox = { url: target.url, token: target.token, timeoutMs: real ? 10_000 : 500, deadlineMs: real ? 30_000 : 3000, retries: 1 };
+  const ip = (options.config?.ip ?? {}) as { vrf?: number | string; defaultPrefixLength?: number };
   writeFileSync(configPath, JSON.stringify({ netbox, spool: { dir: spoolDir }, drain: { budgetMs: 15000 }, logLevel: 'debug', ...options.config }));
   const client = createNetboxClient({ ...netbox, retries: 0 });
   const log = createMemoryLogger();
@@ -66,7 +73,8 @@ export async function startHookHarness(options: HarnessOptions = {}): Promise<Ho
         dir: spoolDir,
         client: createNetboxClient({ ...netbox, backoff: { baseMs: 1, maxMs: 5 } }),
         ipStatus: 'dhcp',
-        defaultPrefixLength: 32,
+        defaultPrefixLength: ip.defaultPrefixLength ?? 32,
+        ...((o.vrf ?? ip.vrf) !== undefined ? { vrf: o.vrf ?? ip.vrf } : {}),
         budgetMs: o.budgetMs ?? 5000,
         log,
         random: () => 0,

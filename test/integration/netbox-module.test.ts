@@ -29,6 +29,7 @@ import {
   updateIpAddress,
   type NetboxClient,
 } from '../../shared/netbox/index.ts';
+import { runNetboxCheck } from '../../shared/netbox-check.ts';
 import { rejectionOf } from '../helpers/rejection.ts';
 import { createFixtures, randomMac, randomNet, type Fixtures } from '../helpers/netbox-fixtures.ts';
 import { atLeast, startNetboxTarget, TARGETS, targetAvailable, tokenSchemes, type NetboxTarget } from '../helpers/netbox-target.ts';
@@ -47,7 +48,10 @@ for (const flavour of TARGETS) {
         fx = await createFixtures(target.url, target.token);
         client = createNetboxClient({ url: target.url, token: target.token, retries: 0 });
       });
-      afterEach(() => target.close());
+      afterEach(async () => {
+        await fx.cleanup();
+        await target.close();
+      });
 
       test('the version is read from /api/status/ once per process', async () => {
         const version = await client.version();
@@ -122,6 +126,25 @@ for (const flavour of TARGETS) {
         target.sim?.clearRequests();
         await expect(findDevicesBySerial(client, 'To Be Filled By O.E.M.')).rejects.toThrow(/placeholder serial/);
         expect(target.sim?.requests().length ?? 0).toBe(0);
+      });
+
+      test('a serial stored with surrounding spaces is found by its trimmed form (NetBox trims on save)', async () => {
+        const serial = `SP${Date.now()}`;
+        const device = await fx.createDevice({ serial: `  ${serial}  ` });
+        for (const query of [serial, ` ${serial} `, serial.toLowerCase()]) {
+          expect((await findDevicesBySerial(client, query)).map((d) => d.id)).toEqual([device.id]);
+        }
+      });
+
+      test('netbox-check accepts the least-privilege token and names its scheme', async () => {
+        const limited = await startNetboxTarget({ flavour, tokenScheme, leastPrivilege: true });
+        try {
+          const lines: string[] = [];
+          const code = await runNetboxCheck({ json: false }, { NETBOX_URL: limited.url, NETBOX_TOKEN: limited.token }, (line) => lines.push(line));
+          expect({ code, out: lines.join('\n') }).toMatchObject({ code: 0, out: expect.stringContaining(`token accepted (${tokenScheme === 'v1' ? 'Token' : 'Bearer'})`) });
+        } finally {
+          await limited.close();
+        }
       });
 
       test('status changes to a configured custom status', async () => {

@@ -114,10 +114,13 @@ build() {
   fi
   # Configuration is copied on every build and start, so an edit here needs no rebuild.
   install_conf
-  if [ ! -e "$CACHE/.template-ok" ]; then
+  # The template holds the users and permissions: a change to seed.py or permissions.json rebuilds it.
+  local seed_hash
+  seed_hash=$(cat "$HERE/seed.py" "$HERE/permissions.json" | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$CACHE/.template-ok" 2>/dev/null)" != "$seed_hash" ]; then
     log "creating the migrated template database (NetBox migrations; a few minutes)"
     "$0" __template "$VERSION"
-    touch "$CACHE/.template-ok"
+    echo "$seed_hash" >"$CACHE/.template-ok"
   fi
   log "NetBox $VERSION built in $((SECONDS - started)) s under $CACHE"
 }
@@ -165,7 +168,7 @@ template() {
 start() {
   need_root
   paths "${1:-}"
-  [ -e "$CACHE/.template-ok" ] || build "$VERSION"
+  build "$VERSION"  # a no-op when every stage is cached and the template is current
   install_conf
   local id
   id="$(date +%s)-$$"

@@ -11,7 +11,12 @@ import {
   isIdempotentMethod,
   isPlaceholderSerial,
   isRetryableError,
+  isUnknownChoice,
+  mayPassLater,
+  mostSpecificPrefixes,
   mostSpecificPrefixLength,
+  permissionFor,
+  populatedRangeOf,
   NetboxHttpError,
   NetboxNetworkError,
   NetboxTimeoutError,
@@ -151,5 +156,57 @@ describe('pure helpers', () => {
     ).toEqual({ deviceId: 3, deviceName: 'leaf1', interfaceId: 9, interfaceName: 'Ethernet1/7' });
     expect(farEndOf({ connected_endpoints_type: null, connected_endpoints: null })).toBeNull();
     expect(farEndOf({ connected_endpoints_type: 'dcim.consoleport', connected_endpoints: [{ id: 1 }] })).toBeNull();
+  });
+});
+
+describe('permissions, populated ranges and whole-object validation (messages of NetBox 4.7.3)', () => {
+  const DENIED = { detail: 'You do not have permission to perform this action.' };
+  test('the permission a call needs is derived from method and path', () => {
+    expect(permissionFor('GET', '/api/extras/journal-entries/')).toBe('view extras.journalentry');
+    expect(permissionFor('PATCH', '/api/dcim/devices/7/')).toBe('change dcim.device');
+    expect(permissionFor('POST', '/api/ipam/ip-addresses/')).toBe('add ipam.ipaddress');
+    expect(permissionFor('GET', '/api/dcim/mac-addresses/')).toBe('view dcim.macaddress');
+    expect(permissionFor('GET', '/api/ipam/prefixes/')).toBe('view ipam.prefix');
+    expect(permissionFor('GET', '/api/ipam/ip-ranges/')).toBe('view ipam.iprange');
+    expect(permissionFor('GET', '/api/ipam/vrfs/')).toBe('view ipam.vrf');
+    expect(permissionFor('GET', '/api/dcim/front-ports/')).toBe('view dcim.frontport');
+    expect(permissionFor('DELETE', '/api/dcim/interfaces/3/')).toBe('delete dcim.interface');
+    expect(permissionFor('GET', '/api/virtualization/interfaces/')).toBe('view virtualization.vminterface');
+  });
+  test('only NetBox\'s permission denial is a missing permission; token refusals are not', () => {
+    expect(new NetboxHttpError('GET', '/api/extras/journal-entries/', 403, DENIED).missingPermission).toBe('view extras.journalentry');
+    for (const detail of ['Invalid v1 token', 'Invalid v2 token', 'Token expired', 'Token disabled', 'Authentication credentials were not provided.']) {
+      expect(new NetboxHttpError('GET', '/api/dcim/devices/', 403, { detail }).missingPermission).toBeUndefined();
+    }
+    expect(new NetboxHttpError('GET', '/api/dcim/devices/', 404, DENIED).missingPermission).toBeUndefined();
+  });
+  test('a missing permission is permanent, a refused token may pass later', () => {
+    expect(mayPassLater(new NetboxHttpError('GET', '/api/extras/journal-entries/', 403, DENIED))).toBe(false);
+    expect(mayPassLater(new NetboxHttpError('GET', '/api/dcim/devices/', 403, { detail: 'Invalid v1 token' }))).toBe(true);
+    expect(mayPassLater(new NetboxHttpError('GET', '/api/dcim/devices/', 401, ''))).toBe(true);
+  });
+  test('hints: a permission denial names the permission, a token refusal the token', () => {
+    expect(hintFor('POST', '/api/extras/journal-entries/', 403, DENIED)).toContain('"add extras.journalentry"');
+    expect(hintFor('GET', '/api/dcim/devices/', 403, { detail: 'Invalid v2 token' })).toContain('refused the token');
+  });
+  test('a populated range is recognised and named, with the fix', () => {
+    const messages = ['Cannot create IP address 10.1.2.150/24 inside range 10.1.2.100-200/24.'];
+    expect(populatedRangeOf(messages)).toBe('10.1.2.100-200/24');
+    expect(populatedRangeOf(['Duplicate IP address found in global table: 10.0.0.1/24'])).toBeUndefined();
+    expect(hintFor('POST', '/api/ipam/ip-addresses/', 400, { address: messages })).toContain('Mark populated');
+  });
+  test('only "is not a valid choice" on status means a missing status choice', () => {
+    expect(isUnknownChoice(['"discovered" is not a valid choice.'])).toBe(true);
+    expect(isUnknownChoice(['Status may not change during a maintenance window.'])).toBe(false);
+    expect(isUnknownChoice(undefined)).toBe(false);
+  });
+  test("a whole-object validation error keeps NetBox's fields and messages, __all__ included", () => {
+    const error = new NetboxHttpError('PATCH', '/api/dcim/devices/1/', 400, { __all__: ["Missing required custom field 'owner'."], asset_tag: ['Needs a tag.'] });
+    expect(error.validationSummary).toBe("__all__: Missing required custom field 'owner'.; asset_tag: Needs a tag.");
+  });
+  test('the most specific prefixes: ties across VRFs are all returned', () => {
+    const p = (prefix: string, vrf: number | null) => ({ prefix, vrf });
+    expect(mostSpecificPrefixes([p('10.0.0.0/16', null), p('10.0.1.0/24', 1), p('10.0.1.0/24', null)])).toEqual([p('10.0.1.0/24', 1), p('10.0.1.0/24', null)]);
+    expect(mostSpecificPrefixes([])).toEqual([]);
   });
 });

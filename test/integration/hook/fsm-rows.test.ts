@@ -13,12 +13,15 @@ const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 for (const flavour of TARGETS) {
   for (const tokenScheme of tokenSchemes(flavour)) {
-    describe.skipIf(!targetAvailable(flavour))(`bm-hook FSM rows, NetBox ${flavour}, ${tokenScheme} token`, () => {
+    describe.skipIf(!targetAvailable(flavour))(`bm-hook FSM rows, NetBox ${flavour}, ${tokenScheme} least-privilege token`, () => {
       let h: HookHarness;
       beforeEach(async () => {
-        h = await startHookHarness({ flavour, tokenScheme });
+        h = await startHookHarness({ flavour, tokenScheme, leastPrivilege: true });
       });
-      afterEach(() => h.close());
+      afterEach(async () => {
+        await h.fx.cleanup();
+        await h.close();
+      });
 
       async function server(status = 'offline') {
         const device = await h.fx.createDevice({ status });
@@ -61,25 +64,27 @@ for (const flavour of TARGETS) {
       test('a discovered device with a new IP gets it refreshed on the same IP object', async () => {
         const { device, mac, bmc } = await server();
         const net = randomNet();
+        await h.fx.createPrefix(net.prefix); // a shared real NetBox may hold a supernet from other tests
         h.spool(net.host(5), mac);
         await h.drain();
         const [before] = await findInterfaceIpAddresses(h.client, bmc.id);
         h.spool(net.host(6), mac);
         await h.drain();
         const ips = await findInterfaceIpAddresses(h.client, bmc.id);
-        expect(ips.map((i) => [i.id, i.address])).toEqual([[before!.id, `${net.host(6)}/32`]]);
-        expect((await getDevice(h.client, device.id)).oob_ip?.address).toBe(`${net.host(6)}/32`);
+        expect(ips.map((i) => [i.id, i.address])).toEqual([[before!.id, `${net.host(6)}/24`]]);
+        expect((await getDevice(h.client, device.id)).oob_ip?.address).toBe(`${net.host(6)}/24`);
         expect((await journal(device.id)).at(-1)!.comments).toContain('BMC IP changed');
       });
 
       test('an active device without a BMC IP gets it recorded, and stays active', async () => {
         const { device, mac } = await server('active');
         const net = randomNet();
+        await h.fx.createPrefix(net.prefix);
         h.spool(net.host(7), mac);
         await h.drain();
         const after = await getDevice(h.client, device.id);
         expect(after.status.value).toBe('active');
-        expect(after.oob_ip?.address).toBe(`${net.host(7)}/32`);
+        expect(after.oob_ip?.address).toBe(`${net.host(7)}/24`);
         expect((await journal(device.id))[0]!.comments).toContain('BMC IP recorded');
       });
 

@@ -70,3 +70,10 @@ test('the dhcpd snippet guards on every OUI without parentheses and pads every o
   expect(() => renderDhcpdSnippet({ hookPath: '/x', ouis: [] })).toThrow(/no OUIs/);
   expect(() => renderDhcpdSnippet({ hookPath: '/x y', ouis: [{ oui: '94:40:C9', vendor: 'x' }] })).toThrow(/must not contain/);
 });
+
+test('ip.vrf is a VRF id or name, absent by default', () => {
+  expect(loadHookConfig({ path: file({}), env: {} }).ip.vrf).toBeUndefined();
+  expect(loadHookConfig({ path: file({ ip: { vrf: 'oob' } }), env: {} }).ip.vrf).toBe('oob');
+  expect(loadHookConfig({ path: file({ ip: { vrf: 3 } }), env: {} }).ip.vrf).toBe(3);
+  for (const vrf of [0, '', true]) expect(issuesOf(() => loadHookConfig({ path: file({ ip: { vrf } }), env: {} }))[0]?.key).toBe('ip.vrf');
+});

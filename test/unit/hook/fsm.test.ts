@@ -43,11 +43,25 @@ describe('each row of the table', () => {
   test('a missing discovered status choice records the IP and journals the fix', () => {
     expect(row('offline', 'status-choice-missing')).toMatchObject({ actions: ['recordBmcIp', 'journalStatusChoiceMissing'], anomaly: true });
   });
+  test('an IP inside a populated range: an offline device is still discovered, the others only journal; the event is done', () => {
+    expect(row('offline', 'ip-in-populated-range')).toMatchObject({ actions: ['setStatusDiscovered', 'journalDiscoveredWithoutIp'], to: 'discovered', anomaly: true });
+    expect(row('offline', 'ip-in-populated-range')?.fails).toBeUndefined();
+    for (const from of ['discovered', 'active'] as const) expect(row(from, 'ip-in-populated-range')?.actions).toEqual(['journalIpNotRecorded']);
+  });
+  test('a device change NetBox refuses (whole-object validation) is journaled and fails the event', () => {
+    for (const from of ['offline', 'discovered', 'active'] as const) expect(row(from, 'device-refused')).toMatchObject({ actions: ['journalDeviceRefused'], fails: true, anomaly: true });
+  });
 });
 
 describe('the table as a whole', () => {
   const reachable = (from: StatusGroup | 'none', when: Condition) =>
-    from === 'none' ? when === 'mac-unknown' || when === 'mac-ambiguous' : when === 'status-choice-missing' ? from === 'offline' : when !== 'mac-unknown' && when !== 'mac-ambiguous';
+    from === 'none'
+      ? when === 'mac-unknown' || when === 'mac-ambiguous'
+      : when === 'status-choice-missing'
+        ? from === 'offline'
+        : when === 'ip-in-populated-range' || when === 'device-refused'
+          ? from !== 'other'
+          : when !== 'mac-unknown' && when !== 'mac-ambiguous';
 
   test('every reachable status/condition pair matches exactly one row, and no other pair matches any', () => {
     for (const from of STATUS_GROUPS) {
@@ -64,10 +78,10 @@ describe('the table as a whole', () => {
     expect(['offline', 'discovered', 'active', 'staged', 'planned', 'ready'].map(statusGroupOf)).toEqual(['offline', 'discovered', 'active', 'other', 'other', 'other']);
   });
   test('IP conditions: another owner wins, then none, matches or differs', () => {
-    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.5'], ownedByOtherDevices: [7] })).toBe('ip-owned-elsewhere');
-    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: [], ownedByOtherDevices: [] })).toBe('ip-none');
-    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.9', '10.0.0.5'], ownedByOtherDevices: [] })).toBe('ip-matches');
-    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.9'], ownedByOtherDevices: [] })).toBe('ip-differs');
+    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.5'], ownedElsewhere: ["device #7"] })).toBe('ip-owned-elsewhere');
+    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: [], ownedElsewhere: [] })).toBe('ip-none');
+    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.9', '10.0.0.5'], ownedElsewhere: [] })).toBe('ip-matches');
+    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.9'], ownedElsewhere: [] })).toBe('ip-differs');
   });
 });
 
