@@ -1,5 +1,5 @@
 /** bm-agent's command line (yargs): one module per command in commands/. */
-import { finishParser, runParser } from '../shared/cli-shell.ts';
+import { finishParser, runParser } from '../shared/cli/shell.ts';
 import yargs, { type CommandModule } from 'yargs';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { inventoryCommand } from './commands/inventory.ts';

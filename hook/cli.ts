@@ -2,9 +2,9 @@
  * bm-hook's full command line (yargs): every command, --help, --version. The
  * commit/kea fast path in main.ts avoids loading this module.
  */
-import { finishParser, runParser } from '../shared/cli-shell.ts';
+import { finishParser, runParser } from '../shared/cli/shell.ts';
 import yargs, { type CommandModule } from 'yargs';
-import { EXIT_CODES_EPILOGUE } from '../shared/exit-codes.ts';
+import { EXIT_CODES_EPILOGUE } from '../shared/cli/exit-codes.ts';
 import { checkConfigCommand } from './commands/check-config.ts';
 import { commitCommand } from './commands/commit.ts';
 import { dhcpdSnippetCommand } from './commands/dhcpd-snippet.ts';

@@ -1,6 +1,6 @@
 /** What every bm-hook command gets from main(): environment, output, logging, exit code. */
 import { createLogger, type Logger, type LogLevel } from '../shared/log.ts';
-import { openSyslogSink, type SyslogSink } from '../shared/syslog-sink.ts';
+import { openSyslogSink, type SyslogSink } from './syslog-sink.ts';
 
 export interface CliContext {
   env: Record<string, string | undefined>;

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { EXIT } from '../../shared/exit-codes.ts';
+import { EXIT } from '../../shared/cli/exit-codes.ts';
 import type { CliContext } from '../context.ts';
 import { reevaluateBundle } from '../evaluate.ts';
 import { markdownTable } from '../report.ts';

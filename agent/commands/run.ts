@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ky from 'ky';
 import { ConfigError, readSecretFile, resolveNetboxToken } from '../../shared/config.ts';
-import { EXIT } from '../../shared/exit-codes.ts';
+import { EXIT } from '../../shared/cli/exit-codes.ts';
 import { createLogger } from '../../shared/log.ts';
 import { createNetboxClient } from '../../shared/netbox/index.ts';
 import { loadAgentConfig, type AgentConfig } from '../config.ts';

@@ -1,6 +1,6 @@
 /** `bm-hook check-config`: validate the config and say what it resolves to (never the token). */
 import { resolveNetboxToken } from '../../shared/config.ts';
-import { EXIT } from '../../shared/exit-codes.ts';
+import { EXIT } from '../../shared/cli/exit-codes.ts';
 import { configPathOf, loadHookConfig, ouiSetOf } from '../config.ts';
 import type { CliContext } from '../context.ts';
 

@@ -1,7 +1,7 @@
 /** `bm-hook drain`: apply the spooled leases to NetBox now. */
 import type { Argv } from 'yargs';
 import { ConfigError, resolveNetboxToken } from '../../shared/config.ts';
-import { EXIT } from '../../shared/exit-codes.ts';
+import { EXIT } from '../../shared/cli/exit-codes.ts';
 import { createNetboxClient, type NetboxClient } from '../../shared/netbox/index.ts';
 import { loadHookConfig } from '../config.ts';
 import type { CliContext } from '../context.ts';

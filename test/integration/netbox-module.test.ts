@@ -29,7 +29,7 @@ import {
   updateIpAddress,
   type NetboxClient,
 } from '../../shared/netbox/index.ts';
-import { runNetboxCheck } from '../../shared/netbox-check.ts';
+import { runNetboxCheck } from '../../shared/cli/netbox-check.ts';
 import { rejectionOf } from '../helpers/rejection.ts';
 import { createFixtures, randomMac, randomNet, type Fixtures } from '../helpers/netbox-fixtures.ts';
 import { atLeast, startNetboxTarget, TARGETS, targetAvailable, tokenSchemes, type NetboxTarget } from '../helpers/netbox-target.ts';

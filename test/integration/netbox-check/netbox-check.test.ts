@@ -1,5 +1,5 @@
 /**
- * `bm-agent netbox-check` and `bm-hook netbox-check` (shared/netbox-check.ts), as the
+ * `bm-agent netbox-check` and `bm-hook netbox-check` (shared/cli/netbox-check.ts), as the
  * compiled binaries, against the simulator and the real NetBox: both token forms,
  * the least-privilege token, a token file, and a token NetBox refuses.
  */
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT } from '../../../shared/exit-codes.ts';
+import { EXIT } from '../../../shared/cli/exit-codes.ts';
 import { compiledBinary } from '../../helpers/compiled-binary.ts';
 import { startNetboxTarget, targetAvailable, type NetboxTarget, type TargetOptions } from '../../helpers/netbox-target.ts';
 

@@ -3,12 +3,12 @@
  * flags and environment, probe it, and say plainly what works. No CLI parsing
  * here: each binary registers NETBOX_CHECK_OPTIONS with its own yargs.
  */
-import { mergeLayers, netboxConnectionSchema, netboxEnvLayer, resolveNetboxToken, type NetboxConnectionConfig } from './config.ts';
-import { compileConfigValidator } from './config-ajv.ts';
+import { mergeLayers, netboxConnectionSchema, netboxEnvLayer, resolveNetboxToken, type NetboxConnectionConfig } from '../config.ts';
+import { compileConfigValidator } from '../config-ajv.ts';
 import { EXIT } from './exit-codes.ts';
-import { describeError, exitCodeFor } from './cli-errors.ts';
-import { createNetboxClient } from './netbox/client.ts';
-import { probeNetbox } from './netbox/probe.ts';
+import { describeError, exitCodeFor } from './errors.ts';
+import { createNetboxClient } from '../netbox/client.ts';
+import { probeNetbox } from '../netbox/probe.ts';
 
 export const NETBOX_CHECK_OPTIONS = {
   url: { type: 'string', describe: 'NetBox base URL (env NETBOX_URL)' },

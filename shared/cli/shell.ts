@@ -5,10 +5,10 @@
  * exit code. The commands themselves live in each binary.
  */
 import type { Argv } from 'yargs';
-import { describeError, exitCodeFor } from './cli-errors.ts';
+import { describeError, exitCodeFor } from './errors.ts';
 import { EXIT } from './exit-codes.ts';
 import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from './netbox-check.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
