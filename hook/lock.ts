@@ -4,7 +4,7 @@
  * clean-up to get wrong. flock comes from libc through bun:ffi.
  */
 import { dlopen, FFIType } from 'bun:ffi';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 const LOCK_EX = 2;
@@ -23,7 +23,14 @@ export interface DrainLock {
 
 /** The lock when free, null when another drainer holds it. Never waits. */
 export function tryLockDrain(spoolDir: string): DrainLock | null {
-  const fd = openSync(join(spoolDir, 'drain.lock'), 'a', 0o640);
+  // O_NOFOLLOW: a drain.lock planted as a symlink is refused (ELOOP), never created through.
+  let fd: number;
+  try {
+    fd = openSync(join(spoolDir, 'drain.lock'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${join(spoolDir, 'drain.lock')} is a symlink; refusing to follow it (remove it)`);
+    throw error;
+  }
   if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
     closeSync(fd);
     return null;

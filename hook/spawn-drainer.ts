@@ -4,7 +4,7 @@
  * itself; starting one while another runs costs one process that exits at once.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, renameSync } from 'node:fs';
 
 /** drain.log is kept under this size; the previous one is drain.log.1. */
 const MAX_LOG_BYTES = 1024 * 1024;
@@ -20,12 +20,13 @@ export function spawnDrainer(extraArgs: readonly string[], logFile?: string): nu
   let logFd: number | 'ignore' = 'ignore';
   if (logFile) {
     try {
-      if ((statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
+      if ((lstatSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
     } catch {
       // another commit rotated it first
     }
     try {
-      logFd = openSync(logFile, 'a', 0o640);
+      // O_NOFOLLOW: a drain.log planted as a symlink is not written through (the log is then dropped).
+      logFd = openSync(logFile, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
     } catch {
       logFd = 'ignore';
     }

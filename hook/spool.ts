@@ -9,11 +9,16 @@
  *   <dir>/new/      events waiting, named <epoch ms>-<monotonic ns>-<pid>.json
  *   <dir>/failed/   permanent failures, each with its reason
  *   <dir>/drain.lock, <dir>/status.json
+ *
+ * Nothing here follows a symlink: the spool is checked (and a root drainer becomes
+ * its owner) by spool-trust.ts before use, files are opened with O_NOFOLLOW, and
+ * what is not a regular file is moved aside, never read or deleted through.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMac } from '../shared/mac.ts';
 import type { LeaseEvent } from './lease.ts';
+import { SPOOL_SUBDIRS, trustSpool } from './spool-trust.ts';
 
 export interface SpooledEvent {
   name: string;
@@ -31,10 +36,52 @@ export interface EventProgress {
   notBefore?: number;
 }
 
-const SUBDIRS = ['tmp', 'new', 'failed'] as const;
+/** Largest event file read (events are well under 1 KiB; a planted huge file is not loaded). */
+export const MAX_EVENT_BYTES = 64 * 1024;
 
+/**
+ * Makes the spool usable: checks it may be trusted (spool-trust.ts: a root process
+ * becomes the spool's owner first; an unsafe spool throws SpoolUntrustedError and
+ * nothing is touched), then creates missing subdirectories, private to the owner.
+ */
 export function ensureSpool(dir: string): void {
-  for (const sub of SUBDIRS) mkdirSync(join(dir, sub), { recursive: true, mode: 0o750 });
+  trustSpool(dir);
+  for (const sub of SPOOL_SUBDIRS) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+}
+
+/** Opens an existing file for reading without following a symlink or blocking on a FIFO. */
+function openNoFollow(path: string): number {
+  return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+}
+
+/**
+ * Reads a regular file of at most `maxBytes` without following symlinks; anything
+ * else (symlink, directory, FIFO, device, too big) is an error saying what it is.
+ */
+export function readRegularFile(path: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openNoFollow(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new Error('is a symlink (not followed)');
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`is not a regular file (${stats.isDirectory() ? 'a directory' : 'a special file'})`);
+    if (stats.size > maxBytes) throw new Error(`is ${stats.size} bytes, over the ${maxBytes}-byte limit`);
+    const buffer = Buffer.alloc(stats.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function fsyncDir(path: string): void {
@@ -48,7 +95,8 @@ function fsyncDir(path: string): void {
 
 /** Writes `content` to `finalPath` atomically and durably via `tmpPath`. */
 function writeDurably(tmpPath: string, finalPath: string, content: string, beforeRename?: () => void): void {
-  const fd = openSync(tmpPath, 'wx', 0o640);
+  // O_EXCL: never opens an existing path, so a planted symlink is not followed.
+  const fd = openSync(tmpPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, content);
     fsyncSync(fd);
@@ -80,8 +128,13 @@ export function rewriteEvent(dir: string, spooled: SpooledEvent): void {
   writeDurably(tmp, join(dir, 'new', spooled.name), `${JSON.stringify({ event: spooled.event, progress: spooled.progress })}\n`);
 }
 
+/** Deletes an applied event: unlinks the entry itself (a symlink is removed, never followed). */
 export function removeEvent(dir: string, name: string): void {
-  rmSync(join(dir, 'new', name), { force: true });
+  try {
+    unlinkSync(join(dir, 'new', name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 export interface FailureRecord {
@@ -90,11 +143,29 @@ export interface FailureRecord {
   failedAt: string;
 }
 
-/** Moves an event aside with its reason (one JSON file in failed/). */
-export function failEvent(dir: string, name: string, event: unknown, reason: string): void {
+/**
+ * Moves an event aside with its reason: the record goes to failed/<name>; a regular
+ * file or symlink in new/ is then unlinked, anything else (a directory, a FIFO) is
+ * renamed to failed/<name>.entry as it is. Throws (and leaves new/ as it was) when the
+ * record cannot be written, e.g. on a full disk. Returns what happened, for the log.
+ */
+export function failEvent(dir: string, name: string, event: unknown, reason: string): string {
   const record: FailureRecord = { event, reason, failedAt: new Date().toISOString() };
-  writeDurably(join(dir, 'tmp', `failed-${name}`), join(dir, 'failed', name), `${JSON.stringify(record, null, 2)}\n`);
-  removeEvent(dir, name);
+  writeDurably(join(dir, 'tmp', `failed-${name}.${process.pid}.${sequence++}`), join(dir, 'failed', name), `${JSON.stringify(record, null, 2)}\n`);
+  const entry = join(dir, 'new', name);
+  let stats;
+  try {
+    stats = lstatSync(entry);
+  } catch {
+    return `reason recorded in failed/${name}`;
+  }
+  if (stats.isFile() || stats.isSymbolicLink()) {
+    removeEvent(dir, name);
+    return `moved to failed/${name}`;
+  }
+  renameSync(entry, join(dir, 'failed', `${name}.entry`));
+  fsyncDir(join(dir, 'new'));
+  return `moved to failed/${name}.entry, reason in failed/${name}`;
 }
 
 export function pendingNames(dir: string): string[] {
@@ -122,7 +193,7 @@ export type ReadResult = { ok: true; spooled: SpooledEvent } | { ok: false; name
 export function readEvent(dir: string, name: string): ReadResult {
   let raw = '';
   try {
-    raw = readFileSync(join(dir, 'new', name), 'utf8');
+    raw = readRegularFile(join(dir, 'new', name), MAX_EVENT_BYTES);
     const parsed = JSON.parse(raw) as { event?: Partial<LeaseEvent>; progress?: EventProgress };
     const event = parsed.event;
     if (!event || event.v !== 1 || typeof event.ip !== 'string' || typeof event.mac !== 'string' || !parseMac(event.mac)) {
@@ -166,8 +237,10 @@ export function cleanTmp(dir: string, olderThanMs = 60_000, now = Date.now()): n
   for (const name of readdirSync(join(dir, 'tmp'))) {
     const path = join(dir, 'tmp', name);
     try {
-      if (now - statSync(path).mtimeMs > olderThanMs) {
-        rmSync(path, { force: true });
+      // lstat: the entry itself; a symlink is unlinked, its target never touched.
+      const stats = lstatSync(path);
+      if ((stats.isFile() || stats.isSymbolicLink()) && now - stats.mtimeMs > olderThanMs) {
+        unlinkSync(path);
         removed++;
       }
     } catch {
@@ -187,7 +260,7 @@ export interface DrainStatus {
 
 export function readStatus(dir: string): DrainStatus {
   try {
-    return JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as DrainStatus;
+    return JSON.parse(readRegularFile(join(dir, 'status.json'), MAX_EVENT_BYTES)) as DrainStatus;
   } catch {
     return {};
   }
