@@ -1,13 +1,18 @@
 /**
  * Getting results out: journal entries, the status change and the callback.
  * NetBox or the receiver being down must not lose the result: the report is on
- * disk already, and each delivery is retried with backoff until it lands or
- * the delivery deadline passes. Non-transient refusals (4xx) are not retried.
+ * disk already, and each delivery is retried (shared/retry.ts, BACKOFF.delivery)
+ * while classifyFailure says retry-now or retry-later, until it lands or the
+ * delivery deadline passes. Permanent refusals (4xx, a missing permission, a bug)
+ * are not retried.
  */
 import ky from 'ky';
+import { BmError, serialiseError } from '../shared/errors.ts';
+import { type Cause, causeOf, classifyHttpStatus, type FailureClass } from '../shared/failure.ts';
 import type { Logger } from '../shared/log.ts';
-import { pause } from '../shared/pause.ts';
-import { backoffDelayMs, createJournalEntry, isNetboxError, listDeviceJournal, mayPassLater, setDeviceStatus, type JournalKind, type NetboxClient } from '../shared/netbox/index.ts';
+import { createJournalEntryOnce, setDeviceStatus, type JournalKind, type NetboxClient } from '../shared/netbox/index.ts';
+import { redact } from '../shared/redact.ts';
+import { BACKOFF, type BackoffPolicy, type GiveUpReason, type RetryClock, retryUntil } from '../shared/retry.ts';
 import { signBody } from './report.ts';
 
 export interface RetryOptions {
@@ -16,44 +21,71 @@ export interface RetryOptions {
   signal?: AbortSignal;
   log: Logger;
   what: string;
+  /** Overrides BACKOFF.delivery's base and cap (tests). */
   backoff?: { baseMs: number; maxMs: number };
+  /** Injectable time for tests. */
+  clock?: Partial<RetryClock>;
 }
 
-export class DeliveryError extends Error {
+/** Why a delivery gave up: the deadline passed, the far end refused for good, or the run was aborted. */
+export type DeliveryGaveUp = 'deadline' | 'refused' | 'aborted';
+
+export class DeliveryError extends BmError {
   override readonly name = 'DeliveryError';
-  constructor(readonly what: string, readonly lastError: string, readonly gaveUp: 'deadline' | 'refused' | 'aborted') {
-    super(`${what} not delivered (${gaveUp}): ${lastError}`);
+  readonly lastError: string;
+  constructor(readonly what: string, lastError: unknown, readonly gaveUp: DeliveryGaveUp) {
+    const message = lastError instanceof Error ? lastError.message : String(lastError);
+    super(`${what} not delivered (${gaveUp}): ${redact(message)}`, { cause: lastError });
+    this.lastError = redact(message);
+  }
+
+  /** A missed deadline may pass on a later run; a refusal or an abort will not be retried. */
+  override get failureClass(): FailureClass {
+    return this.gaveUp === 'deadline' ? 'retry-later' : 'permanent';
+  }
+
+  override get failureCause(): Cause {
+    return this.gaveUp === 'aborted' ? 'aborted' : causeOf(this.cause);
+  }
+
+  override details(): Record<string, unknown> {
+    return { what: this.what, gaveUp: this.gaveUp, lastError: serialiseError(this.cause) };
   }
 }
 
-function isTransient(error: unknown): boolean {
-  if (error instanceof CallbackHttpError) return error.status === 429 || error.status >= 500;
-  if (isNetboxError(error)) return mayPassLater(error);
-  return true;
+const GAVE_UP: Record<GiveUpReason, DeliveryGaveUp> = { aborted: 'aborted', 'not-retryable': 'refused', retries: 'deadline', deadline: 'deadline' };
+
+/**
+ * Runs `attempt(n)` (n = 0 first) until it succeeds, a failure is permanent, the
+ * run is aborted or the delivery deadline passes; gives up with a DeliveryError.
+ */
+export function retryDelivery<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const backoff: BackoffPolicy = { ...BACKOFF.delivery, ...options.backoff };
+  return retryUntil(attempt, {
+    what: options.what,
+    deadline: options.deadline,
+    signal: options.signal,
+    backoff,
+    retryOn: ['retry-now', 'retry-later'],
+    giveUp: (error, why) => new DeliveryError(options.what, error, GAVE_UP[why]),
+    log: options.log,
+    clock: options.clock,
+  });
 }
 
-/** Runs `attempt` until it succeeds, a failure is not transient, or the deadline passes. */
-export async function retryUntil<T>(attempt: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const backoff = options.backoff ?? { baseMs: 1000, maxMs: 60_000 };
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (options.signal?.aborted) throw new DeliveryError(options.what, message, 'aborted');
-      if (!isTransient(error)) throw new DeliveryError(options.what, message, 'refused');
-      const delayMs = backoffDelayMs(n, backoff) + 200;
-      if (Date.now() + delayMs > options.deadline) throw new DeliveryError(options.what, message, 'deadline');
-      options.log.warning(`${options.what} failed; retrying`, { attempt: n + 1, retryInMs: delayMs, error: message });
-      await pause(delayMs, options.signal);
-    }
-  }
-}
-
-export class CallbackHttpError extends Error {
+/** The callback receiver answered non-2xx; judged by the same HTTP status table as NetBox's answers. */
+export class CallbackHttpError extends BmError {
   override readonly name = 'CallbackHttpError';
   constructor(readonly url: string, readonly status: number, readonly body: string) {
-    super(`callback receiver answered ${status} to POST ${url}${body ? `: ${body.slice(0, 200)}` : ''}`);
+    super(redact(`callback receiver answered ${status} to POST ${url}${body ? `: ${body.slice(0, 200)}` : ''}`));
+  }
+
+  override get failureClass(): FailureClass {
+    return classifyHttpStatus(this.status);
+  }
+
+  override details(): Record<string, unknown> {
+    return { url: redact(this.url), status: this.status, body: redact(this.body.slice(0, 2000)) };
   }
 }
 
@@ -75,25 +107,17 @@ export async function postCallback(target: CallbackTarget, event: { event: strin
     'X-BM-Delivery': event.runId,
   };
   if (target.secret) headers['X-BM-Signature-256'] = signBody(body, target.secret);
-  await retryUntil(async () => {
+  await retryDelivery(async () => {
     const response = await ky.post(target.url, { body, headers, timeout: target.timeoutMs, retry: 0, throwHttpErrors: false, signal: options.signal });
     if (!response.ok) throw new CallbackHttpError(target.url, response.status, await response.text().catch(() => ''));
   }, options);
 }
 
-/**
- * Posts a journal entry at most once: a POST that timed out may have landed, so a
- * retry first looks for `marker` (unique per run and entry) in the device's journal.
- */
+/** Posts a journal entry at most once (createJournalEntryOnce: a retry first looks for `marker`), retried like any delivery. */
 export async function deliverJournal(client: NetboxClient, deviceId: number, entry: { kind: JournalKind; comments: string }, marker: string, options: RetryOptions): Promise<void> {
-  let attempted = false;
-  await retryUntil(async () => {
-    if (attempted && (await listDeviceJournal(client, deviceId)).some((j) => j.comments.includes(marker))) return;
-    attempted = true;
-    await createJournalEntry(client, { deviceId, ...entry });
-  }, options);
+  await retryDelivery((n) => createJournalEntryOnce(client, { deviceId, ...entry }, marker, { retried: n > 0 }), options);
 }
 
 export async function deliverStatus(client: NetboxClient, deviceId: number, status: string, options: RetryOptions): Promise<void> {
-  await retryUntil(() => setDeviceStatus(client, deviceId, status), options);
+  await retryDelivery(() => setDeviceStatus(client, deviceId, status), options);
 }

@@ -4,14 +4,15 @@
  * journal entries carry the event's name, which is looked up before posting
  * again on a retried event.
  */
+import { BmError } from '../shared/errors.ts';
+import type { Cause, FailureClass } from '../shared/failure.ts';
 import type { Logger } from '../shared/log.ts';
 import {
   createIpAddress,
-  createJournalEntry,
+  createJournalEntryOnce,
   fieldChoicesHint,
   hostOf,
   isUnknownChoice,
-  listDeviceJournal,
   NetboxHttpError,
   populatedRangeHint,
   populatedRangeOf,
@@ -20,6 +21,7 @@ import {
   updateIpAddress,
   assignIpAddress,
   type IpAddress,
+  type JournalEntry,
   type JournalKind,
   type NetboxClient,
 } from '../shared/netbox/index.ts';
@@ -45,9 +47,22 @@ export interface ActionContext {
 /**
  * NetBox refused a write in a way the FSM has a row for: the drainer re-decides with
  * `condition` (keeping the actions already done) and hands `message` to the journal.
+ * One that escapes the re-decision fails the event: permanent, NetBox refused.
  */
-export abstract class ConditionFound extends Error {
+export abstract class ConditionFound extends BmError {
   abstract readonly condition: Condition;
+
+  override get failureClass(): FailureClass {
+    return 'permanent';
+  }
+
+  override get failureCause(): Cause {
+    return 'netbox-refused';
+  }
+
+  override details(): Record<string, unknown> {
+    return { condition: this.condition };
+  }
 }
 
 /** NetBox refused the `discovered` status: re-decided with `status-choice-missing`. */
@@ -57,6 +72,10 @@ export class StatusChoiceMissingError extends ConditionFound {
   constructor(readonly status: string) {
     super(fieldChoicesHint(status));
   }
+
+  override details(): Record<string, unknown> {
+    return { ...super.details(), status: this.status };
+  }
 }
 
 /** NetBox 4.3+ refused to create the IP inside a range marked populated: re-decided with `ip-in-populated-range`. */
@@ -65,6 +84,10 @@ export class IpInPopulatedRangeError extends ConditionFound {
   readonly condition = 'ip-in-populated-range';
   constructor(readonly range: string, readonly netboxMessage: string) {
     super(`NetBox refused to create the IP object: "${netboxMessage}" ${populatedRangeHint(range)}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { ...super.details(), range: this.range, netboxMessage: this.netboxMessage };
   }
 }
 
@@ -77,7 +100,11 @@ export class DeviceRefusedError extends ConditionFound {
   override readonly name = 'DeviceRefusedError';
   readonly condition = 'device-refused';
   constructor(readonly device: string, readonly change: string, readonly netboxError: NetboxHttpError) {
-    super(`NetBox refused to change device ${device} (${change}): ${netboxError.validationSummary}`);
+    super(`NetBox refused to change device ${device} (${change}): ${netboxError.validationSummary}`, { cause: netboxError });
+  }
+
+  override details(): Record<string, unknown> {
+    return { ...super.details(), device: this.device, change: this.change, netboxError: this.netboxError.toJSON() };
   }
 }
 
@@ -157,18 +184,18 @@ export function journalTextOf(action: Action, context: Pick<ActionContext, 'even
 async function journal(ctx: ActionContext, action: Action, deviceIds: number[], { repeatable = true } = {}): Promise<void> {
   const entry = journalTextOf(action, ctx);
   if (!entry) throw new Error(`no journal text for ${action}`);
+  // An anomaly already reported by the newest bm-hook entry is not reported again on each renewal.
+  const reportedAlready = (existing: readonly JournalEntry[]) =>
+    existing
+      .filter((j) => j.comments.includes('bm-hook event `'))
+      .sort((a, b) => b.id - a.id)[0]
+      ?.comments.includes(anomalyMarker(action, ctx.event)) === true;
   for (const deviceId of deviceIds) {
-    if (ctx.retried || !repeatable) {
-      const existing = await listDeviceJournal(ctx.client, deviceId);
-      if (existing.some((j) => j.comments.includes(eventMarker(ctx.eventName, action)))) continue;
-      // An anomaly already reported by the newest bm-hook entry is not reported again on each renewal.
-      const newestOwn = existing.filter((j) => j.comments.includes('bm-hook event `')).sort((a, b) => b.id - a.id)[0];
-      if (!repeatable && newestOwn?.comments.includes(anomalyMarker(action, ctx.event))) {
-        ctx.log.info('anomaly already in the journal; not repeated', { action, deviceId });
-        continue;
-      }
-    }
-    await createJournalEntry(ctx.client, { deviceId, kind: entry.kind, comments: entry.text });
+    const outcome = await createJournalEntryOnce(ctx.client, { deviceId, kind: entry.kind, comments: entry.text }, eventMarker(ctx.eventName, action), {
+      retried: ctx.retried,
+      ...(repeatable ? {} : { skipIf: reportedAlready }),
+    });
+    if (outcome === 'skipped') ctx.log.info('anomaly already in the journal; not repeated', { action, deviceId });
   }
 }
 

@@ -1,15 +1,19 @@
 /**
  * `bm-hook drain`: applies spooled leases to NetBox. One drainer at a time
  * (flock), one MAC's events in order, consecutive renewals of the same MAC+IP
- * coalesced, transient failures retried with backoff inside a time budget and
- * otherwise kept for the next run, permanent ones moved to failed/ with the reason.
+ * coalesced. A failure is judged by classifyFailure (shared/failure.ts): retry-now
+ * and retry-later keep the event, retried with BACKOFF.drain inside a time budget
+ * and otherwise by the next run; permanent ones move to failed/ with the reason.
  */
+import { BmError } from '../shared/errors.ts';
+import { type Cause, classifyFailure, type FailureClass } from '../shared/failure.ts';
 import type { Logger } from '../shared/log.ts';
-import { backoffDelayMs, mayPassLater, NetboxError, NetboxHttpError, type NetboxClient } from '../shared/netbox/index.ts';
+import { NetboxHttpError, type NetboxClient } from '../shared/netbox/index.ts';
+import { BACKOFF, backoffDelayMs } from '../shared/retry.ts';
 import { ACTIONS, ConditionFound } from './actions.ts';
 import { decide, type Action, type Row } from './fsm.ts';
 import { tryLockDrain } from './lock.ts';
-import { observe, VrfNotFoundError } from './observe.ts';
+import { observe } from './observe.ts';
 import {
   cleanTmp,
   ensureSpool,
@@ -23,21 +27,6 @@ import {
   type SpooledEvent,
 } from './spool.ts';
 
-export type FailureKind = 'transient' | 'permanent';
-
-/**
- * Transient: NetBox down, slow, 429/5xx, refusing our token (invalid, expired: an
- * operator will fix it; the lease must not be lost meanwhile), or our config naming a
- * VRF NetBox lacks. Permanent: NetBox says the request itself is wrong (400/404/409…),
- * the token's user lacks an object permission (403 "You do not have permission…";
- * the reason names it, e.g. `view extras.journalentry`), or our own bug.
- */
-export function classifyFailure(error: unknown): FailureKind {
-  if (error instanceof NetboxError) return mayPassLater(error) ? 'transient' : 'permanent';
-  if (error instanceof NetboxNotConfiguredError || error instanceof VrfNotFoundError) return 'transient';
-  return 'permanent';
-}
-
 /** The reason recorded for a failed or kept event: NetBox's message, and the missing permission first when that is the cause. Pure. */
 export function failureReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -45,10 +34,23 @@ export function failureReason(error: unknown): string {
   return permission ? `missing NetBox permission "${permission}": ${message}` : message;
 }
 
-export class NetboxNotConfiguredError extends Error {
+/** No NetBox URL or token: leases stay spooled (retry-later) until the config names one. */
+export class NetboxNotConfiguredError extends BmError {
   override readonly name = 'NetboxNotConfiguredError';
-  constructor(reason: string) {
+  constructor(readonly reason: string) {
     super(`NetBox is not configured (${reason}); leases stay spooled until it is`);
+  }
+
+  override get failureClass(): FailureClass {
+    return 'retry-later';
+  }
+
+  override get failureCause(): Cause {
+    return 'config';
+  }
+
+  override details(): Record<string, unknown> {
+    return { reason: this.reason };
   }
 }
 
@@ -108,8 +110,6 @@ export interface DrainSummary {
 
 type Outcome = { kind: 'done' } | { kind: 'failed'; reason: string } | { kind: 'retry'; reason: string };
 
-const RETRY_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
-
 /** Re-decisions allowed within one event (each ConditionFound re-decides once). */
 const MAX_REDECISIONS = 3;
 
@@ -165,8 +165,9 @@ async function applyEvent(deps: DrainDeps, spooled: SpooledEvent): Promise<Outco
     log.info(row.actions.length ? 'lease applied' : 'lease already reflected in NetBox', { rule: row.note });
     return { kind: 'done' };
   } catch (error) {
+    // A lease must not be lost while NetBox is down or refuses our token: only a permanent failure fails it.
     const reason = failureReason(error);
-    return classifyFailure(error) === 'transient' ? { kind: 'retry', reason } : { kind: 'failed', reason };
+    return classifyFailure(error) === 'permanent' ? { kind: 'failed', reason } : { kind: 'retry', reason };
   }
 }
 
@@ -219,7 +220,7 @@ export async function drainSpool(deps: DrainDeps): Promise<DrainSummary> {
             continue;
           }
           const attempts = (spooled.progress?.attempts ?? 0) + 1;
-          const delayMs = backoffDelayMs(attempts - 1, RETRY_BACKOFF, deps.random) + 250;
+          const delayMs = backoffDelayMs(attempts - 1, BACKOFF.drain, deps.random);
           spooled.progress = { ...spooled.progress, attempts, lastError: outcome.reason, notBefore: Date.now() + delayMs };
           rewriteEvent(deps.dir, spooled);
           deps.log.warning('NetBox not available; lease kept for retry', { event: spooled.name, mac: spooled.event.mac, attempt: attempts, retryInMs: delayMs, reason: outcome.reason });

@@ -4,6 +4,8 @@
  * leased IP in that VRF) and reduces it to the FSM's (status group, condition).
  * Reads only; actions.ts writes.
  */
+import { BmError } from '../shared/errors.ts';
+import type { Cause, FailureClass } from '../shared/failure.ts';
 import {
   AmbiguousMatchError,
   findDeviceByMac,
@@ -78,10 +80,22 @@ export interface ObserveOptions {
 }
 
 /** A configured VRF that NetBox does not have: leases stay spooled until the config or NetBox is fixed. */
-export class VrfNotFoundError extends Error {
+export class VrfNotFoundError extends BmError {
   override readonly name = 'VrfNotFoundError';
   constructor(readonly vrf: number | string) {
     super(`the VRF ${JSON.stringify(vrf)} configured as ip.vrf does not exist in NetBox (or the token may not view ipam.vrf)`);
+  }
+
+  override get failureClass(): FailureClass {
+    return 'retry-later';
+  }
+
+  override get failureCause(): Cause {
+    return 'config';
+  }
+
+  override details(): Record<string, unknown> {
+    return { vrf: this.vrf };
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The NetBox HTTP client: auth, per-request timeout, an overall deadline,
- * retries with jitter for idempotent requests, one error family, and version
+ * The NetBox HTTP client: auth, TLS (optionally unverified), per-request timeout,
+ * an overall deadline, retries with jitter for idempotent requests (the shared loop
+ * of shared/retry.ts, retry-now failures only), one error family, and version
  * detection from `/api/status/` cached per process.
  *
  * Resource modules (devices.ts, interfaces.ts, …) take a NetboxClient first and
@@ -8,18 +9,11 @@
  */
 import ky from 'ky';
 import type { Logger } from '../log.ts';
-import { pause } from '../pause.ts';
 import { registerSecret } from '../redact.ts';
-import {
-  NetboxAbortedError,
-  NetboxError,
-  NetboxHttpError,
-  NetboxNetworkError,
-  NetboxResponseError,
-  NetboxTimeoutError,
-} from './errors.ts';
+import { BACKOFF, type BackoffPolicy, retryUntil } from '../retry.ts';
+import { NetboxAbortedError, NetboxHttpError, NetboxNetworkError, NetboxResponseError, NetboxTimeoutError } from './errors.ts';
 import { hintFor } from './hints.ts';
-import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs, isIdempotentMethod, isRetryableError, retryAfterMs } from './retry.ts';
+import { isIdempotentMethod, retryAfterMs } from './retry.ts';
 import { type NetboxCapabilities, type NetboxVersion, capabilitiesOf, parseNetboxVersion } from './version.ts';
 
 export type QueryValue = string | number | boolean | readonly (string | number)[];
@@ -34,10 +28,16 @@ export interface NetboxClientOptions {
   timeoutMs?: number;
   /** Overall deadline for one call, retries and waits included; default 20000 ms. */
   deadlineMs?: number;
-  /** Extra attempts for retryable failures of idempotent requests; default 3. */
+  /** Extra attempts for retry-now failures (shared/failure.ts) of idempotent requests; default 3. */
   retries?: number;
-  /** Backoff between retries; default 250 ms base, 5000 ms cap, full jitter. */
+  /** Backoff between retries; default BACKOFF.netboxRequest (250 ms base, 5000 ms cap, full jitter). */
   backoff?: BackoffPolicy;
+  /**
+   * Skip verification of NetBox's TLS certificate (self-signed lab NetBox). The
+   * connection is still encrypted but anyone in the path can impersonate NetBox
+   * and read the token: prefer NODE_EXTRA_CA_CERTS=/path/to/ca.pem.
+   */
+  insecureTls?: boolean;
   /** Cancels every request of this client (e.g. on SIGTERM). */
   signal?: AbortSignal;
   logger?: Logger;
@@ -101,7 +101,7 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
   const timeoutMs = options.timeoutMs ?? 5000;
   const defaultDeadlineMs = options.deadlineMs ?? 20000;
   const retries = options.retries ?? 3;
-  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const backoff = options.backoff ?? BACKOFF.netboxRequest;
   const random = options.random ?? Math.random;
   const log = options.logger;
   registerSecret(options.token);
@@ -112,6 +112,7 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
     retry: 0,
     timeout: false,
     throwHttpErrors: false,
+    ...(options.insecureTls ? { fetch: insecureFetch } : {}),
   });
 
   async function attempt<T>(method: string, path: string, request: RequestOptions, signal: AbortSignal): Promise<{ value: T; retryAfter?: number }> {
@@ -135,8 +136,8 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
     }
     if (!response.ok) {
       const body = parseErrorBody(text);
-      const error = new NetboxHttpError(method, path, response.status, body, hintFor(method, path, response.status, body, request.json));
-      throw Object.assign(error, { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) });
+      const hint = hintFor(method, path, response.status, body, request.json);
+      throw new NetboxHttpError(method, path, response.status, body, hint, retryAfterMs(response.headers.get('retry-after')));
     }
     if (response.status === 204 || text === '') return { value: undefined as T };
     const contentType = response.headers.get('content-type') ?? '';
@@ -157,33 +158,35 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
     const deadline = AbortSignal.timeout(deadlineMs);
     const callerSignals = [options.signal, request.signal].filter((s): s is AbortSignal => s !== undefined);
     const cancelled = callerSignals.length ? AbortSignal.any(callerSignals) : new AbortController().signal;
-    const started = Date.now();
 
-    for (let attemptNo = 0; ; attemptNo++) {
+    const once = async (attemptNo: number): Promise<T> => {
       const perRequest = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([deadline, perRequest, cancelled]);
       const attemptStarted = Date.now();
-      let failure: NetboxError;
       try {
-        const { value } = await attempt<T>(upper, path, request, signal);
+        const { value } = await attempt<T>(upper, path, request, AbortSignal.any([deadline, perRequest, cancelled]));
         log?.debug('netbox request', { method: upper, path, attempt: attemptNo + 1, ms: Date.now() - attemptStarted });
         return value;
       } catch (error) {
         if (cancelled.aborted) throw new NetboxAbortedError(upper, path);
         if (deadline.aborted) throw new NetboxTimeoutError(upper, path, deadlineMs, 'deadline');
-        if (perRequest.aborted) failure = new NetboxTimeoutError(upper, path, timeoutMs, 'request');
-        else if (error instanceof NetboxError) failure = error;
-        else throw error;
+        if (perRequest.aborted) throw new NetboxTimeoutError(upper, path, timeoutMs, 'request');
+        throw error;
       }
-      const remainingMs = deadlineMs - (Date.now() - started);
-      if (!idempotent || attemptNo >= retries || !isRetryableError(failure)) throw failure;
-      const hinted = (failure as { retryAfterMs?: number }).retryAfterMs;
-      const delayMs = Math.min(hinted ?? backoffDelayMs(attemptNo, backoff, random), backoff.maxMs * 4);
-      if (delayMs >= remainingMs) throw failure;
-      log?.warning('netbox request failed, retrying', { method: upper, path, attempt: attemptNo + 1, delayMs, error: failure.message });
-      await pause(delayMs, AbortSignal.any([deadline, cancelled]));
-      if (cancelled.aborted) throw new NetboxAbortedError(upper, path);
-    }
+    };
+    // A 500, a refused token or a missing permission is not repeated here: retry-now only.
+    return retryUntil(once, {
+      what: `NetBox ${upper} ${path}`,
+      deadline: Date.now() + deadlineMs,
+      signal: cancelled,
+      backoff,
+      retryOn: ['retry-now'],
+      retries: idempotent ? retries : 0,
+      waitOf: (error) => (error instanceof NetboxHttpError ? error.retryAfterMs : undefined),
+      giveUp: (error, why) => (why === 'aborted' ? new NetboxAbortedError(upper, path) : error),
+      log,
+      logFields: { method: upper, path },
+      clock: { random },
+    });
   }
 
   const client: NetboxClient = {
@@ -214,6 +217,12 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
   };
   return client;
 }
+
+/** fetch without certificate verification (Bun's `tls` option), for `insecureTls`. */
+const insecureFetch: typeof fetch = Object.assign(
+  (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, tls: { rejectUnauthorized: false } }),
+  { preconnect: fetch.preconnect },
+);
 
 function parseErrorBody(text: string): unknown {
   try {

@@ -4,19 +4,13 @@
  * Every message says what, where and — when we know it — how to fix it, and
  * passes through redact() so the token never appears.
  */
+import { BmError } from '../errors.ts';
 import { redact, redactValue } from '../redact.ts';
 
-export interface SerialisedError {
-  type: string;
-  message: string;
-  details: Record<string, unknown>;
-}
+export type { SerialisedError } from '../errors.ts';
 
-export abstract class NetboxError extends Error {
-  abstract override readonly name: string;
-  /** True when trying again later may succeed (network, timeout, 429, 5xx). */
-  abstract readonly transient: boolean;
-
+/** Whether trying again may help is not said here but in shared/failure.ts (classifyFailure). */
+export abstract class NetboxError extends BmError {
   constructor(
     message: string,
     readonly method: string,
@@ -26,8 +20,8 @@ export abstract class NetboxError extends Error {
     super(redact(message), options);
   }
 
-  toJSON(): SerialisedError {
-    return { type: this.name, message: this.message, details: { method: this.method, path: this.path } };
+  override details(): Record<string, unknown> {
+    return { method: this.method, path: this.path };
   }
 }
 
@@ -37,15 +31,12 @@ export class NetboxHttpError extends NetboxError {
   readonly body: unknown;
   readonly hint: string | undefined;
 
-  constructor(method: string, path: string, readonly status: number, body: unknown, hint?: string) {
+  /** `retryAfterMs`: how long NetBox asked us to wait (its Retry-After header), when it did. */
+  constructor(method: string, path: string, readonly status: number, body: unknown, hint?: string, readonly retryAfterMs?: number) {
     const shown = typeof body === 'string' ? body : JSON.stringify(body);
     super(`NetBox answered ${status} to ${method} ${path}: ${truncate(shown ?? '', 500)}${hint ? ` — ${hint}` : ''}`, method, path);
     this.body = redactValue(body);
     this.hint = hint;
-  }
-
-  get transient(): boolean {
-    return this.status === 429 || this.status >= 500;
   }
 
   /**
@@ -74,16 +65,14 @@ export class NetboxHttpError extends NetboxError {
     return out;
   }
 
-  override toJSON(): SerialisedError {
-    const base = super.toJSON();
-    return { ...base, details: { ...base.details, status: this.status, body: this.body, hint: this.hint } };
+  override details(): Record<string, unknown> {
+    return { ...super.details(), status: this.status, body: this.body, hint: this.hint };
   }
 }
 
 /** No answer within the per-request timeout or the overall deadline. */
 export class NetboxTimeoutError extends NetboxError {
   override readonly name = 'NetboxTimeoutError';
-  readonly transient = true;
   constructor(method: string, path: string, readonly timeoutMs: number, readonly kind: 'request' | 'deadline') {
     super(
       kind === 'deadline'
@@ -93,37 +82,59 @@ export class NetboxTimeoutError extends NetboxError {
       path,
     );
   }
+
+  override details(): Record<string, unknown> {
+    return { ...super.details(), timeoutMs: this.timeoutMs, kind: this.kind };
+  }
 }
 
-/** Could not talk to NetBox at all (refused, reset, DNS, TLS). Keeps the cause. */
+/**
+ * Could not talk to NetBox at all (refused, reset, DNS, TLS). Keeps the cause; a
+ * certificate NetBox's server presents and we do not trust is named, with the fix.
+ */
 export class NetboxNetworkError extends NetboxError {
   override readonly name = 'NetboxNetworkError';
-  readonly transient = true;
+  /** The errno / TLS code of the cause (`ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`), when it has one. */
+  readonly code: string | undefined;
   constructor(method: string, path: string, cause: unknown) {
-    super(`cannot reach NetBox for ${method} ${path}: ${causeText(cause)}`, method, path, { cause });
+    const code = codeOf(cause);
+    const tls = code !== undefined && isCertificateCode(code);
+    super(`cannot reach NetBox for ${method} ${path}: ${causeText(cause)}${tls ? ` — ${CERTIFICATE_HINT}` : ''}`, method, path, { cause });
+    this.code = code;
   }
+
+  override details(): Record<string, unknown> {
+    return { ...super.details(), ...(this.code ? { code: this.code } : {}) };
+  }
+}
+
+const CERTIFICATE_HINT =
+  "NetBox's TLS certificate is not trusted: name its CA in the environment (NODE_EXTRA_CA_CERTS=/path/to/ca.pem), " +
+  'or, on a lab NetBox only, set netbox.insecureTls: true to skip certificate verification';
+
+/** TLS verification failures as Bun and node report them (`DEPTH_ZERO_SELF_SIGNED_CERT`, `CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`, …). */
+export function isCertificateCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/i.test(code);
 }
 
 /** NetBox answered 2xx but the body is not what NetBox sends (truncated JSON, a proxy's HTML page). */
 export class NetboxResponseError extends NetboxError {
   override readonly name = 'NetboxResponseError';
-  readonly transient = true;
   constructor(method: string, path: string, reason: string) {
     super(`unexpected response to ${method} ${path}: ${reason}`, method, path);
   }
 }
 
-/** The caller cancelled (e.g. SIGTERM). Not transient: nobody is waiting any more. */
+/** The caller cancelled (e.g. SIGTERM): nobody is waiting any more. */
 export class NetboxAbortedError extends NetboxError {
   override readonly name = 'NetboxAbortedError';
-  readonly transient = false;
   constructor(method: string, path: string) {
     super(`${method} ${path} was cancelled`, method, path);
   }
 }
 
 /** A lookup that must be unique matched several objects (a MAC or serial on several devices). */
-export class AmbiguousMatchError extends Error {
+export class AmbiguousMatchError extends BmError {
   override readonly name = 'AmbiguousMatchError';
   constructor(
     readonly what: string,
@@ -137,8 +148,8 @@ export class AmbiguousMatchError extends Error {
     );
   }
 
-  toJSON(): SerialisedError {
-    return { type: this.name, message: this.message, details: { what: this.what, value: this.value, matches: this.matches } };
+  override details(): Record<string, unknown> {
+    return { what: this.what, value: this.value, matches: this.matches };
   }
 }
 
@@ -182,9 +193,14 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+function codeOf(cause: unknown): string | undefined {
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
 function causeText(cause: unknown): string {
   if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
+    const code = codeOf(cause);
     return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
   }
   return String(cause);

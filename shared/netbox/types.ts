@@ -1,7 +1,7 @@
 /**
  * The NetBox objects the product reads, as NetBox 4.6 returns them: only the
  * fields we use, each checked against the 4.6 OpenAPI schema by
- * test/unit/netbox-types.test.ts. Older versions send a subset (3.7/4.1 have
+ * test/unit/shared/netbox-types.test.ts. Older versions send a subset (3.7/4.1 have
  * no MAC objects); fields absent there are optional here.
  */
 

@@ -1,10 +1,14 @@
 /**
  * The NetBox client under faults injected by the simulator: timeouts, deadline,
- * retries (only idempotent, only transient), auth failures, cancellation, and
- * the token kept out of every error. Simulator-only: a real NetBox cannot be
- * told to fail.
+ * retries (only idempotent, only retry-now failures), auth failures, cancellation,
+ * and the token kept out of every error. Simulator-only: a real NetBox cannot be
+ * told to fail. Also: TLS with a self-signed certificate, refused unless insecureTls.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   clearVersionCache,
   createJournalEntry,
@@ -171,3 +175,47 @@ for (const flavour of FLAVOURS) {
     });
   });
 }
+
+describe('TLS with a self-signed certificate', () => {
+  let dir: string;
+  let server: ReturnType<typeof Bun.serve>;
+  const token = '0123456789abcdef0123456789abcdef01234567';
+  const client = (insecureTls?: boolean) =>
+    createNetboxClient({ url: `https://127.0.0.1:${server.port}`, token, retries: 0, backoff: FAST_BACKOFF, ...(insecureTls === undefined ? {} : { insecureTls }) });
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bm-tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    server = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      tls: { cert: Bun.file(join(dir, 'cert.pem')), key: Bun.file(join(dir, 'key.pem')) },
+      fetch: (request) => (new URL(request.url).pathname === '/api/status/' ? Response.json({ 'netbox-version': '4.4.1' }) : new Response('not found', { status: 404 })),
+    });
+  });
+  afterAll(() => {
+    server?.stop(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('is refused by default, with a NetboxNetworkError naming the certificate problem and the fix', async () => {
+    for (const insecureTls of [undefined, false]) {
+      const error = await rejectionOf(client(insecureTls).get('/api/status/'));
+      expect(error).toBeInstanceOf(NetboxNetworkError);
+      expect(error.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(error.message).toMatch(/self[- ]signed certificate/i);
+      expect(error.message).toContain('NODE_EXTRA_CA_CERTS');
+      expect(error.message).toContain('netbox.insecureTls');
+    }
+  });
+
+  test('passes with insecureTls', async () => {
+    expect(await client(true).get<Record<string, unknown>>('/api/status/')).toEqual({ 'netbox-version': '4.4.1' });
+    clearVersionCache();
+    expect((await client(true).version()).text).toBe('4.4.1');
+    clearVersionCache();
+  });
+});
