@@ -26,9 +26,13 @@ export function splitCmdline(text: string): string[] {
   return words;
 }
 
-/** Every `bm.*` parameter, keys without the `bm.` prefix (`disk.allow_write`), values as text. */
+/**
+ * Every `bm.*` parameter, keys without the `bm.` prefix (`disk.allow_write`), values as text; a
+ * later one wins. A null-prototype object: the keys are the command line's, so `bm.__proto__=`
+ * is an ordinary key here (agent/config.ts refuses it with a ConfigError).
+ */
 export function bmParameters(cmdline: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const word of splitCmdline(cmdline)) {
     const match = /^bm\.([A-Za-z0-9_.-]+)(?:=(.*))?$/.exec(word);
     if (match) out[match[1]!] = match[2] ?? '1';

@@ -3,12 +3,27 @@
  * `/etc/bm-provision/hook.json` by default (`BM_CONFIG` or `--config` to
  * override), then NETBOX_URL / NETBOX_TOKEN / NETBOX_TOKEN_FILE / BM_SPOOL_DIR
  * from the environment on top. Validated with ajv; errors name the key.
+ *
+ * Strict (exit 2 naming the key): an unknown key at any depth of the file (with
+ * the closest known one), `__proto__` / `constructor` / `prototype` anywhere in
+ * it, and a variable that looks like a misspelt one of HOOK_ENV_NAMES (the rule:
+ * shared/config.ts unknownEnvironmentIssues). The defaults-only config that
+ * `commit` falls back to never refuses the environment: a lease is spooled anyway.
  */
-import { ConfigError, configValidatorFrom, mergeLayers, netboxEnvLayer, readJsonConfigFile, type NetboxConnectionConfig } from '../shared/config.ts';
+import {
+  assertKnownEnvironment,
+  ConfigError,
+  configValidatorFrom,
+  mergeLayers,
+  NETBOX_ENV_NAMES,
+  netboxEnvLayer,
+  readJsonConfigFile,
+  type NetboxConnectionConfig,
+} from '../shared/config.ts';
 import type { LogLevel } from '../shared/log.ts';
 import { parseOui, type Oui } from '../shared/mac.ts';
 import { DEFAULT_BMC_OUIS, type OuiEntry } from './default-ouis.ts';
-import { DEFAULT_HOOK_PATH, DEFAULT_SPOOL_DIR } from './config-schema.ts';
+import { DEFAULT_HOOK_PATH, DEFAULT_SPOOL_DIR, hookConfigSchema } from './config-schema.ts';
 import validateHookConfigSchema from './generated/validate-hook-config.ts';
 
 export { DEFAULT_HOOK_PATH, DEFAULT_SPOOL_DIR };
@@ -46,7 +61,7 @@ export interface HookConfig {
 }
 
 // Generated ahead of time from config-schema.ts (make generate): commit must start fast, so no ajv compile here.
-const validate = configValidatorFrom<HookConfig>(validateHookConfigSchema);
+const validate = configValidatorFrom<HookConfig>(validateHookConfigSchema, hookConfigSchema);
 
 export interface ConfigSources {
   /** `--config`, else BM_CONFIG, else the default path. */
@@ -58,6 +73,12 @@ export function configPathOf({ path, env }: ConfigSources): string {
   return path ?? env.BM_CONFIG ?? DEFAULT_CONFIG_PATH;
 }
 
+/**
+ * The environment variables bm-hook reads (docs/hook.md): config overrides, BM_CONFIG, and
+ * BM_HOOK_NO_SYSLOG (hook/context.ts: no syslog copy, for tests). Near misses are refused.
+ */
+export const HOOK_ENV_NAMES: readonly string[] = [...NETBOX_ENV_NAMES, 'BM_CONFIG', 'BM_SPOOL_DIR', 'BM_HOOK_NO_SYSLOG'];
+
 /** Environment overrides as a config layer (empty values ignored). */
 export function envLayer(env: Record<string, string | undefined>): Record<string, unknown> {
   return {
@@ -68,6 +89,7 @@ export function envLayer(env: Record<string, string | undefined>): Record<string
 
 /** Reads and validates the config; the default path may be absent, an explicit one may not. */
 export function loadHookConfig(sources: ConfigSources): HookConfig {
+  assertKnownEnvironment(sources.env, HOOK_ENV_NAMES);
   const path = configPathOf(sources);
   const explicit = sources.path !== undefined || sources.env.BM_CONFIG !== undefined;
   const file = readJsonConfigFile(path, { optional: !explicit }) ?? {};

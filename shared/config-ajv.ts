@@ -14,11 +14,11 @@ export function configAjv(): Ajv {
   return ajv;
 }
 
-/** Compiles a schema on first use; the returned function validates (filling defaults) or throws ConfigError. */
+/** Compiles a schema on first use; the returned function validates (filling defaults) or throws ConfigError naming each bad key. */
 export function compileConfigValidator<T>(schema: object): (value: unknown, source: string) => T {
   let validate: ((value: unknown, source: string) => T) | undefined;
   return (value, source) => {
-    validate ??= configValidatorFrom<T>(configAjv().compile(schema));
+    validate ??= configValidatorFrom<T>(configAjv().compile(schema), schema);
     return validate(value, source);
   };
 }

@@ -16,17 +16,21 @@
  * contexts (by device type, role…, as NetBox renders them) < the device's JSON
  * custom field `bm_expect` < the device's local context data (docs/agent.md says why).
  * memoryGB as a number allows ±5 % (MemTotal is below the installed size when
- * DMI lists no DIMMs); GB here means GiB.
+ * DMI lists no DIMMs); GB here means GiB. The shape is EXPECTATIONS_SCHEMA, checked
+ * by ajv; every problem is an issue naming the key (`bm_expect.cpu.socket is not a
+ * known expectation …`), and an invalid bm_expect is not applied.
  */
 import { parseMac } from '../../shared/mac.ts';
 import type { Device, Interface } from '../../shared/netbox/types.ts';
 import type { Inventory } from '../inventory-types.ts';
 import { isDeepStrictEqual } from 'node:util';
+import type { ErrorObject } from 'ajv';
 import { isJsonObject } from '../../shared/json.ts';
-import { mergeLayers } from '../../shared/config.ts';
+import { forbiddenKeyIssues, mergeLayers, schemaHolding, type AjvValidateFunction } from '../../shared/config.ts';
+import { configAjv } from '../../shared/config-ajv.ts';
+import { GiB, toGiB } from '../units.ts';
 
 export const EXPECT_KEY = 'bm_expect';
-const GiB = 2 ** 30;
 
 export interface Expectations {
   manufacturer?: string;
@@ -82,80 +86,76 @@ export function expectationsOf(device: Pick<Device, 'config_context' | 'local_co
   ];
   const sources = layers.map(([origin]) => origin);
   const where: Record<ExpectationOrigin, string> = { config_context: 'config context', custom_field: 'custom field', local_context_data: 'local context data' };
-  for (const [origin, value] of layers) if (!isJsonObject(value)) issues.push(`${EXPECT_KEY} in the ${where[origin]} must be an object`);
+  for (const [origin, value] of layers) {
+    if (!isJsonObject(value)) issues.push(`${EXPECT_KEY} in the ${where[origin]} must be an object`);
+    for (const issue of forbiddenKeyIssues(value, EXPECT_KEY)) issues.push(`${issue.key} in the ${where[origin]}: ${issue.message}`);
+  }
   if (issues.length > 0) return { expectations: {}, sources, issues };
   if (sources.length === 0) return { expectations: {}, sources, issues: [] };
   return { ...validateExpectations(mergeLayers(...layers.map(([, value]) => value))), sources };
 }
 
+const COUNT = { type: 'integer', minimum: 0 } as const;
+const AMOUNT = { type: 'number', minimum: 0 } as const;
+const TEXT = { type: 'string', pattern: '\\S' } as const;
+const MEMORY = { oneOf: [AMOUNT, { type: 'object', additionalProperties: false, properties: { min: AMOUNT, max: AMOUNT } }] } as const;
+
+/** The shape of `bm_expect` (see the module comment); no defaults, nothing filled in. */
+export const EXPECTATIONS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    manufacturer: TEXT,
+    model: TEXT,
+    cpu: { type: 'object', additionalProperties: false, properties: { sockets: COUNT, cores: COUNT, threads: COUNT, modelContains: TEXT } },
+    memoryGB: MEMORY,
+    disks: { type: 'object', additionalProperties: false, properties: { count: COUNT, minSizeGB: AMOUNT } },
+    nics: { type: 'object', additionalProperties: false, properties: { count: COUNT } },
+  },
+} as const;
+
+let compiled: AjvValidateFunction | undefined;
+
+/** The value at an ajv instancePath (`/cpu/sockets`). */
+function valueAt(root: unknown, instancePath: string): unknown {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, part) => (isJsonObject(node) ? node[part.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined), root);
+}
+
+/**
+ * One ajv error in bm_expect's own words, or undefined when another error says it better: of the
+ * two memoryGB forms, only the one matching the value's type (a number, an object) is reported,
+ * and "must be a number or {min, max}" when it is neither.
+ */
+function expectationIssueOf(error: ErrorObject, raw: unknown): string | undefined {
+  const key = [EXPECT_KEY, ...error.instancePath.split('/').slice(1)].join('.');
+  const holder = schemaHolding(EXPECTATIONS_SCHEMA, error.schemaPath);
+  const branch = /\/oneOf\/(\d+)\//.exec(error.schemaPath)?.[1];
+  if (branch !== undefined || error.keyword === 'oneOf') {
+    const value = valueAt(raw, error.instancePath.replace(/\/(min|max)$/, ''));
+    const form = typeof value === 'number' ? '0' : isJsonObject(value) ? '1' : undefined;
+    if (error.keyword === 'oneOf') return form === undefined ? `${key} must be a number or {min, max}` : undefined;
+    if (branch !== form) return undefined;
+  }
+  if (error.keyword === 'additionalProperties') {
+    const known = Object.keys((holder?.properties as object | undefined) ?? {});
+    return `${key}.${String(error.params.additionalProperty)} is not a known expectation (known: ${known.join(', ')})`;
+  }
+  if (holder === TEXT) return `${key} must be a non-empty string`;
+  if (holder === AMOUNT) return `${key} must be a non-negative number`;
+  if (holder === COUNT) return `${key} must be a non-negative integer`;
+  if (error.keyword === 'type' && holder?.type === 'object') return `${key} must be an object`;
+  return `${key} ${error.message ?? error.keyword}`;
+}
+
+/** Checks a merged bm_expect against EXPECTATIONS_SCHEMA; with any issue, no expectation is applied. Pure (ajv compiled once). */
 export function validateExpectations(raw: unknown): { expectations: Expectations; issues: string[] } {
-  const issues: string[] = [];
-  const out: Expectations = {};
-  if (!isJsonObject(raw)) return { expectations: out, issues: [`${EXPECT_KEY} must be an object`] };
-  const num = (path: string, value: unknown): number | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-    issues.push(`${EXPECT_KEY}.${path} must be a non-negative number`);
-    return undefined;
-  };
-  const str = (path: string, value: unknown): string | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value === 'string' && value.trim()) return value;
-    issues.push(`${EXPECT_KEY}.${path} must be a non-empty string`);
-    return undefined;
-  };
-  const obj = (path: string, value: unknown, keys: string[]): Record<string, unknown> | undefined => {
-    if (value === undefined) return undefined;
-    if (!isJsonObject(value)) {
-      issues.push(`${EXPECT_KEY}.${path} must be an object`);
-      return undefined;
-    }
-    for (const key of Object.keys(value)) if (!keys.includes(key)) issues.push(`${EXPECT_KEY}.${path}.${key} is not a known expectation (known: ${keys.join(', ')})`);
-    return value;
-  };
-  const known = ['manufacturer', 'model', 'cpu', 'memoryGB', 'disks', 'nics'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) issues.push(`${EXPECT_KEY}.${key} is not a known expectation (known: ${known.join(', ')})`);
-  const manufacturer = str('manufacturer', raw.manufacturer);
-  if (manufacturer) out.manufacturer = manufacturer;
-  const model = str('model', raw.model);
-  if (model) out.model = model;
-  const cpu = obj('cpu', raw.cpu, ['sockets', 'cores', 'threads', 'modelContains']);
-  if (cpu) {
-    out.cpu = {};
-    const sockets = num('cpu.sockets', cpu.sockets);
-    const cores = num('cpu.cores', cpu.cores);
-    const threads = num('cpu.threads', cpu.threads);
-    const modelContains = str('cpu.modelContains', cpu.modelContains);
-    if (sockets !== undefined) out.cpu.sockets = sockets;
-    if (cores !== undefined) out.cpu.cores = cores;
-    if (threads !== undefined) out.cpu.threads = threads;
-    if (modelContains !== undefined) out.cpu.modelContains = modelContains;
-  }
-  if (typeof raw.memoryGB === 'number') {
-    const value = num('memoryGB', raw.memoryGB);
-    if (value !== undefined) out.memoryGB = value;
-  } else if (raw.memoryGB !== undefined && !isJsonObject(raw.memoryGB)) {
-    issues.push(`${EXPECT_KEY}.memoryGB must be a number or {min, max}`);
-  } else if (raw.memoryGB !== undefined) {
-    const range = obj('memoryGB', raw.memoryGB, ['min', 'max']);
-    if (range) {
-      const min = num('memoryGB.min', range.min);
-      const max = num('memoryGB.max', range.max);
-      out.memoryGB = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
-    }
-  }
-  const disks = obj('disks', raw.disks, ['count', 'minSizeGB']);
-  if (disks) {
-    const count = num('disks.count', disks.count);
-    const minSizeGB = num('disks.minSizeGB', disks.minSizeGB);
-    out.disks = { ...(count !== undefined ? { count } : {}), ...(minSizeGB !== undefined ? { minSizeGB } : {}) };
-  }
-  const nics = obj('nics', raw.nics, ['count']);
-  if (nics) {
-    const count = num('nics.count', nics.count);
-    out.nics = count !== undefined ? { count } : {};
-  }
-  return { expectations: out, issues };
+  compiled ??= configAjv().compile(EXPECTATIONS_SCHEMA);
+  if (compiled(raw)) return { expectations: raw as Expectations, issues: [] };
+  const issues = (compiled.errors ?? []).map((error) => expectationIssueOf(error, raw)).filter((issue): issue is string => issue !== undefined);
+  return { expectations: {}, issues: [...new Set(issues)] };
 }
 
 /** Lower-case, punctuation-free, vendor suffixes and bracketed codes dropped: `Dell Inc.` → `dell`. */
@@ -192,10 +192,6 @@ export interface DiffInput {
   expectations: Expectations;
   /** Check NetBox interface MACs against the machine (default true). */
   checkInterfaces?: boolean;
-}
-
-function gib(bytes: number): number {
-  return Math.round((bytes / GiB) * 10) / 10;
 }
 
 /** Interfaces NetBox models that have no MAC of their own on the host. */
@@ -239,7 +235,7 @@ export function diffExpectations(input: DiffInput): Mismatch[] {
   if (e.memoryGB !== undefined) {
     const memory = installedMemoryBytes(inventory);
     const actual = memory.bytes / GiB;
-    const shown = `${gib(memory.bytes)} GiB (${memory.fromDimms ? 'DIMMs' : 'MemTotal'})`;
+    const shown = `${toGiB(memory.bytes)} GiB (${memory.fromDimms ? 'DIMMs' : 'MemTotal'})`;
     if (typeof e.memoryGB === 'number') {
       if (Math.abs(actual - e.memoryGB) > e.memoryGB * 0.05) push('memoryGB', `${e.memoryGB} GiB ±5 %`, shown);
     } else {
@@ -253,9 +249,9 @@ export function diffExpectations(input: DiffInput): Mismatch[] {
     const eligible = inventory.disks.filter((d) => !d.removable && d.sizeBytes >= minBytes);
     if (e.disks.count !== undefined && eligible.length !== e.disks.count) {
       const what = e.disks.minSizeGB ? ` of ≥ ${e.disks.minSizeGB} GiB` : '';
-      push('disks.count', `${e.disks.count}${what}`, `${eligible.length} (${inventory.disks.map((d) => `${d.name} ${gib(d.sizeBytes)} GiB`).join(', ') || 'none'})`);
+      push('disks.count', `${e.disks.count}${what}`, `${eligible.length} (${inventory.disks.map((d) => `${d.name} ${toGiB(d.sizeBytes)} GiB`).join(', ') || 'none'})`);
     } else if (e.disks.count === undefined && e.disks.minSizeGB !== undefined) {
-      for (const d of inventory.disks.filter((x) => !x.removable && x.sizeBytes < minBytes)) push(`disks.${d.name}.sizeGB`, `≥ ${e.disks.minSizeGB}`, gib(d.sizeBytes));
+      for (const d of inventory.disks.filter((x) => !x.removable && x.sizeBytes < minBytes)) push(`disks.${d.name}.sizeGB`, `≥ ${e.disks.minSizeGB}`, toGiB(d.sizeBytes));
     }
   }
 
