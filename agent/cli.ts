@@ -13,16 +13,9 @@ const EPILOGUE = `Config, highest first: flags, environment (NETBOX_URL, NETBOX_
 BM_CALLBACK_URL, BM_CALLBACK_SECRET[_FILE], BM_PROFILE, BM_EVIDENCE_DIR), ${DEFAULT_AGENT_CONFIG_PATH}
 (or BM_AGENT_CONFIG / --config), the kernel command line (bm.netbox_url=, bm.token_file=,
 bm.netbox_token=, bm.callback_url=, bm.config_url=, bm.profile=, bm.<step>.<setting>=), and the
-JSON at bm.config_url. The token is never printed. See docs/agent.md.
+JSON at bm.config_url. The token is never printed. See docs/agent.md.`;
 
-Exit codes:
-  0  the machine passed (and was staged)
-  1  a validation step failed
-  2  bad arguments or config
-  3  NetBox unreachable or refused the token (the report is kept in the evidence bundle)
-  4  internal error or the run was aborted`;
-
-
+/** Parses and runs one bm-agent command line; returns the exit code. */
 export async function runCli(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -35,7 +28,6 @@ export async function runCli(
     .usage('$0 <command> [options]\n\nValidates this machine against NetBox and stages it on pass.')
     .option('config', { type: 'string', describe: `config file (default ${DEFAULT_AGENT_CONFIG_PATH}, or BM_AGENT_CONFIG)`, global: true })
     .command([runCommand(ctx), inventoryCommand(ctx), planCommand(ctx), evaluateCommand(ctx), schemaCommand(ctx)] as unknown as CommandModule[]);
-  const shell = { name: 'bm-agent', env, print, writeErr, setExitCode: (code: number) => ctx.setExitCode(code) };
-  await runParser(finishParser(parser, shell, EPILOGUE), argv, shell);
+  await runParser(finishParser(parser, ctx, EPILOGUE), argv, ctx);
   return ctx.exitCode;
 }

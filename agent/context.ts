@@ -1,18 +1,16 @@
-/** What bm-agent's commands get from main(): environment, output, process-level effects. */
+/**
+ * What bm-agent's commands get from main(): the shared CLI context (shared/cli/context.ts)
+ * plus the process-level effects a run needs (terminal, OOM protection, signals, archive).
+ */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
+import { createCliContext as createBaseContext, type CliContext as BaseCliContext } from '../shared/cli/context.ts';
 import type { Logger } from '../shared/log.ts';
 
-export interface CliContext {
-  env: Record<string, string | undefined>;
-  /** stdout text (reports, tables, JSON). */
-  print(text: string): void;
-  /** One log line to stderr. */
-  writeErr(line: string): void;
+export interface CliContext extends BaseCliContext {
   /** The terminal, for the live view. */
   stdout: { write(text: string): void; isTTY?: boolean; columns?: number };
-  setExitCode(code: number): void;
   /** oom_score_adj -1000 for the agent itself (memtester may use nearly all RAM). */
   protectFromOom(log: Logger): void;
   /** SIGINT/SIGTERM handler; returns a function that removes it. */
@@ -21,16 +19,10 @@ export interface CliContext {
   archive(dir: string, log: Logger): Promise<string | null>;
 }
 
-export function createCliContext(env: Record<string, string | undefined>, print: (text: string) => void, writeErr: (line: string) => void): CliContext & { exitCode: number } {
-  const ctx = {
-    env,
-    print,
-    writeErr,
+/** bm-agent's context on the real process: stdout, /proc/self/oom_score_adj, signals, tar. */
+export function createCliContext(env: Record<string, string | undefined>, print: (text: string) => void, writeErr: (line: string) => void): CliContext {
+  return Object.assign(createBaseContext('bm-agent', env, print, writeErr), {
     stdout: process.stdout,
-    exitCode: 0,
-    setExitCode(code: number) {
-      ctx.exitCode = code;
-    },
     protectFromOom(log: Logger) {
       try {
         writeFileSync('/proc/self/oom_score_adj', '-1000');
@@ -59,6 +51,5 @@ export function createCliContext(env: Record<string, string | undefined>, print:
       log.warning('could not pack the evidence bundle; the directory is complete', { dir, error: String(result.stderr).slice(0, 200) });
       return null;
     },
-  };
-  return ctx;
+  });
 }

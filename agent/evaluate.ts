@@ -6,7 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fioEvidence } from './disk/evidence-names.ts';
 import { judgeDisk, judgeStep } from './disk/verdict.ts';
+import { memoryVerdict } from './memory/verdict.ts';
 import type { Report } from './report.ts';
 import type { StepId, StepStatus } from './step.ts';
 import { runFio } from './tools/fio.ts';
@@ -52,8 +54,8 @@ async function memory(dir: string, run: ToolRunner): Promise<Omit<Reevaluation, 
   const files = readdirSafe(join(dir, '02-memory')).filter((f) => /^memtester-\d+\.txt$/.test(f));
   if (!files.length) return { reevaluated: null, note: 'no memtester output in the bundle' };
   const runs = await Promise.all(files.map((f, index) => runMemtester(run, { index, sizeMiB: 0, loops: 0, timeoutMs: 0, evidenceAs: `02-memory/${f}` })));
-  const verdicts = runs.map((r) => r.report.verdict);
-  const status: StepStatus = verdicts.includes('error') ? 'error' : verdicts.includes('fail') ? 'fail' : 'pass';
+  // The step's own verdict: a found memory fault is a fail even when another process errored.
+  const { status } = memoryVerdict(runs, false);
   const failures = runs.reduce((n, r) => n + r.report.failureCount, 0);
   return { reevaluated: status, note: `${files.length} memtester output(s), ${failures} failure line(s)` };
 }
@@ -66,7 +68,7 @@ async function disk(dir: string, run: ToolRunner): Promise<Omit<Reevaluation, 'i
   const outcomes = await Promise.all(
     planSet.disks.map(async (plan: { name: string; decision: string; fioArgs: string[] }) => {
       if (plan.decision === 'skip') return judgeDisk(plan as never, null, saved.settings);
-      const fio = await runFio(run, { args: plan.fioArgs, timeoutMs: 0, evidenceAs: `03-disk/fio-${plan.name}.json` });
+      const fio = await runFio(run, { args: plan.fioArgs, timeoutMs: 0, evidenceAs: fioEvidence(plan.name) });
       return judgeDisk(plan as never, { report: fio.report, problem: fio.problem }, saved.settings);
     }),
   );

@@ -7,6 +7,7 @@ import { executionOrder } from './runner.ts';
 import type { Step } from './step.ts';
 import { createReportStep } from './steps/05-report.ts';
 import { VALIDATION_STEPS } from './steps/index.ts';
+import { areaOf } from './tunables.ts';
 
 const quote = (text: string) => `"${text.replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
 
@@ -45,7 +46,7 @@ export function renderPhase1FlowDot(steps: readonly Step[] = phase1Steps()): str
   for (const id of order) {
     const step = byId.get(id)!;
     const knobs = Object.keys(step.tunables);
-    const settings = knobs.length ? `\nbm.${id.replace(/^\d+-/, '')}.* (${knobs.length} setting${knobs.length === 1 ? '' : 's'})` : '';
+    const settings = knobs.length ? `\nbm.${areaOf(step)}.* (${knobs.length} setting${knobs.length === 1 ? '' : 's'})` : '';
     lines.push(`  ${quote(id)} [label=${quote(`${id}\n${step.title}${settings}`)}];`);
   }
   for (const id of order) {

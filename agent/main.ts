@@ -3,6 +3,9 @@
  * This entry point only hands argv to the CLI; steps, runner and report live in
  * their own modules.
  */
+import { runBin } from '../shared/cli/bin.ts';
+
+/** Runs one bm-agent command line; returns the exit code. Tests call it with their own print/writeErr. */
 export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -13,10 +16,4 @@ export async function main(
   return runCli(argv, env, print, writeErr);
 }
 
-if (import.meta.main) {
-  // `bm-agent schema | head`: a closed pipe is the reader's choice, not our error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
-  void main(process.argv.slice(2), process.env).then((code) => (process.exitCode = code));
-}
+if (import.meta.main) void runBin(main);

@@ -7,20 +7,22 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../shared/log.ts';
-import type { Device, NetboxClient } from '../shared/netbox/index.ts';
+import type { NetboxClient } from '../shared/netbox/index.ts';
 import { VERSION } from '../shared/version.ts';
 import type { CallbackTarget } from './deliver.ts';
 import { deliverJournal } from './deliver.ts';
-import { fioMemoryReserveBytes, type DiskPlan } from './disk/plan.ts';
+import { fioMemoryReserveBytes } from './disk/budget.ts';
+import { fioJobsFor } from './disk/fio-jobs.ts';
+import { DISK_TUNABLES } from './disk/settings.ts';
 import { createEvidenceStore, type EvidenceStore } from './evidence.ts';
 import type { Inventory } from './inventory-types.ts';
 import { renderStepJournal, reportStepOf, stepMarker, type Report, type StepRecord } from './report.ts';
 import { runSteps, type RunnerEvent } from './runner.ts';
-import type { Profile, Step, StepContext, StepId } from './step.ts';
-import { initOutputsOf } from './steps/01-init.ts';
+import type { AnyTunableValues, Profile, Step, StepContext, StepId, StepOutputs } from './step.ts';
 import { createReportStep } from './steps/05-report.ts';
 import { createToolRunner, type ToolRunner } from './tools/run-tool.ts';
-import { resolveTunables, type TunableLayer } from './tunables.ts';
+import { resolveAllTunables, type TunableLayer } from './tunables.ts';
+import { MiB } from './units.ts';
 
 export interface PipelineOptions {
   /** The validation steps (01–04); 05-report is added here. */
@@ -58,11 +60,16 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** RAM fio will hold while memtester runs: fio's own estimate per disk, for every disk the inventory lists. */
+/**
+ * RAM fio will hold while memtester runs, before 03-disk has planned: a read-write fio
+ * process at the declared default queue depths for every writable disk the inventory
+ * lists (4 without an inventory), plus 64 MiB of slack.
+ */
 export function fioReserveEstimateBytes(inventory: Inventory | undefined): number {
   const disks = inventory?.disks.filter((d) => !d.removable && !d.readOnly).length ?? 4;
-  const typical = { decision: 'read-write', jobs: [{ blockBytes: 1024 * 1024, iodepth: 16 }] } as unknown as DiskPlan;
-  return fioMemoryReserveBytes(Array.from({ length: disks }, () => typical)) + 64 * 1024 * 1024;
+  const depths = { seqIodepth: DISK_TUNABLES.seq_iodepth.default, randIodepth: DISK_TUNABLES.rand_iodepth.default };
+  const typical = { decision: 'read-write', jobs: fioJobsFor('read-write', depths) } as const;
+  return fioMemoryReserveBytes(Array.from({ length: disks }, () => typical)) + 64 * MiB;
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
@@ -72,7 +79,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const evidence = createEvidenceStore(evidenceDir);
   const log = options.log.child({ run: runId });
   const run = options.toolRunner ? options.toolRunner(evidence, log) : createToolRunner({ evidence, log });
-  const state: { inventory?: Inventory; device?: Device } = {};
+  // What 01-init handed on, as the runner passes it (for the journal's device).
+  const handedOn: StepOutputs = {};
   const results: StepContext['results'] = {};
   const finishedRecords: StepRecord[] = [];
   let report: Report | null = null;
@@ -80,9 +88,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // Journal entries go out one after another, in the order steps end, without holding up the run.
   let journalChain: Promise<void> = Promise.resolve();
   const journal = (record: StepRecord) => {
-    if (options.dryRun || !options.netbox || !state.device || record.result.status === 'skip' && record.durationMs === null) return;
+    if (options.dryRun || !options.netbox || !handedOn.device || (record.result.status === 'skip' && record.durationMs === null)) return;
     const client = options.netbox;
-    const deviceId = state.device.id;
+    const deviceId = handedOn.device.id;
     const entry = renderStepJournal(reportStepOf(record), runId);
     journalChain = journalChain.then(() =>
       deliverJournal(client, deviceId, entry, stepMarker(record.id, runId), {
@@ -119,7 +127,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   }
 
   // Every step's settings are checked before anything runs: a typo is a usage error, not a half run.
-  const tunables = new Map(steps.map((step) => [step.id, resolveTunables(step, options.profile, options.tunableLayers)]));
+  const tunables: Readonly<Record<string, AnyTunableValues>> = resolveAllTunables(steps, options.profile, options.tunableLayers);
 
   const records = await runSteps({
     steps,
@@ -127,26 +135,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     excluded,
     log,
     onEvent: options.onEvent,
-    contextFor: (step, signal): StepContext => ({
+    contextFor: (step, signal, outputs): StepContext => ({
       profile: options.profile,
-      tunables: tunables.get(step.id) ?? {},
+      tunables: tunables[step.id] ?? {},
       signal,
       log: log.child({ step: step.id }),
       evidence,
       run,
-      inventory: state.inventory,
-      device: state.device,
+      ...outputs,
       netbox: options.netbox ?? undefined,
-      reservedForOtherStepsBytes: options.reservedForOtherStepsBytes ?? fioReserveEstimateBytes(state.inventory),
+      reservedForOtherStepsBytes: options.reservedForOtherStepsBytes ?? fioReserveEstimateBytes(outputs.inventory),
       results,
       dryRun: options.dryRun,
     }),
     onStepEnd: (record) => {
       results[record.id] = record.result;
-      if (record.id === '01-init') {
-        Object.assign(state, initOutputsOf(record.result));
-      }
-      if (record.id !== '05-report') {
+      Object.assign(handedOn, record.result.outputs);
+      if (record.id !== reportStep.id) {
         finishedRecords.push(record);
         journal(record);
       }

@@ -1,10 +1,17 @@
 /**
  * The report: one JSON document per run with a published, versioned schema
- * (`bm-agent schema`). The journal entries and the callback event are rendered
- * from it, so what NetBox, the receiver and the evidence bundle say agree. Pure.
+ * (`bm-agent schema`; validated by reportProblems). The journal entries and the
+ * callback event are rendered from it, so what NetBox, the receiver and the
+ * evidence bundle say agree. Pure (but for the validator compiled on first use).
  */
 import { createHmac } from 'node:crypto';
-import type { StepId, StepResult, StepStatus } from './step.ts';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { EXIT_CODE_OF_CAUSE } from '../shared/cli/exit-codes.ts';
+import type { Cause } from '../shared/failure.ts';
+import { causeOfResult, type StepId, type StepResult, type StepStatus } from './step.ts';
+import { STEP_IDS } from './steps/index.ts';
+import { formatSeconds } from './units.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -21,6 +28,8 @@ export interface ReportStep {
   durationMs: number | null;
   evidence: string[];
   table?: { columns: string[]; rows: (string | number | null)[][] };
+  /** What went wrong, for machines; on `fail` and `error` steps only. */
+  cause?: Cause;
 }
 
 export interface Report {
@@ -40,6 +49,9 @@ export interface Report {
 }
 
 const metricValue = { type: ['number', 'string', 'boolean', 'null'] };
+
+/** Every Cause, for the schema: the keys of the one cause → exit code table (complete by its type). */
+const CAUSES = Object.keys(EXIT_CODE_OF_CAUSE) as Cause[];
 
 export const REPORT_JSON_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -83,7 +95,7 @@ export const REPORT_JSON_SCHEMA = {
         additionalProperties: false,
         required: ['id', 'title', 'status', 'summary', 'reasons', 'metrics', 'startedAt', 'durationMs', 'evidence'],
         properties: {
-          id: { enum: ['01-init', '02-memory', '03-disk', '04-lldp', '05-report'] },
+          id: { enum: STEP_IDS },
           title: { type: 'string' },
           status: { enum: ['pass', 'fail', 'skip', 'error'] },
           summary: { type: 'string' },
@@ -92,6 +104,7 @@ export const REPORT_JSON_SCHEMA = {
           startedAt: { type: ['string', 'null'] },
           durationMs: { type: ['integer', 'null'], minimum: 0 },
           evidence: { type: 'array', items: { type: 'string' } },
+          cause: { enum: CAUSES },
           table: {
             type: 'object',
             additionalProperties: false,
@@ -106,6 +119,19 @@ export const REPORT_JSON_SCHEMA = {
     },
   },
 } as const;
+
+let validateReport: (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
+
+/** Validates a report against the published schema; returns the problems (empty when valid). */
+export function reportProblems(report: unknown): string[] {
+  if (!validateReport) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv);
+    validateReport = ajv.compile(REPORT_JSON_SCHEMA);
+  }
+  if (validateReport(report)) return [];
+  return ((validateReport.errors as { instancePath: string; message?: string }[]) ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`);
+}
 
 /** Overall verdict: any error → error; else any fail → fail; else pass (skips do not fail a run). */
 export function verdictOf(statuses: readonly StepStatus[]): Verdict {
@@ -124,6 +150,7 @@ export interface StepRecord {
 
 export function reportStepOf(record: StepRecord): ReportStep {
   const { result } = record;
+  const cause = causeOfResult(result);
   return {
     id: record.id,
     title: record.title,
@@ -135,6 +162,7 @@ export function reportStepOf(record: StepRecord): ReportStep {
     durationMs: record.durationMs,
     evidence: result.evidence.map((e) => e.file),
     ...(result.table ? { table: result.table } : {}),
+    ...(cause ? { cause } : {}),
   };
 }
 
@@ -170,7 +198,7 @@ export function renderStepJournal(step: ReportStep, runId: string): { kind: 'suc
   const lines = [`**bm-agent ${step.id} ${step.title}: ${ICON[step.status]}** — ${step.summary}`];
   if (step.reasons.length) lines.push('', ...step.reasons.map((r) => `- ${r}`));
   if (step.table && step.table.rows.length) lines.push('', markdownTable(step.table));
-  lines.push('', `_${stepMarker(step.id, runId)}${step.durationMs !== null ? `, ${(step.durationMs / 1000).toFixed(1)} s` : ''}_`);
+  lines.push('', `_${stepMarker(step.id, runId)}${step.durationMs !== null ? `, ${formatSeconds(step.durationMs, 1)}` : ''}_`);
   return { kind: JOURNAL_KIND[step.status], comments: lines.join('\n') };
 }
 
@@ -178,7 +206,7 @@ export function renderStepJournal(step: ReportStep, runId: string): { kind: 'suc
 export function renderFinalJournal(report: Report, statusChange: string | null): { kind: 'success' | 'danger' | 'warning'; comments: string } {
   const head = report.verdict === 'pass' ? '✅ **Validation PASSED**' : report.verdict === 'fail' ? '❌ **Validation FAILED**' : '⚠️ **Validation did not complete**';
   const lines = [
-    `${head} (${report.profile} profile, ${(report.durationMs / 1000).toFixed(0)} s)${statusChange ? ` — status → **${statusChange}**` : ''}`,
+    `${head} (${report.profile} profile, ${formatSeconds(report.durationMs)})${statusChange ? ` — status → **${statusChange}**` : ''}`,
     '',
     markdownTable({ columns: ['step', 'result', 'summary'], rows: report.steps.map((s) => [s.id, s.status.toUpperCase(), s.summary]) }),
   ];

@@ -3,10 +3,15 @@
  * 02-memory, 03-disk and 04-lldp run at the same time after 01-init. Owns the
  * per-step timeout, cancellation (SIGINT/SIGTERM abort every running tool) and
  * progress events; a step that throws becomes an `error` result, never a crash.
+ * Every `fail`/`error` result leaves with a cause (timeout, aborted, internal…),
+ * and what a step hands on (`result.outputs`) reaches the context of the steps
+ * that start after it.
  */
+import { MAX_TIMER_MS } from '../shared/config.ts';
 import type { Logger } from '../shared/log.ts';
 import type { StepRecord } from './report.ts';
-import { errorResult, skipResult, type Step, type StepContext, type StepId, type StepProgress, type StepResult } from './step.ts';
+import { causeOfResult, errorResult, skipResult } from './step.ts';
+import type { Step, StepContext, StepId, StepOutputs, StepProgress, StepResult } from './step.ts';
 
 export type RunnerEvent =
   | { type: 'start'; id: StepId; title: string; timeoutMs: number; at: number }
@@ -15,8 +20,8 @@ export type RunnerEvent =
 
 export interface RunnerOptions {
   steps: readonly Step[];
-  /** Builds each step's context (tunables, signal, shared state filled by earlier steps). */
-  contextFor(step: Step, signal: AbortSignal): StepContext;
+  /** Builds each step's context: its tunables, its signal, and what finished steps handed on (`outputs`, typed). */
+  contextFor(step: Step, signal: AbortSignal, outputs: Readonly<StepOutputs>): StepContext;
   /** Aborts every running step (SIGINT/SIGTERM). */
   signal: AbortSignal;
   /** Steps not to run (`--skip`, or everything outside `--only`): recorded as skipped. */
@@ -53,6 +58,7 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
   const finished = new Map<StepId, Promise<void>>();
   const order = executionOrder(options.steps);
   const byId = new Map(options.steps.map((s) => [s.id, s]));
+  const outputs: StepOutputs = {};
 
   const runOne = async (step: Step): Promise<void> => {
     await Promise.all(step.needs.map((need) => finished.get(need)));
@@ -62,29 +68,35 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
     if (options.excluded?.has(step.id)) {
       result = skipResult('not selected for this run (--only/--skip)');
     } else if (options.signal.aborted && !step.alwaysRuns) {
-      result = errorResult('aborted before it started', ['the run was cancelled (SIGINT/SIGTERM)']);
+      result = errorResult('aborted before it started', ['the run was cancelled (SIGINT/SIGTERM)'], [], 'aborted');
     } else {
       const timeout = new AbortController();
       const signal = step.alwaysRuns ? timeout.signal : AbortSignal.any([options.signal, timeout.signal]);
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const context = options.contextFor(step, signal);
-        timeoutMs = step.timeoutMs(context);
+        const context = options.contextFor(step, signal, { ...outputs });
+        // A longer delay would make setTimeout fire at once.
+        timeoutMs = Math.min(step.timeoutMs(context), MAX_TIMER_MS);
         options.onEvent?.({ type: 'start', id: step.id, title: step.title, timeoutMs, at: startedAt });
         timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutMs);
         result = await step.run(context, (progress) => options.onEvent?.({ type: 'progress', id: step.id, progress, at: now() }));
       } catch (error) {
         options.log.error('step crashed', { step: step.id, error: error instanceof Error ? error.stack ?? error.message : String(error) });
-        result = errorResult('the step crashed (a bug in bm-agent)', [error instanceof Error ? error.message : String(error)]);
+        result = errorResult('the step crashed (a bug in bm-agent)', [error instanceof Error ? error.message : String(error)], [], 'internal');
       } finally {
         clearTimeout(timer);
       }
       if (timeout.signal.aborted && result.status !== 'fail') {
-        result = { ...result, status: 'error', summary: `timed out after ${Math.round(timeoutMs / 1000)} s`, reasons: [`${step.id} did not finish within ${Math.round(timeoutMs / 1000)} s`, ...result.reasons] };
+        const seconds = Math.round(timeoutMs / 1000);
+        const reasons = [`${step.id} did not finish within ${seconds} s`, ...result.reasons];
+        result = { ...result, status: 'error', cause: 'timeout', summary: `timed out after ${seconds} s`, reasons };
       } else if (options.signal.aborted && !step.alwaysRuns) {
-        result = { ...result, status: 'error', summary: 'aborted', reasons: ['the run was cancelled (SIGINT/SIGTERM)', ...result.reasons] };
+        result = { ...result, status: 'error', cause: 'aborted', summary: 'aborted', reasons: ['the run was cancelled (SIGINT/SIGTERM)', ...result.reasons] };
       }
     }
+    const cause = causeOfResult(result);
+    if (cause && !result.cause) result = { ...result, cause };
+    if (result.outputs) Object.assign(outputs, result.outputs);
     const record: StepRecord = {
       id: step.id,
       title: step.title,

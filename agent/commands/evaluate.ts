@@ -7,8 +7,7 @@ import { execa } from 'execa';
 import { EXIT } from '../../shared/cli/exit-codes.ts';
 import type { CliContext } from '../context.ts';
 import { reevaluateBundle } from '../evaluate.ts';
-import { markdownTable } from '../report.ts';
-import { reportProblems } from '../steps/05-report.ts';
+import { markdownTable, reportProblems } from '../report.ts';
 
 export const evaluateCommand = (ctx: CliContext) => ({
   command: 'evaluate',

@@ -3,8 +3,8 @@ import type { Argv } from 'yargs';
 import { createLogger } from '../../shared/log.ts';
 import type { CliContext } from '../context.ts';
 import { collectInventory } from '../inventory/collect.ts';
+import { inventoryTable } from '../inventory/table.ts';
 import { markdownTable } from '../report.ts';
-import { inventoryTable } from '../steps/01-init.ts';
 import { createToolRunner } from '../tools/run-tool.ts';
 
 export const inventoryCommand = (ctx: CliContext) => ({

@@ -4,19 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ky from 'ky';
 import { ConfigError, readSecretFile, resolveNetboxToken } from '../../shared/config.ts';
-import { EXIT } from '../../shared/cli/exit-codes.ts';
+import { EXIT, exitCodeOfCause, type ExitCode } from '../../shared/cli/exit-codes.ts';
 import { createLogger } from '../../shared/log.ts';
 import { createNetboxClient } from '../../shared/netbox/index.ts';
 import { loadAgentConfig, type AgentConfig } from '../config.ts';
 import { createConsole } from '../console.ts';
 import type { CliContext } from '../context.ts';
 import { runPipeline, type PipelineResult } from '../pipeline.ts';
-import type { StepId } from '../step.ts';
-import { VALIDATION_STEPS } from '../steps/index.ts';
+import { causeOfResult, type StepId } from '../step.ts';
+import { REPORT_STEP_ID, STEP_IDS, VALIDATION_STEPS } from '../steps/index.ts';
 import { parseSetOptions } from '../tunables.ts';
 import { createToolRunner } from '../tools/run-tool.ts';
-
-export const STEP_IDS: StepId[] = ['01-init', '02-memory', '03-disk', '04-lldp', '05-report'];
 
 export interface RunArgs {
   config?: string;
@@ -78,12 +76,18 @@ export async function loadConfigFor(args: RunArgs, env: Record<string, string | 
   });
 }
 
-function exitCodeOf(result: PipelineResult): number {
+/**
+ * The exit code of a run, from the cause of the step that decided it: on pass 0, unless
+ * the report step could not deliver (its cause: NetBox unreachable or refused → 3); on
+ * error or fail the first validation step (in run order) with that status — a device
+ * missing from NetBox is 1, NetBox down 3, a missing tool or a time limit 4. Pure.
+ */
+export function runExitCode(result: Pick<PipelineResult, 'report' | 'records'>): ExitCode {
+  const report = result.records.find((r) => r.id === REPORT_STEP_ID)?.result;
   const verdict = result.report?.verdict ?? 'error';
-  if (verdict === 'pass') return result.records.find((r) => r.id === '05-report')?.result.status === 'error' ? EXIT.netbox : EXIT.ok;
-  if (verdict === 'fail') return EXIT.failed;
-  const init = result.records.find((r) => r.id === '01-init')?.result;
-  return init?.status === 'error' && init.reasons.some((r) => /netbox/i.test(r)) ? EXIT.netbox : EXIT.internal;
+  if (verdict === 'pass') return report?.status === 'error' ? exitCodeOfCause(causeOfResult(report) ?? 'internal') : EXIT.ok;
+  const deciding = result.records.find((r) => r.id !== REPORT_STEP_ID && r.result.status === verdict)?.result ?? report;
+  return exitCodeOfCause((deciding && causeOfResult(deciding)) ?? 'internal');
 }
 
 export const runCommand = (ctx: CliContext) => ({
@@ -115,7 +119,7 @@ export const runCommand = (ctx: CliContext) => ({
       only: args.only as StepId[] | undefined,
       skip: args.skip as StepId[] | undefined,
       tunableLayers: [
-        { source: 'config file', values: config.steps },
+        { source: 'config file or kernel command line', values: config.steps },
         { source: '--set', values: parseSetOptions(args.set ?? []) },
       ],
       netbox,
@@ -133,6 +137,6 @@ export const runCommand = (ctx: CliContext) => ({
     terminal?.finish(result.report, tarball ?? result.evidenceDir);
     if (args.json) ctx.print(JSON.stringify(result.report, null, 2));
     log.info('run finished', { verdict: result.report?.verdict ?? 'error', evidence: join(result.evidenceDir), tarball: tarball ?? undefined });
-    ctx.setExitCode(exitCodeOf(result));
+    ctx.setExitCode(runExitCode(result));
   },
 });

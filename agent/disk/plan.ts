@@ -14,26 +14,17 @@
  *      read tests only, unless writing is explicitly allowed (`bm.disk.allow_write`
  *      or NetBox);
  *    - a blank disk gets read and write tests (unless `bm.disk.write_blank=0`).
- * 3. The fio jobs of each tested disk (`fioArgs`): O_DIRECT, time-based,
- *    confined to `size_mb`, run one after another (stonewall); read-only plans
- *    add fio's own `--readonly`, and fio refuses writes on mounted devices
- *    (`--allow_mounted_write=0`) as further guards.
+ * 3. Each tested disk's fio jobs and argv (agent/disk/fio-jobs.ts) and time
+ *    limit (agent/disk/budget.ts) go into its plan.
  */
 import { flattenBlockDevices, mountpointsBelow, type BlockDevice } from '../tools/lsblk.parse.ts';
 import { signatureTypes, type Signature } from '../tools/wipefs.parse.ts';
+import { MiB } from '../units.ts';
+import { fioTimeoutMs } from './budget.ts';
+import { fioArgs, fioJobsFor, type FioJobPlan } from './fio-jobs.ts';
 import type { DiskSettings, MediaClass } from './settings.ts';
 
 export type GuardDecision = 'read-write' | 'read-only' | 'skip';
-export type FioJobName = 'seq-write' | 'seq-read' | 'rand-write' | 'rand-read';
-
-export interface FioJobPlan {
-  name: FioJobName;
-  /** fio `rw`. */
-  rw: 'read' | 'write' | 'randread' | 'randwrite';
-  blockBytes: number;
-  iodepth: number;
-}
-
 /** What the probe found on one device (see agent/tools/wipefs.ts). */
 export interface ProbeFacts {
   signatures: Signature[] | null;
@@ -85,15 +76,6 @@ export interface Screening {
   skipped: { device: BlockDevice; why: string; explicit: boolean }[];
   missing: string[];
 }
-
-const MIB = 1024 * 1024;
-/** Per job: fio start-up, ramp and the kernel draining queued I/O after the runtime. */
-const JOB_SLACK_S = 15;
-const PROCESS_SLACK_S = 30;
-/** fio's own memory besides I/O buffers (binary, shared-memory job state, stats). */
-const FIO_PROCESS_OVERHEAD_BYTES = 64 * MIB;
-/** Probes (lsblk, wipefs, dd) before the jobs. */
-const PROBE_BUDGET_S = 60;
 
 const BOOT_MOUNTS = ['/', '/boot', '/boot/efi', '/efi', '/run/initramfs/live', '/run/archiso/bootmnt', '/usr'];
 
@@ -192,50 +174,9 @@ function dataReasons(devices: readonly BlockDevice[], device: BlockDevice, probe
   return reasons;
 }
 
-export function fioJobsFor(decision: GuardDecision, settings: Pick<DiskSettings, 'seqIodepth' | 'randIodepth'>): FioJobPlan[] {
-  if (decision === 'skip') return [];
-  const seq = (name: FioJobName, rw: FioJobPlan['rw']): FioJobPlan => ({ name, rw, blockBytes: MIB, iodepth: settings.seqIodepth });
-  const rand = (name: FioJobName, rw: FioJobPlan['rw']): FioJobPlan => ({ name, rw, blockBytes: 4096, iodepth: settings.randIodepth });
-  // Writes first, so the reads that follow read written blocks, not unmapped
-  // ones that thin-provisioned and flash devices answer without touching media.
-  return decision === 'read-write'
-    ? [seq('seq-write', 'write'), seq('seq-read', 'read'), rand('rand-write', 'randwrite'), rand('rand-read', 'randread')]
-    : [seq('seq-read', 'read'), rand('rand-read', 'randread')];
-}
-
-/** fio argv (after `fio`) for one disk: one process, its jobs one after another. */
-export function fioArgs(plan: Pick<DiskPlan, 'path' | 'decision' | 'regionBytes' | 'jobs'>, settings: Pick<DiskSettings, 'runtimeS' | 'ioengine'>): string[] {
-  if (plan.decision === 'skip' || plan.jobs.length === 0) return [];
-  const args = [
-    '--output-format=json',
-    `--filename=${plan.path}`,
-    '--direct=1',
-    `--ioengine=${settings.ioengine}`,
-    `--size=${plan.regionBytes}`,
-    '--time_based',
-    `--runtime=${settings.runtimeS}`,
-    '--allow_mounted_write=0',
-    '--exitall_on_error=1',
-  ];
-  if (plan.decision === 'read-only') args.push('--readonly');
-  for (const job of plan.jobs) {
-    args.push(`--name=${job.name}`, `--rw=${job.rw}`, `--bs=${job.blockBytes}`, `--iodepth=${job.iodepth}`, '--stonewall');
-  }
-  return args;
-}
-
-export function fioTimeoutMs(jobCount: number, runtimeS: number): number {
-  return (jobCount * (runtimeS + JOB_SLACK_S) + PROCESS_SLACK_S) * 1000;
-}
-
-/** The step's hard limit: probes plus the longest fio process (all disks run at once; 4 jobs at most). */
-export function diskStepTimeoutMs(settings: Pick<DiskSettings, 'runtimeS'>): number {
-  return PROBE_BUDGET_S * 1000 + fioTimeoutMs(4, settings.runtimeS);
-}
-
 function regionBytesOf(device: BlockDevice, sizeMiB: number): number {
-  const limit = sizeMiB > 0 ? Math.min(device.sizeBytes, sizeMiB * MIB) : device.sizeBytes;
-  return Math.floor(limit / MIB) * MIB;
+  const limit = sizeMiB > 0 ? Math.min(device.sizeBytes, sizeMiB * MiB) : device.sizeBytes;
+  return Math.floor(limit / MiB) * MiB;
 }
 
 function basePlan(device: BlockDevice, explicit: boolean): Omit<DiskPlan, 'decision' | 'why' | 'guardReasons' | 'signatures' | 'regionBytes' | 'jobs' | 'fioArgs' | 'fioTimeoutMs'> {
@@ -278,7 +219,7 @@ export function planDisks(devices: readonly BlockDevice[], probes: Readonly<Reco
     const probe = probes[device.path];
     const signatures = probe?.signatures ? signatureTypes(probe.signatures) : null;
     const regionBytes = regionBytesOf(device, settings.sizeMiB);
-    if (regionBytes < MIB) {
+    if (regionBytes < MiB) {
       disks.push(skippedPlan(device, candidate.explicit, 'smaller than 1 MiB', signatures));
       continue;
     }
@@ -312,22 +253,3 @@ export function planDisks(devices: readonly BlockDevice[], probes: Readonly<Reco
   return { disks, missing: screening.missing };
 }
 
-/** RAM the planned fio processes need at once (I/O buffers of the largest job plus fio's own), for memtester's sizing. */
-export function fioMemoryReserveBytes(plan: DiskPlanSet | readonly DiskPlan[]): number {
-  const disks = 'disks' in plan ? plan.disks : plan;
-  return disks
-    .filter((d) => d.decision !== 'skip')
-    .reduce((sum, d) => sum + FIO_PROCESS_OVERHEAD_BYTES + Math.max(0, ...d.jobs.map((j) => j.blockBytes * j.iodepth)), 0);
-}
-
-/** Bytes in binary units for tables: `256 MiB`, `1.8 TiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 || value >= 100 || Number.isInteger(value) ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}

@@ -1,11 +1,12 @@
 /**
- * The knobs of `03-disk` (`bm.disk.<knob>` on the kernel command line) and
- * their resolution, with NetBox's say on writing, into one typed settings
- * object. Pure.
+ * The knobs of `03-disk` (`bm.disk.<knob>` on the kernel command line), declared
+ * once with their defaults and ranges, and the step's settings object made from
+ * their resolved values plus NetBox's say on writing. Pure.
  */
 import type { Device } from '../../shared/netbox/index.ts';
 import type { DiskInfo } from '../inventory-types.ts';
-import type { StepContext, Tunable } from '../step.ts';
+import type { Profile } from '../step.ts';
+import { defineTunables, type Tunable, type TunableValues } from '../tunables.ts';
 import { isJsonObject } from '../../shared/json.ts';
 
 export type MediaClass = DiskInfo['mediaClass'];
@@ -33,29 +34,37 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<MediaClass, Thresholds>> = {
   unknown: { seqReadMBps: 0, seqWriteMBps: 0, randReadIops: 0, randWriteIops: 0 },
 };
 
-const THRESHOLD_KNOBS: Record<keyof Thresholds, { knob: string; what: string }> = {
-  seqReadMBps: { knob: 'min_seq_read_mbps', what: 'sequential read (1 MiB, QD16), MB/s' },
-  seqWriteMBps: { knob: 'min_seq_write_mbps', what: 'sequential write (1 MiB, QD16), MB/s' },
-  randReadIops: { knob: 'min_rand_read_iops', what: 'random 4 KiB read (QD32), IOPS' },
-  randWriteIops: { knob: 'min_rand_write_iops', what: 'random 4 KiB write (QD32), IOPS' },
-};
+const THRESHOLD_KNOBS = {
+  seqReadMBps: { knob: 'min_seq_read_mbps', what: 'sequential read (1 MiB, QD16)', unit: 'MB/s' },
+  seqWriteMBps: { knob: 'min_seq_write_mbps', what: 'sequential write (1 MiB, QD16)', unit: 'MB/s' },
+  randReadIops: { knob: 'min_rand_read_iops', what: 'random 4 KiB read (QD32)', unit: 'IOPS' },
+  randWriteIops: { knob: 'min_rand_write_iops', what: 'random 4 KiB write (QD32)', unit: 'IOPS' },
+} as const satisfies Record<keyof Thresholds, { knob: string; what: string; unit: string }>;
 
 const CLASSES_WITH_THRESHOLDS = ['nvme', 'ssd', 'hdd'] as const;
+type ClassWithThresholds = (typeof CLASSES_WITH_THRESHOLDS)[number];
+type ThresholdKnob = `${(typeof THRESHOLD_KNOBS)[keyof Thresholds]['knob']}_${ClassWithThresholds}`;
 
-function thresholdTunables(): Record<string, Tunable> {
-  const out: Record<string, Tunable> = {};
+const thresholdKnob = (key: keyof Thresholds, mediaClass: ClassWithThresholds): ThresholdKnob => `${THRESHOLD_KNOBS[key].knob}_${mediaClass}`;
+
+/** The per-class minimums as knobs (`min_seq_read_mbps_nvme`…), their defaults from DEFAULT_THRESHOLDS. */
+function thresholdTunables(): Record<ThresholdKnob, Tunable<number>> {
+  const out = {} as Record<ThresholdKnob, Tunable<number>>;
   for (const mediaClass of CLASSES_WITH_THRESHOLDS) {
-    for (const [key, { knob, what }] of Object.entries(THRESHOLD_KNOBS) as [keyof Thresholds, { knob: string; what: string }][]) {
-      out[`${knob}_${mediaClass}`] = {
+    for (const key of Object.keys(THRESHOLD_KNOBS) as (keyof Thresholds)[]) {
+      const { what, unit } = THRESHOLD_KNOBS[key];
+      out[thresholdKnob(key, mediaClass)] = {
         default: DEFAULT_THRESHOLDS[mediaClass][key],
-        description: `Minimum ${what} of a ${mediaClass.toUpperCase()} disk; below it the disk is degraded, below fail_ratio times it the disk fails; 0 = not checked.`,
+        min: 0,
+        unit,
+        description: `Minimum ${what}, ${unit}, of a ${mediaClass.toUpperCase()} disk; below it the disk is degraded, below fail_ratio times it the disk fails; 0 = not checked.`,
       };
     }
   }
   return out;
 }
 
-export const DISK_TUNABLES: Record<string, Tunable> = {
+export const DISK_TUNABLES = defineTunables({
   allow_write: {
     default: false,
     description:
@@ -69,14 +78,25 @@ export const DISK_TUNABLES: Record<string, Tunable> = {
     default: '',
     description: 'Comma-separated block devices to test instead of enumerating (e.g. /dev/nvme0n1,/dev/sdb; loop devices allowed). A listed device that does not exist fails the step. Mounted ones get read tests only.',
   },
-  runtime_s: { default: 60, profiles: { quick: 3, full: 60 }, description: 'Seconds each fio job runs (time-based); a disk runs 2 (read-only) or 4 jobs one after another, all disks at once.' },
-  size_mb: { default: 0, profiles: { quick: 1024, full: 0 }, description: 'MiB at the start of each disk the jobs are confined to; 0 = the whole disk.' },
-  ioengine: { default: 'libaio', description: 'fio ioengine (libaio or io_uring); I/O is always O_DIRECT.' },
-  seq_iodepth: { default: 16, description: 'Queue depth of the sequential 1 MiB jobs.' },
-  rand_iodepth: { default: 32, description: 'Queue depth of the random 4 KiB jobs.' },
-  fail_ratio: { default: 0.5, description: 'A result below this fraction of its class minimum fails the disk; between it and the minimum the disk is degraded (a pass, reported).' },
+  runtime_s: {
+    default: 60,
+    profiles: { quick: 3, full: 60 },
+    min: 1,
+    max: 86_400,
+    integer: true,
+    unit: 's',
+    description: 'Seconds each fio job runs (time-based); a disk runs 2 (read-only) or 4 jobs one after another, all disks at once.',
+  },
+  size_mb: { default: 0, profiles: { quick: 1024, full: 0 }, min: 0, integer: true, unit: 'MiB', description: 'MiB at the start of each disk the jobs are confined to; 0 = the whole disk.' },
+  ioengine: { default: 'libaio', choices: ['libaio', 'io_uring'], description: 'fio ioengine (libaio or io_uring); I/O is always O_DIRECT.' },
+  seq_iodepth: { default: 16, min: 1, integer: true, description: 'Queue depth of the sequential 1 MiB jobs.' },
+  rand_iodepth: { default: 32, min: 1, integer: true, description: 'Queue depth of the random 4 KiB jobs.' },
+  fail_ratio: { default: 0.5, min: 0, max: 1, description: 'A result below this fraction of its class minimum fails the disk; between it and the minimum the disk is degraded (a pass, reported).' },
   ...thresholdTunables(),
-};
+});
+
+/** The disk step's resolved tunables. */
+export type DiskTunableValues = TunableValues<typeof DISK_TUNABLES>;
 
 export interface DiskSettings {
   /** Writing to disks that hold data is allowed, and by whom (`bm.disk.allow_write`, NetBox…); null = not allowed. */
@@ -87,27 +107,11 @@ export interface DiskSettings {
   runtimeS: number;
   /** 0 = whole disk. */
   sizeMiB: number;
-  ioengine: string;
+  ioengine: DiskTunableValues['ioengine'];
   seqIodepth: number;
   randIodepth: number;
   failRatio: number;
   thresholds: Record<MediaClass, Thresholds>;
-}
-
-type TunableValues = StepContext['tunables'];
-
-function number(values: TunableValues, key: string, fallback: number, { min = 0 }: { min?: number } = {}): number {
-  const value = values[key];
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  return Number.isFinite(n) && n >= min ? n : fallback;
-}
-
-function bool(values: TunableValues, key: string, fallback: boolean): boolean {
-  const value = values[key];
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
-  if (typeof value === 'string' && value.trim() !== '') return /^(1|true|yes|on)$/i.test(value.trim());
-  return fallback;
 }
 
 /** Who in NetBox allows writing on this device's disks, or null. Only a literal `true` counts. */
@@ -120,31 +124,25 @@ export function netboxWriteAllowance(device: Pick<Device, 'custom_fields' | 'loc
   return null;
 }
 
-/** Tunables (resolved by the runner; missing keys take their defaults) plus NetBox → settings. */
-export function diskSettingsFrom(ctx: { tunables: TunableValues; profile?: StepContext['profile']; device?: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined }): DiskSettings {
-  const profile = ctx.profile ?? 'full';
-  const defaults: TunableValues = {};
-  for (const [knob, tunable] of Object.entries(DISK_TUNABLES)) defaults[knob] = tunable.profiles?.[profile] ?? tunable.default;
-  const values: TunableValues = { ...defaults, ...ctx.tunables };
+/** Resolved tunables (the runner resolved and checked them once) plus NetBox → settings. */
+export function diskSettingsFrom(ctx: { tunables: DiskTunableValues; device?: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined }): DiskSettings {
+  const values = ctx.tunables;
   const thresholds = { unknown: { ...DEFAULT_THRESHOLDS.unknown } } as Record<MediaClass, Thresholds>;
   for (const mediaClass of CLASSES_WITH_THRESHOLDS) {
     const own = { ...DEFAULT_THRESHOLDS[mediaClass] };
-    for (const [key, { knob }] of Object.entries(THRESHOLD_KNOBS) as [keyof Thresholds, { knob: string }][]) {
-      own[key] = number(values, `${knob}_${mediaClass}`, own[key]);
-    }
+    for (const key of Object.keys(THRESHOLD_KNOBS) as (keyof Thresholds)[]) own[key] = values[thresholdKnob(key, mediaClass)];
     thresholds[mediaClass] = own;
   }
-  const ioengine = String(values.ioengine ?? 'libaio').trim();
   return {
-    allowWriteBy: bool(values, 'allow_write', false) ? 'bm.disk.allow_write' : netboxWriteAllowance(ctx.device),
-    writeBlank: bool(values, 'write_blank', true),
-    devices: [...new Set(String(values.devices ?? '').split(',').map((d) => d.trim()).filter(Boolean))],
-    runtimeS: Math.max(1, Math.round(number(values, 'runtime_s', 60, { min: 1 }))),
-    sizeMiB: Math.floor(number(values, 'size_mb', 0)),
-    ioengine: /^[a-z0-9_]+$/.test(ioengine) ? ioengine : 'libaio',
-    seqIodepth: Math.max(1, Math.round(number(values, 'seq_iodepth', 16, { min: 1 }))),
-    randIodepth: Math.max(1, Math.round(number(values, 'rand_iodepth', 32, { min: 1 }))),
-    failRatio: Math.min(1, number(values, 'fail_ratio', 0.5)),
+    allowWriteBy: values.allow_write ? 'bm.disk.allow_write' : netboxWriteAllowance(ctx.device),
+    writeBlank: values.write_blank,
+    devices: [...new Set(values.devices.split(',').map((d) => d.trim()).filter(Boolean))],
+    runtimeS: values.runtime_s,
+    sizeMiB: values.size_mb,
+    ioengine: values.ioengine,
+    seqIodepth: values.seq_iodepth,
+    randIodepth: values.rand_iodepth,
+    failRatio: values.fail_ratio,
     thresholds,
   };
 }

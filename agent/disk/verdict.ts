@@ -11,7 +11,9 @@
  */
 import type { ResultTable, StepStatus } from '../step.ts';
 import type { FioReport } from '../tools/fio.parse.ts';
-import { formatBytes, type DiskPlan, type DiskPlanSet, type FioJobName } from './plan.ts';
+import { formatBytes } from '../units.ts';
+import type { FioJobName } from './fio-jobs.ts';
+import type { DiskPlan, DiskPlanSet } from './plan.ts';
 import type { DiskSettings, Thresholds } from './settings.ts';
 
 export type DiskVerdict = 'pass' | 'degraded' | 'fail' | 'skip';

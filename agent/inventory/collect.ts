@@ -3,8 +3,8 @@
  * dmidecode and ipmitool (through the ToolRunner), then maps it with the pure
  * mapInventory(). Every source is injectable for tests.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import si from 'systeminformation';
 import type { Inventory } from '../inventory-types.ts';
 import type { ToolResult, ToolRunner } from '../tools/run-tool.ts';
@@ -13,6 +13,7 @@ import { readBmcLan } from '../tools/ipmitool.ts';
 import type { DmiRecord } from '../tools/dmidecode.parse.ts';
 import type { BmcLan } from '../tools/ipmitool.parse.ts';
 import { type SiSnapshot, type SysfsFacts, mapInventory } from './map.ts';
+import { readPhysicalNics } from './nics.ts';
 
 export type SiSource = () => Promise<SiSnapshot>;
 
@@ -42,18 +43,12 @@ function readFlag(path: string): boolean | null {
   }
 }
 
-/** Physical NICs (a device behind /sys/class/net/<if>), their drivers, and block device flags. */
+/** Physical NICs and their drivers (the sysfs NIC reader, inventory/nics.ts), and block device flags. */
 export function readSysfsFacts(root = '/sys'): SysfsFacts {
   const facts: SysfsFacts = { physicalNics: [], nicDrivers: {}, blockDevices: {} };
-  const net = join(root, 'class/net');
-  for (const name of safeList(net)) {
-    if (!existsSync(join(net, name, 'device'))) continue;
-    facts.physicalNics.push(name);
-    try {
-      facts.nicDrivers[name] = basename(readlinkSync(join(net, name, 'device/driver')));
-    } catch {
-      // no driver bound
-    }
+  for (const nic of readPhysicalNics(root)) {
+    facts.physicalNics.push(nic.name);
+    if (nic.driver) facts.nicDrivers[nic.name] = nic.driver;
   }
   const block = join(root, 'block');
   for (const name of safeList(block)) {

@@ -4,6 +4,8 @@
  * Several devices = an error naming them all; none = an error naming what was
  * tried. Never `results[0]`.
  */
+import { BmError } from '../../shared/errors.ts';
+import type { Cause } from '../../shared/failure.ts';
 import type { Mac } from '../../shared/mac.ts';
 import { AmbiguousMatchError, type BriefDevice, type NetboxClient, findDeviceByMac, findDevicesBySerial, isPlaceholderSerial } from '../../shared/netbox/index.ts';
 import type { Inventory } from '../inventory-types.ts';
@@ -15,7 +17,8 @@ export interface DeviceMatch {
   value: string;
 }
 
-export class DeviceLookupError extends Error {
+/** This machine is not in NetBox, or on several devices: a check that failed (exit 1), not NetBox being down. */
+export class DeviceLookupError extends BmError {
   override readonly name = 'DeviceLookupError';
   constructor(
     readonly kind: 'not-found' | 'ambiguous',
@@ -25,8 +28,13 @@ export class DeviceLookupError extends Error {
     super(message);
   }
 
-  toJSON(): { type: string; message: string; details: unknown } {
-    return { type: this.name, message: this.message, details: { kind: this.kind, matches: this.matches } };
+  /** Read by causeOf() (shared/failure.ts). */
+  override get failureCause(): Cause {
+    return this.kind === 'ambiguous' ? 'device-ambiguous' : 'device-not-found';
+  }
+
+  override details(): Record<string, unknown> {
+    return { kind: this.kind, matches: this.matches };
   }
 }
 

@@ -1,17 +1,20 @@
 /**
  * 01-init: inventory the machine, find its NetBox device (serial, else MACs),
  * and compare it with what NetBox plans (device type, bm_expect, interface
- * MACs). Hands `{inventory, device}` to the later steps through
- * `result.details` (see InitDetails); the runner puts them on the context.
+ * MACs). Hands `{inventory, device}` to the later steps as `result.outputs`
+ * (typed StepOutputs); the runner puts them on their context.
  */
+import { causeOf } from '../../shared/failure.ts';
 import { isNetboxError, type Device, getDevice, listDeviceInterfaces } from '../../shared/netbox/index.ts';
 import type { Inventory } from '../inventory-types.ts';
 import { type Collected, type CollectOptions, collectInventory } from '../inventory/collect.ts';
-import { type Expectations, type ExpectationSource, type Mismatch, diffExpectations, expectationsOf, installedMemoryBytes } from '../inventory/expectations.ts';
+import { type Expectations, type ExpectationSource, type Mismatch, diffExpectations, expectationsOf } from '../inventory/expectations.ts';
 import { DeviceLookupError, type DeviceMatch, findDeviceForInventory } from '../inventory/find-device.ts';
-import type { EvidenceRef, Step, StepContext, StepResult } from '../step.ts';
+import { installedMemoryGiB, inventoryTable } from '../inventory/table.ts';
+import type { EvidenceRef, StepDefinition, StepResult } from '../step.ts';
+import { defineTunables } from '../tunables.ts';
 
-/** What 01-init puts in `result.details`; `inventory` and `device` go on the context of later steps. */
+/** What 01-init puts in `result.details` (for tests and debugging; later steps get `result.outputs`). */
 export interface InitDetails {
   inventory: Inventory;
   /** The NetBox device (with config context); absent without NetBox, or when not found. */
@@ -25,17 +28,9 @@ export interface InitDetails {
   notes: string[];
 }
 
-/** Typed access to 01-init's hand-over, for the runner. */
-export function initOutputsOf(result: StepResult | undefined): { inventory?: Inventory; device?: Device } {
-  const details = result?.details as Partial<InitDetails> | undefined;
-  return { inventory: details?.inventory, device: details?.device };
-}
-
 export interface InitStepDeps {
   collect?: (options: CollectOptions) => Promise<Collected>;
 }
-
-const GiB = 2 ** 30;
 
 function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
   return {
@@ -46,7 +41,7 @@ function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
     cpuCores: inventory.cpus.cores,
     cpuThreads: inventory.cpus.threads,
     cpuModel: inventory.cpus.model,
-    memoryGiB: Math.round((installedMemoryBytes(inventory).bytes / GiB) * 10) / 10,
+    memoryGiB: installedMemoryGiB(inventory),
     dimmCount: inventory.memory.dimms.length,
     diskCount: inventory.disks.length,
     physicalNicCount: inventory.nics.filter((n) => n.physical).length,
@@ -54,36 +49,20 @@ function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
   };
 }
 
-/** The machine in one table: the 01-init journal entry and `bm-agent inventory` print it. */
-export function inventoryTable(inventory: Inventory): NonNullable<StepResult['table']> {
-  const physical = inventory.nics.filter((n) => n.physical);
-  return {
-    columns: ['item', 'value'],
-    rows: [
-      ['system', [inventory.system.manufacturer, inventory.system.model].filter(Boolean).join(' ') || 'unknown'],
-      ['serial', inventory.system.serial || 'unknown'],
-      ['BIOS', [inventory.bios.vendor, inventory.bios.version].filter(Boolean).join(' ') || 'unknown'],
-      ['CPU', `${inventory.cpus.sockets} × ${inventory.cpus.model} (${inventory.cpus.cores} cores, ${inventory.cpus.threads} threads)`],
-      ['memory', `${Math.round((installedMemoryBytes(inventory).bytes / GiB) * 10) / 10} GiB in ${inventory.memory.dimms.length || 'unknown'} DIMMs`],
-      ['disks', inventory.disks.map((d) => `${d.name} ${Math.round(d.sizeBytes / 1e9)} GB ${d.mediaClass}`).join(', ') || 'none'],
-      ['NICs', physical.map((n) => `${n.name} ${n.mac}`).join(', ') || 'none'],
-      ['BMC', inventory.bmc ? `${inventory.bmc.ip ?? 'no IP'} ${inventory.bmc.mac ?? ''}`.trim() : 'not visible'],
-    ],
-  };
-}
+export const INIT_TUNABLES = defineTunables({
+  strict: { description: 'Fail the step when the machine differs from what NetBox plans (0 = report the differences and pass)', default: true },
+  check_interfaces: { description: "Require every MAC of the device's NetBox interfaces to be on this machine", default: true },
+});
 
-export function createInitStep(deps: InitStepDeps = {}): Step {
+export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init', typeof INIT_TUNABLES> {
   return {
     id: '01-init',
     title: 'Inventory and NetBox device',
     needs: [],
     timeoutMs: () => 180_000,
     abortable: true,
-    tunables: {
-      strict: { description: 'Fail the step when the machine differs from what NetBox plans (0 = report the differences and pass)', default: true },
-      check_interfaces: { description: "Require every MAC of the device's NetBox interfaces to be on this machine", default: true },
-    },
-    async run(ctx: StepContext, progress): Promise<StepResult> {
+    tunables: INIT_TUNABLES,
+    async run(ctx, progress): Promise<StepResult> {
       progress({ fraction: 0, message: 'collecting inventory' });
       const collected = await (deps.collect ?? collectInventory)({ run: ctx.run, signal: ctx.signal });
       const { inventory } = collected;
@@ -100,7 +79,8 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
       ];
       const metrics = inventoryMetrics(inventory);
       const details: InitDetails = { inventory, notes: collected.notes };
-      const base = { metrics, evidence, details };
+      const outputs: NonNullable<StepResult['outputs']> = { inventory };
+      const base = { metrics, evidence, details, outputs };
 
       // A dry run still reads NetBox (it only never writes); without NetBox there is nothing to compare.
       if (!ctx.netbox) {
@@ -116,14 +96,16 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
         details.match = { by: match.by, value: match.value };
         device = await getDevice(ctx.netbox, match.device.id, { withConfigContext: true });
         details.device = device;
+        outputs.device = device;
         interfaces = await listDeviceInterfaces(ctx.netbox, device.id);
       } catch (error) {
         if (error instanceof DeviceLookupError) {
-          return { ...base, status: 'error', summary: error.message, reasons: [error.message], table: inventoryTable(inventory) };
+          return { ...base, status: 'error', cause: causeOf(error), summary: error.message, reasons: [error.message], table: inventoryTable(inventory) };
         }
         if (isNetboxError(error) || ctx.signal.aborted) {
           const message = ctx.signal.aborted ? 'cancelled while querying NetBox' : `NetBox query failed: ${(error as Error).message}`;
-          return { ...base, status: 'error', summary: message, reasons: [message], table: inventoryTable(inventory) };
+          const cause = ctx.signal.aborted ? 'aborted' : causeOf(error);
+          return { ...base, status: 'error', cause, summary: message, reasons: [message], table: inventoryTable(inventory) };
         }
         throw error;
       }
@@ -149,6 +131,8 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
         return {
           ...base,
           status: 'error',
+          // NetBox holds this run's configuration (bm_expect) and it is invalid.
+          cause: 'config',
           summary: `${found}; its bm_expect (${sourcesText || 'none'}) is invalid`,
           reasons: source.issues.map((i) => `${i}; fix bm_expect in NetBox`),
           table: inventoryTable(inventory),
@@ -160,7 +144,7 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
         if (ctx.tunables.strict === false) {
           return { ...base, status: 'pass', summary: `${found}; ${mismatches.length} differences from NetBox's plan (not strict)`, reasons, table };
         }
-        return { ...base, status: 'fail', summary: `${found} but differs from NetBox's plan: ${mismatches.map((m) => m.field).join(', ')}`, reasons, table };
+        return { ...base, status: 'fail', cause: 'check-failed', summary: `${found} but differs from NetBox's plan: ${mismatches.map((m) => m.field).join(', ')}`, reasons, table };
       }
       const checked = source.sources.length ? `device type, interfaces and bm_expect (${sourcesText})` : 'device type and interfaces (no bm_expect)';
       return { ...base, status: 'pass', summary: `${found}; matches NetBox (${checked})`, reasons: [], table: inventoryTable(inventory) };
@@ -168,4 +152,4 @@ export function createInitStep(deps: InitStepDeps = {}): Step {
   };
 }
 
-export const initStep: Step = createInitStep();
+export const initStep = createInitStep();

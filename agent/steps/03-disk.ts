@@ -9,72 +9,22 @@
  * 4. The destructive guard (agent/disk/plan.ts) decides per disk: read-write,
  *    read-only or skip, with the reason (evidence `03-disk/plan.json`). A disk
  *    holding data is only written when `bm.disk.allow_write` or NetBox allows
- *    it; a mounted or held disk never.
+ *    it; a mounted or held disk never. Steps 1–4 are agent/disk/gather.ts,
+ *    shared with `bm-agent plan`.
  * 5. One fio process per tested disk, all at once: sequential 1 MiB and random
  *    4 KiB jobs, O_DIRECT, time-based (`runtime_s`), in the first `size_mb`
  *    (evidence `03-disk/fio-<disk>.json`).
  * 6. Verdicts (agent/disk/verdict.ts): fio errors fail; results are held to
  *    per-class minimums (pass / degraded / fail).
  */
-import { realpathSync } from 'node:fs';
-import { diskStepTimeoutMs, candidateDevices, planDisks, type DiskPlanSet, type ProbeFacts } from '../disk/plan.ts';
-import { DISK_TUNABLES, diskSettingsFrom, type DiskSettings } from '../disk/settings.ts';
+import { diskStepTimeoutMs } from '../disk/budget.ts';
+import { fioEvidence, PLAN_EVIDENCE } from '../disk/evidence-names.ts';
+import { gatherDiskPlan } from '../disk/gather.ts';
+import { DISK_TUNABLES, diskSettingsFrom, type DiskTunableValues } from '../disk/settings.ts';
 import { judgeDisk, judgeStep, outcomeTable, type DiskOutcome, type FioRunFacts } from '../disk/verdict.ts';
-import { errorResult, type EvidenceRef, type Step, type StepContext, type StepProgress, type StepResult } from '../step.ts';
+import { causeOfToolResult, errorResult, type EvidenceRef, type StepContext, type StepDefinition, type StepProgress, type StepResult } from '../step.ts';
 import { runFio, type FioOutcome } from '../tools/fio.ts';
-import { listBlockDevices } from '../tools/lsblk.ts';
-import type { BlockDevice } from '../tools/lsblk.parse.ts';
 import type { ToolResult } from '../tools/run-tool.ts';
-import { probeSignatures } from '../tools/wipefs.ts';
-
-export const LSBLK_EVIDENCE = '03-disk/lsblk.json';
-export const PLAN_EVIDENCE = '03-disk/plan.json';
-export const wipefsEvidence = (disk: string) => `03-disk/wipefs-${disk}.json`;
-export const fioEvidence = (disk: string) => `03-disk/fio-${disk}.json`;
-
-export interface DiskPlanning {
-  settings: DiskSettings;
-  /** Null when lsblk failed (see `problem`). */
-  planSet: DiskPlanSet | null;
-  devices: BlockDevice[];
-  /** lsblk, wipefs and dd runs. */
-  results: ToolResult[];
-  problem: string | null;
-}
-
-/** `/dev/disk/by-id/…` and other symlinks → the kernel device; unknown paths stay as given. */
-function resolveDevicePaths(devices: readonly string[]): string[] {
-  return devices.map((device) => {
-    try {
-      return realpathSync(device);
-    } catch {
-      return device;
-    }
-  });
-}
-
-/**
- * Lists and probes the disks and returns the guard's plan without running
- * fio (read-only tools only: lsblk, wipefs --no-act, dd reads). `bm-agent plan`
- * calls this; so does the step.
- */
-export async function gatherDiskPlan(ctx: Pick<StepContext, 'run' | 'tunables' | 'profile' | 'device' | 'signal'>): Promise<DiskPlanning> {
-  const configured = diskSettingsFrom(ctx);
-  const settings: DiskSettings = { ...configured, devices: resolveDevicePaths(configured.devices) };
-  const listing = await listBlockDevices(ctx.run, { signal: ctx.signal, evidenceAs: LSBLK_EVIDENCE });
-  const results: ToolResult[] = [listing.result];
-  if (!listing.devices) return { settings, planSet: null, devices: [], results, problem: `lsblk: ${listing.problem}` };
-  const { candidates } = candidateDevices(listing.devices, settings);
-  const probes: Record<string, ProbeFacts> = {};
-  await Promise.all(
-    candidates.map(async ({ device }) => {
-      const probe = await probeSignatures(ctx.run, device, { signal: ctx.signal, evidenceAs: wipefsEvidence(device.kname) });
-      results.push(...probe.results);
-      probes[device.path] = probe;
-    }),
-  );
-  return { settings, planSet: planDisks(listing.devices, probes, settings), devices: listing.devices, results, problem: null };
-}
 
 function evidenceRefOf(result: ToolResult): EvidenceRef | null {
   return result.evidence ? { file: result.evidence, command: result.command, exitCode: result.exitCode, durationMs: result.durationMs } : null;
@@ -98,16 +48,19 @@ function metricsOf(outcomes: readonly DiskOutcome[]): StepResult['metrics'] {
   return metrics;
 }
 
-async function run(ctx: StepContext, progress: (p: StepProgress) => void): Promise<StepResult> {
+async function run(ctx: StepContext<DiskTunableValues>, progress: (p: StepProgress) => void): Promise<StepResult> {
   progress({ fraction: 0, message: 'listing and probing disks' });
   const planning = await gatherDiskPlan(ctx);
   const evidence: EvidenceRef[] = planning.results.map(evidenceRefOf).filter((e): e is EvidenceRef => e !== null);
-  if (!planning.planSet) return errorResult('could not list block devices', [planning.problem ?? 'lsblk failed'], evidence);
+  if (!planning.planSet) {
+    const lsblk = planning.results[0];
+    return errorResult('could not list block devices', [planning.problem ?? 'lsblk failed'], evidence, lsblk ? causeOfToolResult(lsblk) : 'tool-failed');
+  }
   const { planSet, settings } = planning;
   evidence.push({ file: ctx.evidence.save(PLAN_EVIDENCE, `${JSON.stringify({ settings, ...planSet }, null, 2)}\n`) });
   for (const disk of planSet.disks) ctx.log.info('disk guard', { disk: disk.path, decision: disk.decision, why: disk.why });
   for (const missing of planSet.missing) ctx.log.warning('listed disk not found', { disk: missing });
-  if (ctx.signal.aborted) return errorResult('cancelled before fio started', ['the step was cancelled (timeout or shutdown)'], evidence);
+  if (ctx.signal.aborted) return errorResult('cancelled before fio started', ['the step was cancelled (timeout or shutdown)'], evidence, 'aborted');
 
   const tested = planSet.disks.filter((d) => d.decision !== 'skip');
   const runs = new Map<string, FioOutcome>();
@@ -133,7 +86,7 @@ async function run(ctx: StepContext, progress: (p: StepProgress) => void): Promi
       clearInterval(ticker);
     }
   }
-  if (ctx.signal.aborted) return errorResult('cancelled while fio ran', ['the step was cancelled (timeout or shutdown); fio was stopped'], evidence);
+  if (ctx.signal.aborted) return errorResult('cancelled while fio ran', ['the step was cancelled (timeout or shutdown); fio was stopped'], evidence, 'aborted');
 
   const outcomes = planSet.disks.map((disk) => {
     const outcome = runs.get(disk.path);
@@ -151,10 +104,11 @@ async function run(ctx: StepContext, progress: (p: StepProgress) => void): Promi
     table: outcomeTable(planSet, outcomes),
     evidence,
     details: { fioVersion, plan: planSet, outcomes },
+    ...(verdict.status === 'fail' ? { cause: 'check-failed' as const } : {}),
   };
 }
 
-export const diskStep: Step = {
+export const diskStep: StepDefinition<'03-disk', typeof DISK_TUNABLES> = {
   id: '03-disk',
   title: 'Disks (fio)',
   needs: ['01-init'],

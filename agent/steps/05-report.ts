@@ -5,13 +5,13 @@
  * the callback POST. NetBox or the receiver down: retried until the delivery
  * deadline; the step errors if delivery did not happen.
  */
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { causeOf } from '../../shared/failure.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { NetboxClient } from '../../shared/netbox/index.ts';
 import { deliverJournal, deliverStatus, postCallback, type CallbackTarget } from '../deliver.ts';
-import { buildReport, callbackEventOf, REPORT_JSON_SCHEMA, renderFinalJournal, type Report, type StepRecord } from '../report.ts';
-import type { Step, StepResult } from '../step.ts';
+import { buildReport, callbackEventOf, renderFinalJournal, reportProblems, type Report, type StepRecord } from '../report.ts';
+import type { StepDefinition, StepResult } from '../step.ts';
+import { REPORT_STEP_ID, VALIDATION_STEP_IDS } from './index.ts';
 
 export interface ReportStepDeps {
   runId: string;
@@ -33,27 +33,14 @@ export interface ReportStepDeps {
   onReport(report: Report): void;
 }
 
-let validateReport: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
-
-/** Validates a report against the published schema; returns the problems (empty when valid). */
-export function reportProblems(report: unknown): string[] {
-  if (!validateReport) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
-    validateReport = ajv.compile(REPORT_JSON_SCHEMA);
-  }
-  if (validateReport(report)) return [];
-  return ((validateReport.errors as { instancePath: string; message?: string }[]) ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? ''}`);
-}
-
 /** After SIGTERM, delivery gets this long: systemd's stop timeout must not be hit. */
 const ABORTED_DELIVERY_MS = 15_000;
 
-export function createReportStep(deps: ReportStepDeps): Step {
+export function createReportStep(deps: ReportStepDeps): StepDefinition<typeof REPORT_STEP_ID, Record<string, never>> {
   return {
-    id: '05-report',
+    id: REPORT_STEP_ID,
     title: 'Report',
-    needs: ['01-init', '02-memory', '03-disk', '04-lldp'],
+    needs: VALIDATION_STEP_IDS,
     abortable: true,
     alwaysRuns: true,
     tunables: {},
@@ -75,13 +62,16 @@ export function createReportStep(deps: ReportStepDeps): Step {
       });
       const problems = reportProblems(report);
       const evidence = [{ file: ctx.evidence.save('report.json', `${JSON.stringify(report, null, 2)}\n`) }];
-      if (problems.length) return { status: 'error', summary: 'the report does not match its schema (a bug)', reasons: problems, metrics: {}, evidence };
+      if (problems.length) {
+        return { status: 'error', cause: 'internal', summary: 'the report does not match its schema (a bug)', reasons: problems, metrics: {}, evidence };
+      }
       deps.onReport(report);
 
       // An aborted run (technician's Ctrl-C, shutdown) says so but leaves the status alone.
       const aborted = deps.aborted();
       const statusChange = aborted ? null : report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
       const reasons: string[] = [];
+      const failures: unknown[] = [];
       const retry = { deadline: Date.now() + (aborted ? ABORTED_DELIVERY_MS : deps.deliveryDeadlineMs), signal: ctx.signal, log: ctx.log, backoff: deps.deliveryBackoff };
       const device = ctx.device;
       if (ctx.dryRun) {
@@ -95,6 +85,7 @@ export function createReportStep(deps: ReportStepDeps): Step {
             await deliverJournal(deps.netbox, device.id, final, `run \`${report.runId}\`, bm-agent`, { ...retry, what: 'final journal entry' });
           } catch (error) {
             reasons.push((error as Error).message);
+            failures.push(error);
           }
           if (statusChange) {
             progress({ message: `setting status ${statusChange}`, fraction: 0.5 });
@@ -102,6 +93,7 @@ export function createReportStep(deps: ReportStepDeps): Step {
               await deliverStatus(deps.netbox, device.id, statusChange, { ...retry, what: `status → ${statusChange}` });
             } catch (error) {
               reasons.push((error as Error).message);
+              failures.push(error);
             }
           }
         } else {
@@ -113,12 +105,14 @@ export function createReportStep(deps: ReportStepDeps): Step {
             await postCallback(deps.callback, callbackEventOf(report, statusChange), { ...retry, what: 'callback' });
           } catch (error) {
             reasons.push((error as Error).message);
+            failures.push(error);
           }
         }
       }
       const delivered = reasons.length === 0;
       return {
         status: delivered ? 'pass' : 'error',
+        ...(delivered ? {} : { cause: deliveryCause(failures) }),
         summary: `${report.verdict.toUpperCase()}${statusChange && !ctx.dryRun ? `, status → ${statusChange}` : ''}${delivered ? '' : '; delivery incomplete (report kept in the evidence bundle)'}`,
         reasons,
         metrics: { verdict: report.verdict, statusChange, durationMs: report.durationMs },
@@ -127,4 +121,14 @@ export function createReportStep(deps: ReportStepDeps): Step {
       };
     },
   };
+}
+
+/**
+ * Why delivery failed, for machines: the first failure's cause when it is NetBox's
+ * (refused or unreachable) or a cancellation; anything else (no device to report to,
+ * the callback receiver down) counts as the reporting endpoint being unreachable.
+ */
+function deliveryCause(failures: readonly unknown[]): NonNullable<StepResult['cause']> {
+  const causes = failures.map(causeOf);
+  return causes.find((c) => c === 'netbox-refused' || c === 'netbox-unreachable' || c === 'aborted') ?? 'netbox-unreachable';
 }

@@ -4,6 +4,7 @@
  * placeholders (`Not Specified`, `To Be Filled By O.E.M.`, `NO DIMM`…): those
  * become null here.
  */
+import { parseBinarySize } from '../units.ts';
 
 export interface DmiRecord {
   handle: string;
@@ -110,10 +111,7 @@ export function dmiValue(value: string | null | undefined): string | null {
 export function parseDmiSize(text: string | undefined): number | null {
   if (text === undefined) return null;
   if (/no module installed|not installed/i.test(text)) return 0;
-  const match = /^(\d+(?:\.\d+)?)\s*(bytes|kB|KB|MB|GB|TB)\b/.exec(text.trim());
-  if (!match) return null;
-  const unit = { bytes: 1, kB: 2 ** 10, KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 }[match[2] as 'bytes' | 'kB' | 'KB' | 'MB' | 'GB' | 'TB'];
-  return Math.round(Number(match[1]) * unit);
+  return parseBinarySize(text);
 }
 
 export interface DmiSystem {

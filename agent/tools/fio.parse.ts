@@ -8,6 +8,7 @@
  * decimal MB/s (10^6 bytes/s, as disk vendors quote it), latency in µs.
  */
 import { isJsonObject, type JsonObject } from '../../shared/json.ts';
+import { EXCERPT_CHARS, parseJsonOrThrow, ToolOutputError } from './tool-output-error.ts';
 
 export interface FioDirection {
   ioBytes: number;
@@ -41,14 +42,6 @@ export interface FioReport {
   jobs: FioJob[];
   /** Distinct error messages fio printed outside the JSON (stdout preamble, stderr), first seen first. */
   messages: string[];
-}
-
-/** fio printed no parsable JSON report. */
-export class FioParseError extends Error {
-  override readonly name = 'FioParseError';
-  constructor(message: string, readonly excerpt: string) {
-    super(message);
-  }
 }
 
 /** The errno values a disk test meets, named as strerror(3) does on Linux. */
@@ -134,16 +127,12 @@ function splitPreamble(stdout: string): { preamble: string; json: string } {
   return { preamble: stdout.slice(0, start), json: stdout.slice(start, stdout.lastIndexOf('}') + 1) };
 }
 
+/** fio's JSON report (with the error messages printed around it); throws ToolOutputError when there is none. */
 export function parseFioJson(stdout: string, stderr = ''): FioReport {
   const { preamble, json } = splitPreamble(stdout);
-  if (!json) throw new FioParseError('fio printed no JSON report', (stderr || stdout).trim().slice(-300));
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch (error) {
-    throw new FioParseError(`fio JSON report does not parse (${(error as Error).message})`, json.slice(0, 200));
-  }
-  if (!isJsonObject(data) || !Array.isArray(data.jobs)) throw new FioParseError('fio JSON report has no "jobs" array', json.slice(0, 200));
+  if (!json) throw new ToolOutputError('fio', 'fio printed no JSON report', (stderr || stdout).trim().slice(-300));
+  const data = parseJsonOrThrow('fio', json, 'fio report');
+  if (!isJsonObject(data) || !Array.isArray(data.jobs)) throw new ToolOutputError('fio', 'fio JSON report has no "jobs" array', json.slice(0, EXCERPT_CHARS));
   const jobs = data.jobs.filter(isJsonObject).map((job): FioJob => {
     const options = isJsonObject(job['job options']) ? job['job options'] : {};
     const error = num(job.error);

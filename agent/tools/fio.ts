@@ -4,8 +4,9 @@
  * (parsing lives in fio.parse.ts). Never throws for a tool failure: a failing
  * fio usually still prints its JSON report, with the errno per job.
  */
-import { FioParseError, parseFioJson, type FioReport } from './fio.parse.ts';
+import { parseFioJson, type FioReport } from './fio.parse.ts';
 import { describeToolFailure, type ToolResult, type ToolRunner } from './run-tool.ts';
+import { ToolOutputError } from './tool-output-error.ts';
 
 export interface FioOutcome {
   result: ToolResult;
@@ -29,7 +30,7 @@ export async function runFio(run: ToolRunner, options: { args: string[]; timeout
     try {
       report = parseFioJson(result.stdout, result.stderr);
     } catch (error) {
-      parseProblem = error instanceof FioParseError ? `${error.message}${error.excerpt ? `: ${error.excerpt.split('\n').filter(Boolean).at(-1) ?? ''}` : ''}` : String(error);
+      parseProblem = error instanceof ToolOutputError ? `${error.message}${error.excerpt ? `: ${error.excerpt.split('\n').filter(Boolean).at(-1) ?? ''}` : ''}` : String(error);
     }
   }
   const problem = result.exitCode === 0 ? parseProblem : describeToolFailure(result);

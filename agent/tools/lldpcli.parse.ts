@@ -17,6 +17,7 @@
  * no 802.1Q module, so the committed captures carry none.)
  */
 import { isJsonObject, type JsonObject } from '../../shared/json.ts';
+import { EXCERPT_CHARS, parseJsonOrThrow, ToolOutputError } from './tool-output-error.ts';
 
 export interface LldpVlan {
   id: number;
@@ -43,14 +44,6 @@ export interface LldpNeighbour {
   vlans: LldpVlan[];
   /** lldpd's age text, e.g. `0 day, 00:00:03`. */
   age: string | null;
-}
-
-/** lldpcli printed something that is not json0 neighbour output. */
-export class LldpcliParseError extends Error {
-  override readonly name = 'LldpcliParseError';
-  constructor(message: string, readonly excerpt: string) {
-    super(message);
-  }
 }
 
 /** json0 elements are arrays of objects. */
@@ -108,20 +101,15 @@ function parseInterface(entry: JsonObject): LldpNeighbour | null {
 /**
  * Every neighbour in the output, in lldpcli's order. Several neighbours on one
  * interface (a hub, a misbehaving switch) come out as several entries with the
- * same `localInterface`.
+ * same `localInterface`. Throws ToolOutputError on output that is not json0 neighbours.
  */
 export function parseLldpcliJson0(output: string): LldpNeighbour[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(output);
-  } catch (error) {
-    throw new LldpcliParseError(`lldpcli output is not JSON (${(error as Error).message})`, output.slice(0, 200));
-  }
+  const data = parseJsonOrThrow('lldpcli', output);
   if (!isJsonObject(data) || !('lldp' in data)) {
-    throw new LldpcliParseError('lldpcli output has no "lldp" element (expected `-f json0 show neighbors`)', output.slice(0, 200));
+    throw new ToolOutputError('lldpcli', 'lldpcli output has no "lldp" element (expected `-f json0 show neighbors`)', output.slice(0, EXCERPT_CHARS));
   }
   // `-f json` writes objects keyed by name instead of arrays: reading it as json0 would find nothing, silently.
-  const collapsed = () => new LldpcliParseError('lldpcli output is in the `-f json` shape (objects keyed by name); run it with `-f json0`', output.slice(0, 200));
+  const collapsed = () => new ToolOutputError('lldpcli', 'lldpcli output is in the `-f json` shape (objects keyed by name); run it with `-f json0`', output.slice(0, EXCERPT_CHARS));
   if (!Array.isArray(data.lldp)) throw collapsed();
   const neighbours: LldpNeighbour[] = [];
   for (const lldp of items(data.lldp)) {

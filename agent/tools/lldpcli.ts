@@ -4,7 +4,8 @@
  * tool failure: lldpd not yet listening is an ordinary result while polling.
  */
 import { describeToolFailure, type ToolResult, type ToolRunner } from './run-tool.ts';
-import { LldpcliParseError, parseLldpcliJson0, type LldpNeighbour } from './lldpcli.parse.ts';
+import { parseLldpcliJson0, type LldpNeighbour } from './lldpcli.parse.ts';
+import { outputProblem } from './tool-output-error.ts';
 
 export interface ShowNeighboursOptions {
   /** lldpd's control socket (`lldpd -u`). */
@@ -40,7 +41,6 @@ export async function showNeighbours(run: ToolRunner, options: ShowNeighboursOpt
   try {
     return { result, neighbours: parseLldpcliJson0(result.stdout), problem: null };
   } catch (error) {
-    if (error instanceof LldpcliParseError) return { result, neighbours: null, problem: error.message };
-    throw error;
+    return { result, neighbours: null, problem: outputProblem(error) };
   }
 }

@@ -11,6 +11,8 @@
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
+import { BmError } from '../../shared/errors.ts';
+import type { Cause } from '../../shared/failure.ts';
 
 export interface DaemonProcess {
   readonly pid: number;
@@ -28,10 +30,19 @@ export interface DaemonProcess {
 /** Starts a long-running program. Throws DaemonStartError when it cannot be started at all. */
 export type DaemonStarter = (argv: string[], options?: { env?: Record<string, string> }) => DaemonProcess;
 
-export class DaemonStartError extends Error {
+/** A daemon could not be spawned at all: not installed (`missing`), or the spawn itself failed. */
+export class DaemonStartError extends BmError {
   override readonly name = 'DaemonStartError';
   constructor(readonly command: string[], readonly missing: boolean, options?: { cause?: unknown }) {
     super(missing ? `${command[0]} is not installed (or not on PATH)` : `could not start ${command.join(' ')}`, options);
+  }
+
+  override get failureCause(): Cause {
+    return this.missing ? 'tool-missing' : 'tool-failed';
+  }
+
+  override details(): Record<string, unknown> {
+    return { command: this.command, missing: this.missing };
   }
 }
 

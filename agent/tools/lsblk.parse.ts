@@ -9,6 +9,7 @@
  * therefore never trusts them alone (see agent/tools/wipefs.ts).
  */
 import { isJsonObject, type JsonObject } from '../../shared/json.ts';
+import { EXCERPT_CHARS, parseJsonOrThrow, ToolOutputError } from './tool-output-error.ts';
 
 /** The columns `agent/tools/lsblk.ts` asks for. */
 export const LSBLK_COLUMNS = ['NAME', 'KNAME', 'PATH', 'TYPE', 'SIZE', 'RM', 'RO', 'ROTA', 'TRAN', 'MODEL', 'SERIAL', 'PTTYPE', 'FSTYPE', 'MOUNTPOINTS', 'LOG-SEC', 'PHY-SEC', 'PKNAME', 'HOTPLUG'] as const;
@@ -40,14 +41,6 @@ export interface BlockDevice {
   children: BlockDevice[];
 }
 
-/** lsblk printed something that is not its JSON device list. */
-export class LsblkParseError extends Error {
-  override readonly name = 'LsblkParseError';
-  constructor(message: string, readonly excerpt: string) {
-    super(message);
-  }
-}
-
 function text(value: unknown): string | null {
   if (typeof value === 'string') {
     const trimmed = value.trim();
@@ -76,7 +69,7 @@ function mountpointsOf(node: JsonObject): string[] {
 
 function deviceOf(node: JsonObject, where: string): BlockDevice {
   const name = text(node.name);
-  if (!name) throw new LsblkParseError(`lsblk device without a name at ${where}`, JSON.stringify(node).slice(0, 200));
+  if (!name) throw new ToolOutputError('lsblk', `lsblk device without a name at ${where}`, JSON.stringify(node).slice(0, EXCERPT_CHARS));
   const kname = text(node.kname) ?? name;
   return {
     name,
@@ -100,16 +93,11 @@ function deviceOf(node: JsonObject, where: string): BlockDevice {
   };
 }
 
-/** The top-level devices (disks, loops, roms…) with their partitions and holders as children. */
+/** The top-level devices (disks, loops, roms…) with their partitions and holders as children; throws ToolOutputError on other output. */
 export function parseLsblkJson(output: string): BlockDevice[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(output);
-  } catch (error) {
-    throw new LsblkParseError(`lsblk output is not JSON (${(error as Error).message})`, output.slice(0, 200));
-  }
+  const data = parseJsonOrThrow('lsblk', output);
   if (!isJsonObject(data) || !Array.isArray(data.blockdevices)) {
-    throw new LsblkParseError('lsblk JSON has no "blockdevices" array', output.slice(0, 200));
+    throw new ToolOutputError('lsblk', 'lsblk JSON has no "blockdevices" array', output.slice(0, EXCERPT_CHARS));
   }
   return data.blockdevices.filter(isJsonObject).map((node, i) => deviceOf(node, `blockdevices[${i}]`));
 }

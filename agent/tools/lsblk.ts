@@ -4,6 +4,7 @@
  */
 import { LSBLK_COLUMNS, parseLsblkJson, type BlockDevice } from './lsblk.parse.ts';
 import { describeToolFailure, type ToolResult, type ToolRunner } from './run-tool.ts';
+import { outputProblem } from './tool-output-error.ts';
 
 export interface ListBlockDevicesOutcome {
   result: ToolResult;
@@ -30,6 +31,6 @@ export async function listBlockDevices(run: ToolRunner, options: { timeoutMs?: n
   try {
     return { result, devices: parseLsblkJson(result.stdout), problem: null };
   } catch (error) {
-    return { result, devices: null, problem: (error as Error).message };
+    return { result, devices: null, problem: outputProblem(error) };
   }
 }

@@ -8,6 +8,7 @@
  * 0x01 could not start (usage, no memory), 0x02 stuck address line, 0x04 any
  * other test failed.
  */
+import { wholeMiB } from '../units.ts';
 
 export const MEMTESTER_EXIT = { nonStarter: 0x01, addressLines: 0x02, otherTest: 0x04 } as const;
 
@@ -110,7 +111,7 @@ export function parseMemtesterOutput(stdout: string, stderr: string, exitCode: n
   const wantedBytes = want ? Number(want[1]) : null;
   const testedBytes = lastGot ? Number(lastGot[1]) : null;
   if (wantedBytes !== null && testedBytes !== null && testedBytes < wantedBytes) {
-    warnings.push(`memtester got only ${Math.floor(testedBytes / 2 ** 20)} MiB of the ${Math.floor(wantedBytes / 2 ** 20)} MiB asked (${reductions} reductions to fit the mlock limit)`);
+    warnings.push(`memtester got only ${wholeMiB(testedBytes)} MiB of the ${wholeMiB(wantedBytes)} MiB asked (${reductions} reductions to fit the mlock limit)`);
   }
 
   const tests: MemtesterTestResult[] = [];

@@ -7,6 +7,7 @@
 import { execa } from 'execa';
 import type { EvidenceStore } from '../evidence.ts';
 import type { Logger } from '../../shared/log.ts';
+import { MiB } from '../units.ts';
 
 export interface ToolInvocation {
   /** Executable name or path, e.g. `fio`. */
@@ -73,7 +74,7 @@ export function createToolRunner(deps: { evidence?: EvidenceStore; log?: Logger 
       input: inv.input,
       stdin: inv.input === undefined ? 'ignore' : 'pipe',
       stripFinalNewline: false,
-      maxBuffer: 256 * 1024 * 1024,
+      maxBuffer: 256 * MiB,
     });
     const missing = (result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((result as { originalMessage?: string }).originalMessage ?? ''));
     const out: ToolResult = {

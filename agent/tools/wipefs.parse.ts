@@ -10,6 +10,7 @@
  * regions (agent/tools/wipefs.ts checks that).
  */
 import { isJsonObject } from '../../shared/json.ts';
+import { EXCERPT_CHARS, parseJsonOrThrow, ToolOutputError } from './tool-output-error.ts';
 
 export interface Signature {
   /** `gpt`, `PMBR`, `dos`, `ext4`, `xfs`, `LVM2_member`, `linux_raid_member`, `swap`, … */
@@ -18,14 +19,6 @@ export interface Signature {
   offsetBytes: number;
   uuid: string | null;
   label: string | null;
-}
-
-/** wipefs printed something that is not its JSON signature list. */
-export class WipefsParseError extends Error {
-  override readonly name = 'WipefsParseError';
-  constructor(message: string, readonly excerpt: string) {
-    super(message);
-  }
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
@@ -39,15 +32,11 @@ function offsetOf(value: unknown): number {
   return -1;
 }
 
+/** The signatures in `wipefs --json` output; throws ToolOutputError when it is not that. */
 export function parseWipefsJson(output: string): Signature[] {
   if (output.trim() === '') return [];
-  let data: unknown;
-  try {
-    data = JSON.parse(output);
-  } catch (error) {
-    throw new WipefsParseError(`wipefs output is not JSON (${(error as Error).message})`, output.slice(0, 200));
-  }
-  if (!isJsonObject(data) || !Array.isArray(data.signatures)) throw new WipefsParseError('wipefs JSON has no "signatures" array', output.slice(0, 200));
+  const data = parseJsonOrThrow('wipefs', output);
+  if (!isJsonObject(data) || !Array.isArray(data.signatures)) throw new ToolOutputError('wipefs', 'wipefs JSON has no "signatures" array', output.slice(0, EXCERPT_CHARS));
   return data.signatures.filter(isJsonObject).map((entry) => ({
     type: text(entry.type) ?? 'unknown',
     offsetBytes: offsetOf(entry.offset),

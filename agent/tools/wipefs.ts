@@ -7,7 +7,9 @@
  * succeed. Never throws for a tool failure.
  */
 import { parseWipefsJson, type Signature } from './wipefs.parse.ts';
+import { MiB } from '../units.ts';
 import { describeToolFailure, type ToolResult, type ToolRunner } from './run-tool.ts';
+import { outputProblem } from './tool-output-error.ts';
 
 export interface SignatureProbe {
   /** Signatures found; null when wipefs failed or its output did not parse. */
@@ -19,7 +21,6 @@ export interface SignatureProbe {
   results: ToolResult[];
 }
 
-const MIB = 1024 * 1024;
 const READ_BLOCK = 4096;
 
 export function wipefsArgs(path: string): string[] {
@@ -35,7 +36,7 @@ export function readRegionArgs(path: string, offsetBytes: number, lengthBytes: n
 
 /** The regions read: the first MiB and the last MiB (4 KiB-aligned), or the whole device when smaller. */
 export function probeRegions(sizeBytes: number): { offsetBytes: number; lengthBytes: number }[] {
-  const length = Math.min(MIB, Math.floor(sizeBytes / READ_BLOCK) * READ_BLOCK);
+  const length = Math.min(MiB, Math.floor(sizeBytes / READ_BLOCK) * READ_BLOCK);
   if (length <= 0) return [];
   const tail = Math.floor(sizeBytes / READ_BLOCK) * READ_BLOCK - length;
   return tail > 0 ? [{ offsetBytes: 0, lengthBytes: length }, { offsetBytes: tail, lengthBytes: length }] : [{ offsetBytes: 0, lengthBytes: length }];
@@ -55,7 +56,7 @@ export async function probeSignatures(run: ToolRunner, device: { path: string; s
     try {
       signatures = parseWipefsJson(wipefs.stdout);
     } catch (error) {
-      problems.push(`signature probe unreadable: ${(error as Error).message}`);
+      problems.push(`signature probe unreadable: ${outputProblem(error)}`);
     }
   }
 

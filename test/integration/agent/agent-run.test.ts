@@ -158,6 +158,36 @@ describe('bm-agent refuses bad input with a clear error and exit 2', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('profile: must be one of "quick", "full"');
   });
+  test.each([
+    // Once silently dropped.
+    ['bm.netbox_ur=http://127.0.0.1:9', 'bm.netbox_ur: unknown kernel parameter (check the spelling); did you mean bm.netbox_url?'],
+    // Once an exit 4 with ajv internals.
+    ['bm.__proto__.x=1', 'bm.__proto__.x: forbidden key'],
+  ])('kernel parameter %s is refused by name', async (word, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmdline-'));
+    writeFileSync(join(dir, 'cmdline'), `quiet ${word} bm.profile=quick`);
+    const result = await runAgent(['run', '--dry-run', '--cmdline-file', join(dir, 'cmdline'), '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+  test.each([
+    // Each once silently dropped or replaced (the disk then written, all RAM tested, libaio used).
+    [['--set', 'dsik.write_blank=0'], 'bm.dsik.write_blank: unknown area "dsik" (check the spelling); did you mean disk?'],
+    [['--set', 'memory.size_mb=-1'], 'bm.memory.size_mb: -1 MiB is below the minimum 0 MiB'],
+    [['--set', 'disk.ioengine=io-uring'], 'bm.disk.ioengine: "io-uring" is not one of "libaio", "io_uring"'],
+    [['--set', 'lldp.deadline_s=9999999'], 'bm.lldp.deadline_s: 9999999 s is longer than a timer can hold'],
+  ])('step setting %p is exit 2 naming the key', async (args, message) => {
+    const result = await runAgent(['run', '--dry-run', '--cmdline-file', '/dev/null', ...args, '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+  test('a misspelt area on the kernel command line is exit 2 naming the key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmdline-'));
+    writeFileSync(join(dir, 'cmdline'), 'quiet bm.dsik.write_blank=0');
+    const result = await runAgent(['run', '--dry-run', '--cmdline-file', join(dir, 'cmdline'), '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('bm.dsik.write_blank: unknown area "dsik"');
+  });
   test('an unknown step setting names bm.area.knob', async () => {
     const result = await runAgent(['run', '--dry-run', '--cmdline-file', '/dev/null', '--set', 'disk.alow_write=1', '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))]);
     expect(result.stderr).toContain('bm.disk.alow_write: unknown setting');

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:te
 import { existsSync } from 'node:fs';
 import { collectInventory } from '../../../agent/inventory/collect.ts';
 import type { Inventory } from '../../../agent/inventory-types.ts';
-import { createInitStep, initStep, initOutputsOf, type InitDetails } from '../../../agent/steps/01-init.ts';
+import { createInitStep, initStep, type InitDetails } from '../../../agent/steps/01-init.ts';
 import { createToolRunner } from '../../../agent/tools/run-tool.ts';
 import { clearVersionCache, createNetboxClient, isPlaceholderSerial, type NetboxClient } from '../../../shared/netbox/index.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
@@ -75,8 +75,8 @@ describe.skipIf(!runnable)('01-init', () => {
         const details = result.details as InitDetails;
         expect(details.device?.id).toBe(device.id);
         expect(details.match?.by).toBe(serialUsable ? 'serial' : 'mac');
-        expect(initOutputsOf(result).inventory?.nics.map((n) => n.mac)).toContain(nicMac);
-        expect(initOutputsOf(result).device?.id).toBe(device.id);
+        expect(result.outputs?.inventory?.nics.map((n) => n.mac)).toContain(nicMac);
+        expect(result.outputs?.device?.id).toBe(device.id);
         if (!serialUsable && target.sim) {
           expect(target.sim.requests().filter((r) => r.path === '/api/dcim/devices/' && r.query.serial)).toEqual([]);
         }
@@ -109,7 +109,7 @@ describe.skipIf(!runnable)('01-init', () => {
         const result = await runInit();
         expect(result.status).toBe('error');
         expect(result.reasons).toEqual(['bm_expect.memoryGB must be a number or {min, max}; fix bm_expect in NetBox']);
-        expect(initOutputsOf(result).device).toBeDefined();
+        expect(result.outputs?.device).toBeDefined();
       });
 
       test("two devices carrying this machine's MAC is an error naming both", async () => {
@@ -139,7 +139,7 @@ describe.skipIf(!runnable)('01-init', () => {
         ctx = createTestContext({ run: createToolRunner(), netbox: client, dryRun: true });
         const result = await initStep.run(ctx, () => {});
         expect(result.status).toBe('pass');
-        expect(initOutputsOf(result).device?.id).toBe(device.id);
+        expect(result.outputs?.device?.id).toBe(device.id);
         expect((target.sim?.requests() ?? []).filter((r) => r.method !== 'GET')).toEqual([]);
       });
     });
@@ -223,7 +223,7 @@ describe.skipIf(!runnable)('01-init', () => {
         const result = await runInit(padded);
         expect(result.status).toBe('pass');
         expect((result.details as InitDetails).match).toEqual({ by: 'serial', value: serial });
-        expect(initOutputsOf(result).device?.id).toBe(device.id);
+        expect(result.outputs?.device?.id).toBe(device.id);
       });
     });
   }

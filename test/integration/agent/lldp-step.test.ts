@@ -5,7 +5,7 @@
  * modelled in NetBox directly and through patch panels.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createLldpStep } from '../../../agent/steps/04-lldp.ts';
+import { createLldpStep, LLDP_TUNABLES } from '../../../agent/steps/04-lldp.ts';
 import type { StepResult } from '../../../agent/step.ts';
 import type { DaemonProcess, DaemonStarter } from '../../../agent/tools/lldpd.ts';
 import { createToolRunner } from '../../../agent/tools/run-tool.ts';
@@ -73,7 +73,7 @@ describe.skipIf(!canRun)('04-lldp with real lldpd pairs in network namespaces', 
 
   /** Runs the step in the lab's server namespace; returns the result, wall time and lldpd's PID. */
   async function runStep(lab: LldpLab, tunables: Record<string, string | number | boolean>, device?: Device, fx?: Fixtures): Promise<{ result: StepResult; ms: number; lldpd: DaemonProcess | undefined; ctx: TestStepContext }> {
-    const ctx = createTestContext({ tunables: { interfaces: 'eno1,eno2,eno3', poll_ms: 250, require_neighbour: true, ...tunables } });
+    const ctx = createTestContext({ tunables: { deadline_s: LLDP_TUNABLES.deadline_s.default, interfaces: 'eno1,eno2,eno3', poll_ms: 250, require_neighbour: true, ...tunables } });
     contexts.push(ctx);
     ctx.run = runnerInNetns(lab.serverNs, createToolRunner({ evidence: ctx.evidence, log: ctx.log }));
     if (device && fx) {

@@ -13,14 +13,18 @@ import { runPipeline, type PipelineOptions } from '../../../agent/pipeline.ts';
 import type { Step, StepId, StepResult } from '../../../agent/step.ts';
 import { createMemoryLogger } from '../../../shared/log.ts';
 import { createNetboxClient, getDevice, listDeviceJournal, type Device } from '../../../shared/netbox/index.ts';
+import { capturedKvmGuest } from '../../helpers/captured-machine.ts';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
 import { startNetboxTarget, targetAvailable, type NetboxTarget, type TargetOptions } from '../../helpers/netbox-target.ts';
-import { reportProblems } from '../../../agent/steps/05-report.ts';
+import { reportProblems } from '../../../agent/report.ts';
+import { runExitCode } from '../../../agent/commands/run.ts';
+import { createInitStep } from '../../../agent/steps/01-init.ts';
 
 const SECRET = 'callback-shared-secret';
 
-function fakeStep(id: StepId, result: Partial<StepResult>, details?: () => unknown): Step {
+
+function fakeStep(id: StepId, result: Partial<StepResult>, outputs?: () => StepResult['outputs']): Step {
   return {
     id,
     title: id.slice(3),
@@ -28,7 +32,7 @@ function fakeStep(id: StepId, result: Partial<StepResult>, details?: () => unkno
     abortable: true,
     tunables: {},
     timeoutMs: () => 10_000,
-    run: async () => ({ status: 'pass', summary: `${id} ok`, reasons: [], metrics: {}, evidence: [], ...result, details: details?.() }),
+    run: async () => ({ status: 'pass', summary: `${id} ok`, reasons: [], metrics: {}, evidence: [], ...result, outputs: outputs?.() }),
   };
 }
 
@@ -111,6 +115,40 @@ for (const targetOptions of PIPELINE_TARGETS) {
       });
     });
 
+    describe('the exit code comes from the deciding step’s cause', () => {
+      // The captured guest is on no NetBox device: 01-init with it finds none.
+      const realSteps = () => [createInitStep({ collect: async () => capturedKvmGuest() }), ...passing().slice(1)];
+
+      test('a device missing from NetBox is device-not-found, exit 1 (once 3, "NetBox unreachable")', async () => {
+        const result = await runPipeline(options(realSteps(), { dryRun: true }));
+        const init = result.records.find((r) => r.id === '01-init')!.result;
+        expect(init.status).toBe('error');
+        expect(init.summary).toContain('device not found in NetBox');
+        expect(init.cause).toBe('device-not-found');
+        expect(result.report?.steps.find((s) => s.id === '01-init')?.cause).toBe('device-not-found');
+        expect(reportProblems(result.report)).toEqual([]);
+        expect(runExitCode(result)).toBe(1);
+      });
+
+      test('NetBox down is netbox-unreachable, exit 3', async () => {
+        const down = createNetboxClient({ url: 'http://127.0.0.1:9', token: target.token, timeoutMs: 500, retries: 0 });
+        const result = await runPipeline(options(realSteps(), { dryRun: true, netbox: down }));
+        const init = result.records.find((r) => r.id === '01-init')!.result;
+        expect(init.status).toBe('error');
+        expect(init.cause).toBe('netbox-unreachable');
+        expect(runExitCode(result)).toBe(3);
+      });
+
+      test('a failing step is check-failed, exit 1; a pass is 0', async () => {
+        const failing = passing();
+        failing[2] = fakeStep('03-disk', { status: 'fail', summary: 'sdb failed', reasons: ['sdb: fio reported I/O error 5'] });
+        const failed = await runPipeline(options(failing, { dryRun: true }));
+        expect(failed.records.find((r) => r.id === '03-disk')!.result.cause).toBe('check-failed');
+        expect(runExitCode(failed)).toBe(1);
+        expect(runExitCode(await runPipeline(options(passing(), { dryRun: true })))).toBe(0);
+      });
+    });
+
     describe('a failing run', () => {
       test('marks the device failed with the reason in the journal and the callback', async () => {
         const steps = passing();
@@ -156,6 +194,8 @@ for (const targetOptions of PIPELINE_TARGETS) {
         expect(report.status).toBe('error');
         expect(report.summary).toContain('delivery incomplete');
         expect(JSON.parse(readFileSync(join(result.evidenceDir, 'report.json'), 'utf8')).verdict).toBe('pass');
+        expect(report.cause).toBe('netbox-unreachable');
+        expect(runExitCode(result)).toBe(3);
       });
     });
   });

@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FioParseError, describeErrno, fioErrorMessages, parseFioJson } from '../../../agent/tools/fio.parse.ts';
-import { LsblkParseError, flattenBlockDevices, mountpointsBelow, parseLsblkJson } from '../../../agent/tools/lsblk.parse.ts';
-import { WipefsParseError, parseWipefsJson, signatureTypes } from '../../../agent/tools/wipefs.parse.ts';
+import { describeErrno, fioErrorMessages, parseFioJson } from '../../../agent/tools/fio.parse.ts';
+import { flattenBlockDevices, mountpointsBelow, parseLsblkJson } from '../../../agent/tools/lsblk.parse.ts';
+import { ToolOutputError } from '../../../agent/tools/tool-output-error.ts';
+import { parseWipefsJson, signatureTypes } from '../../../agent/tools/wipefs.parse.ts';
 
 const fixture = (path: string) => readFileSync(join(import.meta.dir, '../../fixtures', path), 'utf8');
 const fio = (name: string) => parseFioJson(fixture(`fio/${name}.json`), fixture(`fio/${name}.stderr`));
@@ -37,7 +38,7 @@ describe('lsblk JSON', () => {
   });
 
   test('rejects output that is not lsblk JSON', () => {
-    expect(() => parseLsblkJson('lsblk: unknown column: MOUNTPOINTS')).toThrow(LsblkParseError);
+    expect(() => parseLsblkJson('lsblk: unknown column: MOUNTPOINTS')).toThrow(ToolOutputError);
     expect(() => parseLsblkJson('{"devices":[]}')).toThrow(/blockdevices/);
   });
 });
@@ -63,7 +64,7 @@ describe('wipefs JSON', () => {
   });
 
   test('rejects output that is not wipefs JSON', () => {
-    expect(() => parseWipefsJson('wipefs: error: /dev/vda: probing initialization failed')).toThrow(WipefsParseError);
+    expect(() => parseWipefsJson('wipefs: error: /dev/vda: probing initialization failed')).toThrow(ToolOutputError);
   });
 });
 
@@ -105,7 +106,7 @@ describe('fio JSON', () => {
   });
 
   test('fio refusing a write job under --readonly prints no report', () => {
-    expect(() => fio('readonly-refuses-write')).toThrow(FioParseError);
+    expect(() => fio('readonly-refuses-write')).toThrow(ToolOutputError);
     expect(fioErrorMessages(fixture('fio/readonly-refuses-write.stderr'))).toContain('job <seq-write> has write or trim bit set, but fio is in read-only mode');
   });
 

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { candidateDevices, diskStepTimeoutMs, fioMemoryReserveBytes, formatBytes, mediaClassOf, planDisks, type DiskPlan, type ProbeFacts } from '../../../agent/disk/plan.ts';
+import { diskStepTimeoutMs, fioMemoryReserveBytes } from '../../../agent/disk/budget.ts';
+import { candidateDevices, mediaClassOf, planDisks, type DiskPlan, type ProbeFacts } from '../../../agent/disk/plan.ts';
+import { formatBytes } from '../../../agent/units.ts';
 import { DEFAULT_THRESHOLDS, DISK_TUNABLES, diskSettingsFrom, netboxWriteAllowance, type DiskSettings } from '../../../agent/disk/settings.ts';
 import { diskStep } from '../../../agent/steps/03-disk.ts';
 import { parseLsblkJson, type BlockDevice } from '../../../agent/tools/lsblk.parse.ts';
@@ -38,7 +40,7 @@ function dev(name: string, overrides: Partial<BlockDevice> = {}): BlockDevice {
 const part = (name: string, overrides: Partial<BlockDevice> = {}) => dev(name, { type: 'part', sizeBytes: GIB, ...overrides });
 const blank: ProbeFacts = { signatures: [], readable: true, problems: [] };
 const gpt: ProbeFacts = { signatures: [{ type: 'gpt', offsetBytes: 512, uuid: null, label: null }, { type: 'PMBR', offsetBytes: 510, uuid: null, label: null }], readable: true, problems: [] };
-const settings = (overrides: Partial<DiskSettings> = {}): DiskSettings => ({ ...diskSettingsFrom({ tunables: {}, profile: 'quick' }), ...overrides });
+const settings = (overrides: Partial<DiskSettings> = {}): DiskSettings => ({ ...diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) }), ...overrides });
 const only = (devices: BlockDevice[], probes: Record<string, ProbeFacts>, s = settings()): DiskPlan => {
   const [disk] = planDisks(devices, probes, s).disks;
   if (!disk) throw new Error('no plan');
@@ -175,8 +177,8 @@ describe('fio jobs', () => {
     const plan = only([dev('sda')], { '/dev/sda': blank }, settings({ runtimeS: 3 }));
     expect(plan.fioTimeoutMs).toBe((4 * (3 + 15) + 30) * 1000);
     expect(diskStepTimeoutMs({ runtimeS: 3 })).toBeGreaterThan(plan.fioTimeoutMs);
-    expect(diskStep.timeoutMs({ profile: 'quick', tunables: {} })).toBe(diskStepTimeoutMs({ runtimeS: 3 }));
-    expect(diskStep.timeoutMs({ profile: 'full', tunables: {} })).toBe(diskStepTimeoutMs({ runtimeS: 60 }));
+    expect(diskStep.timeoutMs({ profile: 'quick', tunables: resolveTunables(diskStep, 'quick', []) })).toBe(diskStepTimeoutMs({ runtimeS: 3 }));
+    expect(diskStep.timeoutMs({ profile: 'full', tunables: resolveTunables(diskStep, 'full', []) })).toBe(diskStepTimeoutMs({ runtimeS: 60 }));
   });
 
   test('the memory reserve counts the largest job buffer plus fio itself for every tested disk', () => {
@@ -198,16 +200,16 @@ describe('media class', () => {
 
 describe('settings', () => {
   test('tunables resolve through the runner with profile defaults', () => {
-    const quick = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []), profile: 'quick' });
+    const quick = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) });
     expect(quick).toMatchObject({ allowWriteBy: null, writeBlank: true, devices: [], runtimeS: 3, sizeMiB: 1024, ioengine: 'libaio', failRatio: 0.5 });
     expect(quick.thresholds).toEqual({ ...DEFAULT_THRESHOLDS });
-    const full = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'full', []), profile: 'full' });
+    const full = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'full', []) });
     expect(full).toMatchObject({ runtimeS: 60, sizeMiB: 0 });
   });
 
   test('kernel-command-line values override thresholds, devices and writing', () => {
     const tunables = resolveTunables(diskStep, 'quick', [{ source: 'kernel command line', values: { disk: { allow_write: '1', devices: '/dev/sdb, /dev/sdc', min_seq_read_mbps_ssd: '450', min_rand_write_iops_hdd: '0' } } }]);
-    const s = diskSettingsFrom({ tunables, profile: 'quick' });
+    const s = diskSettingsFrom({ tunables });
     expect(s.allowWriteBy).toBe('bm.disk.allow_write');
     expect(s.devices).toEqual(['/dev/sdb', '/dev/sdc']);
     expect(s.thresholds.ssd.seqReadMBps).toBe(450);
@@ -223,7 +225,7 @@ describe('settings', () => {
     expect(netboxWriteAllowance({ custom_fields: {}, local_context_data: { bm: { disk: { allow_write: true } } } })).toBe('NetBox local context bm.disk.allow_write');
     expect(netboxWriteAllowance({ custom_fields: { bm_disk_allow_write: 'true' }, local_context_data: { bm: { disk: { allow_write: 1 } } } })).toBeNull();
     expect(netboxWriteAllowance(undefined)).toBeNull();
-    expect(diskSettingsFrom({ tunables: {}, device: { custom_fields: { bm_disk_allow_write: true } } }).allowWriteBy).toBe('NetBox custom field bm_disk_allow_write');
+    expect(diskSettingsFrom({ tunables: resolveTunables(diskStep, 'full', []), device: { custom_fields: { bm_disk_allow_write: true } } }).allowWriteBy).toBe('NetBox custom field bm_disk_allow_write');
   });
 });
 

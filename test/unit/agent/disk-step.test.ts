@@ -1,35 +1,14 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diskStep, gatherDiskPlan } from '../../../agent/steps/03-disk.ts';
-import type { ToolInvocation, ToolResult, ToolRunner } from '../../../agent/tools/run-tool.ts';
+import { gatherDiskPlan } from '../../../agent/disk/gather.ts';
+import { diskStep } from '../../../agent/steps/03-disk.ts';
+import type { ToolInvocation } from '../../../agent/tools/run-tool.ts';
 import { resolveTunables } from '../../../agent/tunables.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { fakeToolRunner, type FakeAnswer } from '../../helpers/fake-tools.ts';
 
 const fixture = (path: string) => readFileSync(join(import.meta.dir, '../../fixtures', path), 'utf8');
-
-interface Canned {
-  stdout: string;
-  stderr?: string;
-  exitCode?: number;
-  missing?: boolean;
-}
-
-/** A ToolRunner answering from captured outputs; records every call and honours evidenceAs. */
-function fakeRunner(ctx: () => TestStepContext, answer: (inv: ToolInvocation) => Canned): ToolRunner & { calls: ToolInvocation[] } {
-  const calls: ToolInvocation[] = [];
-  const run = async (inv: ToolInvocation): Promise<ToolResult> => {
-    calls.push(inv);
-    const canned = answer(inv);
-    const result: ToolResult = {
-      tool: inv.tool, command: [inv.tool, ...inv.args], exitCode: canned.missing ? null : canned.exitCode ?? 0, signal: null,
-      stdout: canned.stdout, stderr: canned.stderr ?? '', durationMs: 1, timedOut: false, aborted: false, missing: canned.missing ?? false,
-    };
-    if (inv.evidenceAs) result.evidence = ctx().evidence.save(inv.evidenceAs, result.stdout);
-    return result;
-  };
-  return Object.assign(run, { calls });
-}
 
 const WIPEFS_BY_DEVICE: Record<string, string> = { '/dev/loop0': 'blank', '/dev/loop2': 'dos', '/dev/loop5': 'eio-unreadable' };
 const FIO_BY_DEVICE: Record<string, { name: string; exitCode: number }> = {
@@ -38,7 +17,7 @@ const FIO_BY_DEVICE: Record<string, { name: string; exitCode: number }> = {
   '/dev/loop5': { name: 'eio-read-only', exitCode: 2 },
 };
 
-function captured(inv: ToolInvocation): Canned {
+function captured(inv: ToolInvocation): FakeAnswer {
   const device = (inv.args.find((a) => a.startsWith('--filename=')) ?? inv.args.at(-1) ?? '').replace(/^--filename=/, '');
   switch (inv.tool) {
     case 'lsblk':
@@ -62,8 +41,8 @@ function captured(inv: ToolInvocation): Canned {
 let ctx: TestStepContext;
 afterEach(() => ctx?.cleanup());
 
-function contextWith(values: Record<string, unknown>, answer: (inv: ToolInvocation) => Canned = captured) {
-  const run = fakeRunner(() => ctx, answer);
+function contextWith(values: Record<string, unknown>, answer: (inv: ToolInvocation) => FakeAnswer = captured) {
+  const run = fakeToolRunner(answer, { evidence: () => ctx.evidence });
   ctx = createTestContext({ tunables: resolveTunables(diskStep, 'quick', [{ source: 'test', values: { disk: values } }]), run });
   return run;
 }

@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planDisks, type DiskPlan, type DiskPlanSet } from '../../../agent/disk/plan.ts';
 import { diskSettingsFrom, type MediaClass } from '../../../agent/disk/settings.ts';
+import { diskStep } from '../../../agent/steps/03-disk.ts';
+import { resolveTunables } from '../../../agent/tunables.ts';
 import { judgeDisk, judgeStep, measurementsOf, outcomeTable, type DiskOutcome } from '../../../agent/disk/verdict.ts';
 import { parseFioJson, type FioReport } from '../../../agent/tools/fio.parse.ts';
 import type { BlockDevice } from '../../../agent/tools/lsblk.parse.ts';
 
 const fixture = (path: string) => readFileSync(join(import.meta.dir, '../../fixtures', path), 'utf8');
 const fio = (name: string) => parseFioJson(fixture(`fio/${name}.json`), fixture(`fio/${name}.stderr`));
-const settings = diskSettingsFrom({ tunables: {}, profile: 'quick' });
+const settings = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) });
 
 function planFor(name: string, mediaClass: MediaClass, readWrite = true): DiskPlan {
   const device: BlockDevice = {

@@ -160,4 +160,40 @@ describe('bm_expect', () => {
       'bm_expect.memoryGB must be a number or {min, max}',
     ]);
   });
+
+  test('the ajv schema names each bad key in the same words', () => {
+    const bad = { manufacturer: ' ', cpu: { sockets: -1, cores: 2.5, modelContains: '' }, disks: { count: 1, minSizeGB: -5 }, nics: 'two' };
+    expect(validateExpectations(bad).issues).toEqual([
+      'bm_expect.manufacturer must be a non-empty string',
+      'bm_expect.cpu.sockets must be a non-negative integer',
+      'bm_expect.cpu.cores must be a non-negative integer',
+      'bm_expect.cpu.modelContains must be a non-empty string',
+      'bm_expect.disks.minSizeGB must be a non-negative number',
+      'bm_expect.nics must be an object',
+    ]);
+    expect(validateExpectations({ memoryGB: -1 }).issues).toEqual(['bm_expect.memoryGB must be a non-negative number']);
+    expect(validateExpectations({ memoryGB: { min: -1, mx: 4 } }).issues).toEqual([
+      'bm_expect.memoryGB.mx is not a known expectation (known: min, max)',
+      'bm_expect.memoryGB.min must be a non-negative number',
+    ]);
+    expect(validateExpectations([1]).issues).toEqual(['bm_expect must be an object']);
+  });
+
+  test('valid expectations come back as given; invalid ones are not applied', () => {
+    const valid = { manufacturer: 'Dell', cpu: { sockets: 2, modelContains: 'Gold' }, memoryGB: { min: 64 }, disks: { count: 2, minSizeGB: 800.5 } };
+    expect(validateExpectations(valid)).toEqual({ expectations: valid, issues: [] });
+    const invalid = validateExpectations({ memoryGB: 64, nics: { count: -2 } });
+    expect(invalid).toEqual({ expectations: {}, issues: ['bm_expect.nics.count must be a non-negative integer'] });
+  });
+
+  test('a forbidden key in any source is an issue naming the source, and Object.prototype stays clean', () => {
+    const field = '{"__proto__": {"polluted": 1}, "cpu": {"constructor": 1}}';
+    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 8 } }, local_context_data: null, custom_fields: { bm_expect: field } });
+    expect(found.issues).toEqual([
+      'bm_expect.__proto__ in the custom field: forbidden key: __proto__, constructor, prototype are never config keys',
+      'bm_expect.cpu.constructor in the custom field: forbidden key: __proto__, constructor, prototype are never config keys',
+    ]);
+    expect(found.expectations).toEqual({});
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });

@@ -1,23 +1,12 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Collected } from '../../../agent/inventory/collect.ts';
-import { mapInventory, type SiSnapshot, type SysfsFacts } from '../../../agent/inventory/map.ts';
-import { createInitStep, initOutputsOf, type InitDetails } from '../../../agent/steps/01-init.ts';
+import { createInitStep, type InitDetails } from '../../../agent/steps/01-init.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { capturedKvmGuest } from '../../helpers/captured-machine.ts';
 
-const captured = JSON.parse(readFileSync(join(import.meta.dir, '../../fixtures/systeminformation/debian12-kvm.json'), 'utf8')) as { systeminformation: SiSnapshot; sysfs: SysfsFacts };
 const dmidecodeResult = { tool: 'dmidecode', command: ['dmidecode'], exitCode: 1, signal: null, stdout: '# dmidecode 3.4\n', stderr: '/dev/mem: No such file or directory\n', durationMs: 3, timedOut: false, aborted: false, missing: false };
 
-const collected: Collected = {
-  inventory: mapInventory({ si: captured.systeminformation, sysfs: captured.sysfs, dmi: null, bmc: null, dmiTableAbsent: true }),
-  si: captured.systeminformation,
-  sysfs: captured.sysfs,
-  dmi: null,
-  bmc: null,
-  tools: [dmidecodeResult],
-  notes: ['no SMBIOS/DMI table on this machine: system serial, model and DIMMs are unknown'],
-};
+const collected = capturedKvmGuest({ tools: [dmidecodeResult], notes: ['no SMBIOS/DMI table on this machine: system serial, model and DIMMs are unknown'] });
 
 let ctx: TestStepContext | undefined;
 afterEach(() => ctx?.cleanup());
@@ -29,8 +18,8 @@ describe('01-init step without NetBox', () => {
     const result = await step.run(ctx, () => {});
     expect(result.status).toBe('pass');
     expect(result.summary).toBe('inventory collected; NetBox not consulted (no NetBox configured)');
-    expect(initOutputsOf(result).inventory).toEqual(collected.inventory);
-    expect(initOutputsOf(result).device).toBeUndefined();
+    expect(result.outputs?.inventory).toEqual(collected.inventory);
+    expect(result.outputs?.device).toBeUndefined();
     expect((result.details as InitDetails).notes).toEqual(collected.notes);
     expect(result.evidence.map((e) => e.file)).toEqual(['01-init/inventory.json', '01-init/systeminformation.json', '01-init/dmidecode.txt']);
     expect(JSON.parse(readFileSync(ctx.evidence.pathOf('01-init/inventory.json'), 'utf8'))).toEqual(collected.inventory);

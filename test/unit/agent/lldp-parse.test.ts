@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIpLinkJson } from '../../../agent/lldp/links.ts';
-import { LldpcliParseError, neighboursByInterface, parseLldpcliJson0 } from '../../../agent/tools/lldpcli.parse.ts';
+import { parseIpLinkJson } from '../../../agent/tools/ip.parse.ts';
+import { neighboursByInterface, parseLldpcliJson0 } from '../../../agent/tools/lldpcli.parse.ts';
+import { ToolOutputError } from '../../../agent/tools/tool-output-error.ts';
 import { showNeighboursArgs } from '../../../agent/tools/lldpcli.ts';
 import { lldpdArgv } from '../../../agent/tools/lldpd.ts';
 
@@ -61,7 +62,7 @@ describe('lldpcli json0 parser', () => {
   });
 
   test('the collapsing -f json shape is refused rather than read as no neighbours', () => {
-    expect(() => parseLldpcliJson0(fixture('json-one-neighbour.json'))).toThrow(LldpcliParseError);
+    expect(() => parseLldpcliJson0(fixture('json-one-neighbour.json'))).toThrow(ToolOutputError);
     expect(() => parseLldpcliJson0(fixture('json-one-neighbour.json'))).toThrow(/-f json0/);
   });
 
@@ -70,10 +71,10 @@ describe('lldpcli json0 parser', () => {
       try {
         parseLldpcliJson0('lldpcli: unable to connect to socket');
       } catch (e) {
-        return e as LldpcliParseError;
+        return e as ToolOutputError;
       }
     })();
-    expect(error).toBeInstanceOf(LldpcliParseError);
+    expect(error).toBeInstanceOf(ToolOutputError);
     expect(error?.excerpt).toContain('unable to connect');
   });
 

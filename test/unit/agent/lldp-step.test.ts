@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLldpStep, physicalNicsFromSysfs } from '../../../agent/steps/04-lldp.ts';
+import { plannedLldpNics } from '../../../agent/commands/plan.ts';
+import { createLldpStep } from '../../../agent/steps/04-lldp.ts';
 import { DaemonStartError, type DaemonProcess, type DaemonStarter } from '../../../agent/tools/lldpd.ts';
-import type { ToolInvocation, ToolResult, ToolRunner } from '../../../agent/tools/run-tool.ts';
-import type { Inventory, NicInfo } from '../../../agent/inventory-types.ts';
+import type { ToolInvocation, ToolRunner } from '../../../agent/tools/run-tool.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { fakeToolRunner, type FakeAnswer } from '../../helpers/fake-tools.ts';
+import { createFakeSysfs, type FakeNic, type FakeSysfs } from '../../helpers/fake-sysfs.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, '../../fixtures/lldpcli', name), 'utf8');
 const ZERO = fixture('json0-zero-neighbours.json');
@@ -21,32 +22,24 @@ interface FakeLink {
 }
 
 /** A fake machine: `ip` and `lldpcli` answer from state; every call is recorded. */
-function fakeTools(links: FakeLink[], lldpcli: (call: number) => { exitCode: number; stdout: string; stderr?: string }, extra: (inv: ToolInvocation) => ToolResult | null = () => null) {
-  const calls: ToolInvocation[] = [];
+function fakeTools(links: FakeLink[], lldpcli: (call: number) => { exitCode: number; stdout: string; stderr?: string }, extra: (inv: ToolInvocation) => FakeAnswer | null = () => null) {
   let lldpcliCalls = 0;
-  const result = (inv: ToolInvocation, exitCode: number, stdout = '', stderr = ''): ToolResult => ({
-    tool: inv.tool, command: [inv.tool, ...inv.args], exitCode, signal: null, stdout, stderr, durationMs: 1, timedOut: false, aborted: false, missing: false,
-  });
-  const run: ToolRunner = async (inv) => {
-    calls.push(inv);
+  const run = fakeToolRunner((inv): FakeAnswer => {
     const custom = extra(inv);
     if (custom) return custom;
     if (inv.tool === 'ip' && inv.args.join(' ') === '-j link show') {
-      return result(inv, 0, JSON.stringify(links.map((l) => ({ ifname: l.name, address: l.mac, operstate: l.up && l.cable ? 'UP' : 'DOWN', flags: ['BROADCAST', ...(l.up ? ['UP'] : []), ...(l.up && l.cable ? ['LOWER_UP'] : [])] }))));
+      return { stdout: JSON.stringify(links.map((l) => ({ ifname: l.name, address: l.mac, operstate: l.up && l.cable ? 'UP' : 'DOWN', flags: ['BROADCAST', ...(l.up ? ['UP'] : []), ...(l.up && l.cable ? ['LOWER_UP'] : [])] }))) };
     }
     if (inv.tool === 'ip' && inv.args[0] === 'link' && inv.args[1] === 'set') {
       const link = links.find((l) => l.name === inv.args[3]);
-      if (!link) return result(inv, 1, '', `Cannot find device "${inv.args[3]}"`);
+      if (!link) return { exitCode: 1, stderr: `Cannot find device "${inv.args[3]}"` };
       link.up = true;
-      return result(inv, 0);
+      return {};
     }
-    if (inv.tool === 'lldpcli') {
-      const answer = lldpcli(lldpcliCalls++);
-      return result(inv, answer.exitCode, answer.stdout, answer.stderr ?? '');
-    }
-    return result(inv, 127, '', `${inv.tool}: not faked`);
-  };
-  return { run, calls };
+    if (inv.tool === 'lldpcli') return lldpcli(lldpcliCalls++);
+    return { exitCode: 127, stderr: `${inv.tool}: not faked` };
+  });
+  return { run, calls: run.calls };
 }
 
 function fakeDaemon(behaviour: { exitAfterStart?: boolean } = {}) {
@@ -77,15 +70,21 @@ const links = (): FakeLink[] => [
 ];
 
 const contexts: TestStepContext[] = [];
-const dirs: string[] = [];
+const sysfs: FakeSysfs[] = [];
+/** A fake sysfs, removed after the test. */
+function fakeSys(nics: readonly FakeNic[]): FakeSysfs {
+  const sys = createFakeSysfs(nics);
+  sysfs.push(sys);
+  return sys;
+}
 function context(tunables: Record<string, string | number | boolean>, run: ToolRunner, extra: Partial<TestStepContext> = {}): TestStepContext {
-  const ctx = createTestContext({ tunables: { deadline_s: 5, poll_ms: 100, require_neighbour: true, ...tunables }, run, ...extra });
+  const ctx = createTestContext({ tunables: { deadline_s: 5, interfaces: '', poll_ms: 100, require_neighbour: true, ...tunables }, run, ...extra });
   contexts.push(ctx);
   return ctx;
 }
 afterEach(() => {
   for (const ctx of contexts.splice(0)) ctx.cleanup();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const sys of sysfs.splice(0)) sys.remove();
 });
 
 describe('04-lldp step (fake tools)', () => {
@@ -194,68 +193,71 @@ describe('04-lldp step (fake tools)', () => {
     expect(daemon.started).toEqual([]);
   });
 
-  test('no physical NIC in the inventory skips the step', async () => {
-    const inventory = { nics: [{ name: 'lo', mac: '00:00:00:00:00:00', physical: false, driver: null, speedMbps: null, linkUp: true }] } as unknown as Inventory;
-    const result = await createLldpStep({ startDaemon: fakeDaemon().starter }).run(context({}, fakeTools([], () => ({ exitCode: 0, stdout: ZERO })).run, { inventory }), () => {});
+  test('no physical NIC skips the step', async () => {
+    const sys = fakeSys([{ name: 'lo', mac: '00:00:00:00:00:00', carrier: '1', operstate: 'unknown' }]);
+    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(context({}, fakeTools([], () => ({ exitCode: 0, stdout: ZERO })).run), () => {});
     expect(result.status).toBe('skip');
   });
 
-  test('the inventory’s physical NICs are checked by default', async () => {
-    const nics: NicInfo[] = [
-      { name: 'eno1', mac: '02:00:5e:10:00:01', physical: true, driver: 'ixgbe', speedMbps: 10000, linkUp: false },
-      { name: 'eno2', mac: '02:00:5e:10:00:02', physical: true, driver: 'ixgbe', speedMbps: 10000, linkUp: false },
-      { name: 'br0', mac: '02:00:5e:10:00:09', physical: false, driver: null, speedMbps: null, linkUp: true },
-    ];
+  test('every physical NIC is checked by default, down or without carrier too; virtual ones are not', async () => {
+    const sys = fakeSys(PLAN_AND_RUN_NICS);
     const daemon = fakeDaemon();
     const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }));
-    const result = await createLldpStep({ startDaemon: daemon.starter }).run(context({}, tools.run, { inventory: { nics } as unknown as Inventory }), () => {});
+    const result = await createLldpStep({ startDaemon: daemon.starter, sysRoot: sys.root }).run(context({}, tools.run), () => {});
     expect(result.status).toBe('pass');
     expect(daemon.started[0]).toEqual(expect.arrayContaining(['-I', 'eno1,eno2']));
   });
 });
 
-describe('sysfs', () => {
-  function fakeSys(): string {
-    const sys = mkdtempSync(join(tmpdir(), 'bmt-sys-'));
-    dirs.push(sys);
-    const pci = (addr: string, driver: string) => {
-      const dev = join(sys, 'devices/pci0000:00', addr);
-      mkdirSync(dev, { recursive: true });
-      mkdirSync(join(sys, 'bus/pci/drivers', driver), { recursive: true });
-      symlinkSync(join(sys, 'bus/pci/drivers', driver), join(dev, 'driver'));
-      return dev;
-    };
-    mkdirSync(join(sys, 'class/net/eno1'), { recursive: true });
-    mkdirSync(join(sys, 'class/net/eno2'), { recursive: true });
-    mkdirSync(join(sys, 'class/net/lo'), { recursive: true });
-    symlinkSync(pci('0000:3b:00.0', 'i40e'), join(sys, 'class/net/eno1/device'));
-    symlinkSync(pci('0000:3b:00.1', 'i40e'), join(sys, 'class/net/eno2/device'));
-    mkdirSync(join(sys, 'kernel/debug/i40e/0000:3b:00.0'), { recursive: true });
-    writeFileSync(join(sys, 'kernel/debug/i40e/0000:3b:00.0/command'), '');
-    return sys;
+/** eno1 linked, eno2 down (no carrier file answer), br0 a bridge. */
+const PLAN_AND_RUN_NICS: FakeNic[] = [
+  { name: 'br0', mac: '02:00:5e:10:00:09', carrier: '1', operstate: 'up' },
+  { name: 'eno1', mac: '02:00:5e:10:00:01', carrier: '1', operstate: 'up', speed: '10000', device: { driver: 'ixgbe', address: '0000:5e:00.0' } },
+  { name: 'eno2', mac: '02:00:5e:10:00:02', operstate: 'down', device: { driver: 'ixgbe', address: '0000:5e:00.1' } },
+];
+
+describe('bm-agent plan and run choose the same NICs', () => {
+  async function runListensOn(sysRoot: string, interfaces: string): Promise<string[]> {
+    const daemon = fakeDaemon();
+    await createLldpStep({ startDaemon: daemon.starter, sysRoot }).run(context({ interfaces }, fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL })).run), () => {});
+    const argv = daemon.started[0] ?? [];
+    return argv[argv.indexOf('-I') + 1]?.split(',') ?? [];
   }
 
-  test('physical NICs are those with a device behind them', () => {
-    expect(physicalNicsFromSysfs(fakeSys())).toEqual(['eno1', 'eno2']);
+  test.each([[''], ['eno2'], ['eno2, eno1']])('with bm.lldp.interfaces=%p', async (interfaces) => {
+    const sys = fakeSys(PLAN_AND_RUN_NICS);
+    const planned = plannedLldpNics(interfaces, sys.root);
+    expect(planned.length).toBeGreaterThan(0);
+    expect(await runListensOn(sys.root, interfaces)).toEqual(planned);
   });
+});
 
-  test('the i40e firmware LLDP agent is stopped through debugfs, or ethtool where debugfs has no command file', async () => {
-    const sys = fakeSys();
-    const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }), (inv) =>
-      inv.tool === 'ethtool' ? { tool: 'ethtool', command: ['ethtool', ...inv.args], exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 1, timedOut: false, aborted: false, missing: false } : null,
-    );
-    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys }).run(context({}, tools.run), () => {});
-    expect(readFileSync(join(sys, 'kernel/debug/i40e/0000:3b:00.0/command'), 'utf8')).toBe('lldp stop');
+describe('i40e firmware LLDP agent', () => {
+  /** Two i40e ports; only the first has a debugfs command file. */
+  function i40eSys(): { root: string; command: string } {
+    const sys = fakeSys([
+      { name: 'eno1', mac: '02:00:5e:10:00:01', device: { driver: 'i40e', address: '0000:3b:00.0' } },
+      { name: 'eno2', mac: '02:00:5e:10:00:02', device: { driver: 'i40e', address: '0000:3b:00.1' } },
+      { name: 'lo', mac: '00:00:00:00:00:00' },
+    ]);
+    return { root: sys.root, command: sys.addI40eDebugfs('0000:3b:00.0') };
+  }
+
+  test('is stopped through debugfs, or ethtool where debugfs has no command file', async () => {
+    const sys = i40eSys();
+    const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }), (inv) => (inv.tool === 'ethtool' ? {} : null));
+    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(context({}, tools.run), () => {});
+    expect(readFileSync(sys.command, 'utf8')).toBe('lldp stop');
     expect(tools.calls.filter((c) => c.tool === 'ethtool').map((c) => c.args)).toEqual([['--set-priv-flags', 'eno2', 'disable-fw-lldp', 'on']]);
     expect((result.details as { firmwareLldp: { nic: string; method: string }[] }).firmwareLldp.map((f) => [f.nic, f.method])).toEqual([['eno1', 'debugfs'], ['eno2', 'ethtool']]);
   });
 
   test('an i40e NIC whose firmware agent cannot be stopped is logged and the step goes on', async () => {
-    const sys = fakeSys();
-    rmSync(join(sys, 'kernel/debug'), { recursive: true });
+    const sys = i40eSys();
+    rmSync(join(sys.root, 'kernel/debug'), { recursive: true });
     const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }));
     const ctx = context({}, tools.run);
-    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys }).run(ctx, () => {});
+    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(ctx, () => {});
     expect(result.status).toBe('pass');
     expect(ctx.logLines.some((l) => l.includes('i40e firmware LLDP agent left running'))).toBe(true);
   });

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMemoryStep, type MemoryFacts } from '../../../agent/steps/02-memory.ts';
-import type { ToolInvocation, ToolResult, ToolRunner } from '../../../agent/tools/run-tool.ts';
+import type { MemoryFacts } from '../../../agent/memory/facts.ts';
+import { createMemoryStep } from '../../../agent/steps/02-memory.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { fakeToolRunner, type FakeAnswer } from '../../helpers/fake-tools.ts';
+import type { ToolInvocation } from '../../../agent/tools/run-tool.ts';
 
 const dir = join(import.meta.dir, '../../fixtures/memtester');
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
@@ -14,15 +16,9 @@ const facts: MemoryFacts = {
   cpuOnline: '0-1\n',
 };
 
-function fakeRunner(outputs: (inv: ToolInvocation, index: number) => Partial<ToolResult>): ToolRunner & { calls: ToolInvocation[] } {
-  const calls: ToolInvocation[] = [];
-  const runner = async (inv: ToolInvocation): Promise<ToolResult> => {
-    calls.push(inv);
-    const out = outputs(inv, calls.length - 1);
-    return { tool: inv.tool, command: [inv.tool, ...inv.args], exitCode: 0, signal: null, stdout: '', stderr: '', durationMs: 1000, timedOut: false, aborted: false, missing: false, evidence: inv.evidenceAs, ...out };
-  };
-  return Object.assign(runner, { calls });
-}
+/** memtester runs of one second each, their evidence named as asked (saved nowhere). */
+const fakeRunner = (outputs: (inv: ToolInvocation, index: number) => FakeAnswer) =>
+  fakeToolRunner((inv, index) => ({ durationMs: 1000, evidence: inv.evidenceAs, ...outputs(inv, index) }));
 
 const pass = () => ({ stdout: read('pass-32M-1loop.stdout'), stderr: '' });
 

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
-import { reportProblems } from '../../../agent/steps/05-report.ts';
 import { bigText, renderBanner, renderLiveLines, renderPlainLine } from '../../../agent/console.ts';
-import { buildReport, callbackEventOf, markdownTable, renderFinalJournal, renderStepJournal, reportStepOf, signBody, verdictOf, type StepRecord } from '../../../agent/report.ts';
+import { buildReport, callbackEventOf, markdownTable, renderFinalJournal, renderStepJournal, reportProblems, reportStepOf, signBody, verdictOf, type StepRecord } from '../../../agent/report.ts';
 
 const record = (id: StepRecord['id'], status: 'pass' | 'fail' | 'skip' | 'error', reasons: string[] = []): StepRecord => ({
   id,

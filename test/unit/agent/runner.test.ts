@@ -130,3 +130,44 @@ test('events: start, progress and end for each step, in order', async () => {
   expect(events.map((e) => e.type)).toEqual(['start', 'progress', 'end']);
   expect(events[1]).toMatchObject({ progress: { fraction: 0.5, message: 'half' } });
 });
+
+describe('causes and hand-over', () => {
+  test('a crash is internal, a timeout timeout, a cancellation aborted; fail without a cause is check-failed', async () => {
+    const crashed = await runSteps({ ...baseOptions(), steps: [step('01-init', [], async () => { throw new Error('boom'); })] });
+    expect(crashed[0]!.result.cause).toBe('internal');
+    const timedOut = await runSteps({
+      ...baseOptions(),
+      steps: [step('01-init', [], (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ...ok('stopped'), status: 'error', cause: 'aborted' }))), 20)],
+    });
+    expect(timedOut[0]!.result).toMatchObject({ status: 'error', cause: 'timeout' });
+    const controller = new AbortController();
+    controller.abort();
+    const cancelled = await runSteps({ ...baseOptions(), signal: controller.signal, steps: [step('01-init', [], async () => ok())] });
+    expect(cancelled[0]!.result).toMatchObject({ status: 'error', cause: 'aborted' });
+    const failed = await runSteps({ ...baseOptions(), steps: [step('01-init', [], async () => ({ ...ok(), status: 'fail' }))] });
+    expect(failed[0]!.result.cause).toBe('check-failed');
+    const passed = await runSteps({ ...baseOptions(), steps: [step('01-init', [], async () => ok())] });
+    expect(passed[0]!.result.cause).toBeUndefined();
+  });
+
+  test('a time limit longer than a timer holds is capped, so it does not fire at once', async () => {
+    const events: RunnerEvent[] = [];
+    const records = await runSteps({ ...baseOptions(), onEvent: (e) => events.push(e), steps: [step('01-init', [], async () => ok(), 2 ** 40)] });
+    expect(records[0]!.result.status).toBe('pass');
+    expect(events.find((e) => e.type === 'start')).toMatchObject({ timeoutMs: 2 ** 31 - 1 });
+  });
+
+  test("what a step hands on (result.outputs) reaches the context of the steps after it, typed", async () => {
+    const inventory = { system: { serial: 'S1' } } as unknown as NonNullable<StepResult['outputs']>['inventory'];
+    const seen: unknown[] = [];
+    await runSteps({
+      ...baseOptions(),
+      contextFor: (_step, signal, outputs) => ({ ...context(signal), ...outputs }),
+      steps: [
+        step('01-init', [], async (ctx) => (seen.push(ctx.inventory), { ...ok(), outputs: { inventory } })),
+        step('02-memory', ['01-init'], async (ctx) => (seen.push(ctx.inventory), ok())),
+      ],
+    });
+    expect(seen).toEqual([undefined, inventory]);
+  });
+});
