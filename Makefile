@@ -7,6 +7,7 @@ DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BUN := node_modules/.bin/bun
 TSC := node_modules/.bin/tsc
+BIOME := node_modules/.bin/biome
 
 # Debian packages the tests and the demo run for real (installed when missing and run as root).
 DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio busybox udhcpc fdisk e2fsprogs dmidecode ethtool \
@@ -17,7 +18,7 @@ SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
 # ESM bytecode: bm-hook commit starts in ~12 ms instead of ~95 ms (bench/hook-commit.ts); dhcpd waits for it.
 COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap
 
-.PHONY: generate docs help deps npm-deps debian-deps build typecheck test test-unit test-integration demo bench install clean sim \
+.PHONY: generate docs help deps npm-deps debian-deps build typecheck lint snapshots test test-unit test-integration demo bench install clean sim \
         image image-deps e2e netbox netbox-stop netbox-build
 
 help: ## list targets
@@ -52,9 +53,14 @@ dist/bm-agent: npm-deps $(SOURCES)
 typecheck: npm-deps ## tsc --noEmit over the whole tree (strict)
 	$(TSC) --noEmit
 
+# Biome: formatting and lint over agent hook shared test harden image bench docs/*.ts (biome.json says which
+# files: not hook/generated, test fixtures, node_modules or dist). `$(BIOME) check --write .` applies the fixes.
+lint: npm-deps ## formatter and linter check (Biome); warnings fail too
+	$(BIOME) check --error-on-warnings .
+
 # As root the e2e level (a real PXE boot of the image in qemu) runs too, so the image is built first.
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
-test: deps typecheck build $(if $(IS_ROOT),image) ## everything: typecheck, unit, integration; as root also the image and the e2e PXE boot
+test: deps typecheck lint build $(if $(IS_ROOT),image) ## everything: typecheck, lint, unit, integration; as root also the image and the e2e PXE boot
 	@[ -n "$(IS_ROOT)" ] || echo "!!! NOT RUN: the PXE image build and the e2e boot need root (run make test as root)" >&2
 	$(BUN) test/run-tests.ts unit integration $(if $(IS_ROOT),e2e)
 
@@ -63,6 +69,9 @@ test-unit: npm-deps
 
 test-integration: npm-deps build
 	$(BUN) test/run-tests.ts integration
+
+snapshots: npm-deps ## accept the current --help output of both binaries as the snapshots (review, then commit)
+	UPDATE_SNAPSHOTS=1 $(BUN) test test/integration/help-snapshots.test.ts
 
 demo: deps build ## the pipeline against the embedded NetBox simulator (NETBOX=real: a real NetBox, root)
 	$(BUN) test/demo/run-demo.ts --netbox $(or $(NETBOX),sim)
@@ -110,7 +119,8 @@ sim: npm-deps ## a NetBox simulator on port 8765 (FLAVOUR=3.7|4.1|4.6)
 generate: npm-deps ## regenerate ahead-of-time code (the hook config validator)
 	$(BUN) hook/generate-config-validator.ts
 
-docs: npm-deps ## regenerate diagrams in docs/ from the code (dot, and SVG when graphviz is installed)
+docs: npm-deps ## regenerate diagrams and generated tables in docs/ and README.md from the code (SVG when graphviz is installed)
+	$(BUN) docs/generate.ts
 	$(BUN) hook/main.ts fsm --dot > docs/dhcp-hook2-flow.dot
 	$(BUN) agent/flow-dot.ts > docs/phase1-flow.dot
 	@if command -v dot >/dev/null; then for f in dhcp-hook2-flow phase1-flow; do dot -Tsvg docs/$$f.dot -o docs/$$f.svg; done; else echo "graphviz not installed: SVG not regenerated" >&2; fi

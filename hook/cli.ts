@@ -4,7 +4,6 @@
  */
 import { finishParser, runParser } from '../shared/cli/shell.ts';
 import yargs, { type CommandModule } from 'yargs';
-import { EXIT_CODES_EPILOGUE } from '../shared/cli/exit-codes.ts';
 import { checkConfigCommand } from './commands/check-config.ts';
 import { commitCommand } from './commands/commit.ts';
 import { dhcpdSnippetCommand } from './commands/dhcpd-snippet.ts';
@@ -21,10 +20,9 @@ NETBOX_TOKEN_FILE and BM_SPOOL_DIR override it. Logs go to stderr and, when
 
 The commit and kea commands exit 0 when a lease was spooled, ignored (not a BMC)
 or rejected as malformed (logged); non-zero only when a BMC lease could not be
-written to the spool.
+written to the spool.`;
 
-${EXIT_CODES_EPILOGUE}`;
-
+/** Parses and runs one bm-hook command line (not the fast path); returns the exit code. */
 export async function runCli(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -43,9 +41,7 @@ export async function runCli(
     .command(fsmCommand(ctx))
     .command(checkConfigCommand(ctx) as CommandModule<{ config: string | undefined }>)
     .command(statusCommand(ctx));
-  const shell = { name: 'bm-hook', env, print, writeErr, setExitCode: (code: number) => ctx.setExitCode(code) };
-  await runParser(finishParser(parser, shell, EPILOGUE), argv, shell);
+  await runParser(finishParser(parser, ctx, EPILOGUE), argv, ctx);
   await ctx.close();
   return ctx.exitCode;
 }
-

@@ -1,42 +1,37 @@
-/** What every bm-hook command gets from main(): environment, output, logging, exit code. */
+/**
+ * What every bm-hook command gets from main(): the shared CLI context
+ * (shared/cli/context.ts) plus a logger to stderr and syslog, flushed by close().
+ * Loaded by the commit/kea fast path: keep it free of yargs, ky and ajv.
+ */
+import { createCliContext as createBaseContext, type CliContext as BaseCliContext } from '../shared/cli/context.ts';
 import { createLogger, type Logger, type LogLevel } from '../shared/log.ts';
 import { openSyslogSink, type SyslogSink } from './syslog-sink.ts';
 
-export interface CliContext {
-  env: Record<string, string | undefined>;
-  /** stdout, for command output (snippet, dot, status). */
-  print(text: string): void;
+export interface CliContext extends BaseCliContext {
   /** Logger to stderr (syslog style) and, where present, the journal. */
   logger(level?: LogLevel): Logger;
-  setExitCode(code: number): void;
   /** Flushes log sinks; main() awaits it before returning. */
   close(): Promise<void>;
 }
 
-export function createCliContext(env: Record<string, string | undefined>, print: (text: string) => void, writeErr: (line: string) => void): CliContext & { exitCode: number } {
+/** bm-hook's context; the syslog sink opens on the first logger() call (not at all with BM_HOOK_NO_SYSLOG). */
+export function createCliContext(env: Record<string, string | undefined>, print: (text: string) => void, writeErr: (line: string) => void): CliContext {
   let syslog: SyslogSink | null | undefined;
-  const ctx = {
-    env,
-    print,
-    exitCode: 0,
+  return Object.assign(createBaseContext('bm-hook', env, print, writeErr), {
     logger(level: LogLevel = 'info') {
       if (syslog === undefined) syslog = env.BM_HOOK_NO_SYSLOG ? null : openSyslogSink('bm-hook');
       return createLogger({
         name: 'bm-hook',
         level,
         priorityPrefix: true,
-        write: (line) => {
+        write: (line: string) => {
           writeErr(line);
           syslog?.write(line);
         },
       });
     },
-    setExitCode(code: number) {
-      ctx.exitCode = code;
-    },
     async close() {
       await syslog?.close();
     },
-  };
-  return ctx;
+  });
 }

@@ -1,11 +1,14 @@
 /**
  * bm-hook: the DHCP lease-commit hook (Phase 0). dhcpd's and Kea's calls take a
- * fast path that loads only what spooling needs; everything else goes to the
- * full CLI (cli.ts). Decisions live in pure modules (fsm.ts, lease.ts, drain
- * planning) and effects at the edges (spool.ts, actions.ts).
+ * fast path that loads only what spooling needs (context.ts, ingest.ts: no yargs,
+ * ky or ajv); everything else goes to the full CLI (cli.ts). Decisions live in
+ * pure modules (fsm.ts, lease.ts, drain planning) and effects at the edges
+ * (spool.ts, actions.ts).
  */
+import { runBin } from '../shared/cli/bin.ts';
 import { parseFastPath } from './fast-path.ts';
 
+/** Runs one bm-hook command line; returns the exit code. Tests call it with their own print/writeErr. */
 export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -14,11 +17,7 @@ export async function main(
 ): Promise<number> {
   const fast = parseFastPath(argv);
   if (fast) {
-    const [{ createCliContext }, { spoolLeases }, { spoolKeaLeases }] = await Promise.all([
-      import('./context.ts'),
-      import('./commands/commit.ts'),
-      import('./commands/kea.ts'),
-    ]);
+    const [{ createCliContext }, { spoolLeases, spoolKeaLeases }] = await Promise.all([import('./context.ts'), import('./ingest.ts')]);
     const ctx = createCliContext(env, print, writeErr);
     const exitCode =
       fast.kind === 'commit'
@@ -31,10 +30,4 @@ export async function main(
   return runCli(argv, env, print, writeErr);
 }
 
-if (import.meta.main) {
-  // `bm-hook fsm | head`: a closed pipe is the reader's choice, not our error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
-  void main(process.argv.slice(2), process.env).then((code) => (process.exitCode = code));
-}
+if (import.meta.main) void runBin(main);

@@ -1,6 +1,7 @@
 /**
  * Runs the test levels named on the command line (unit, integration, e2e) with
- * `bun test`, one level at a time, and closes with one summary line counted
+ * `bun test`, one level at a time (test/<level>/ and the simulator's own tests in
+ * test/netbox-sim/test/<level>/), and closes with one summary line counted
  * from the JUnit reports: `tests: N passed, N failed, N skipped`.
  *
  * Skips are not green: in CI (CI=true) any skipped test fails the run, because
@@ -19,6 +20,13 @@ const LEVELS = ['unit', 'integration', 'e2e'] as const;
 type Level = (typeof LEVELS)[number];
 
 const TIMEOUT_MS: Record<Level, number> = { unit: 10_000, integration: 60_000, e2e: 900_000 };
+
+/** Where each level's test files are: its directory, and the simulator's own tests of that level (test/netbox-sim/test/). */
+const LEVEL_PATHS: Record<Level, readonly string[]> = {
+  unit: ['./test/unit/', './test/netbox-sim/test/unit/'],
+  integration: ['./test/integration/', './test/netbox-sim/test/integration/'],
+  e2e: ['./test/e2e/'],
+};
 
 const levels = process.argv.slice(2) as Level[];
 if (levels.length === 0 || levels.some((l) => !LEVELS.includes(l))) {
@@ -63,7 +71,7 @@ for (const level of levels) {
     console.error('!!! NOT RUN: the integration suites against the real NetBox need root (test/netbox-real)');
   }
   const run = Bun.spawnSync(
-    [process.execPath, 'test', `./test/${level}/`, `--timeout=${TIMEOUT_MS[level]}`, '--reporter=junit', `--reporter-outfile=${outfile}`],
+    [process.execPath, 'test', ...LEVEL_PATHS[level], `--timeout=${TIMEOUT_MS[level]}`, '--reporter=junit', `--reporter-outfile=${outfile}`],
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...(real ? { BM_NETBOX_REAL_STATE: real.stateFile } : {}) } },
   );
   if (real) stopRealNetbox(real);

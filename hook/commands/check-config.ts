@@ -14,7 +14,9 @@ export const checkConfigCommand = (ctx: CliContext) => ({
     if (config.netbox) resolveNetboxToken(config.netbox);
     ctx.print(`config: ${path} — valid`);
     if (config.netbox) {
-      ctx.print(`netbox: ${config.netbox.url} (token: ${config.netbox.token ? 'inline' : `file ${config.netbox.tokenFile}`}; timeout ${config.netbox.timeoutMs} ms, deadline ${config.netbox.deadlineMs} ms, ${config.netbox.retries} retries)`);
+      ctx.print(
+        `netbox: ${config.netbox.url} (token: ${config.netbox.token ? 'inline' : `file ${config.netbox.tokenFile}`}; timeout ${config.netbox.timeoutMs} ms, deadline ${config.netbox.deadlineMs} ms, ${config.netbox.retries} retries)`,
+      );
     } else {
       ctx.print('netbox: NOT CONFIGURED — leases are spooled but not applied (set netbox.url and a token)');
       ctx.setExitCode(EXIT.usage);

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, resolveNetboxToken } from '../../shared/config.ts';
 import { EXIT } from '../../shared/cli/exit-codes.ts';
 import { createNetboxClient, type NetboxClient } from '../../shared/netbox/index.ts';
-import { loadHookConfig } from '../config.ts';
+import { loadHookConfig, type HookConfig } from '../config.ts';
 import type { CliContext } from '../context.ts';
 import { drainSpool } from '../drain.ts';
 import { pendingNames } from '../spool.ts';
@@ -13,7 +13,7 @@ export const drainCommand = (ctx: CliContext) => ({
   describe: 'apply spooled leases to NetBox now (dhcpd/Kea start this detached; a timer may too)',
   builder: (y: Argv) => y.option('budget-ms', { type: 'number', describe: 'keep retrying NetBox this long (default: config drain.budgetMs)' }),
   handler: async (args: { config?: string; budgetMs?: number }) => {
-    let config;
+    let config: HookConfig;
     try {
       config = loadHookConfig({ path: args.config, env: ctx.env });
     } catch (error) {

@@ -1,15 +1,7 @@
-/** `bm-hook kea HOOK_POINT`: Kea run_script's entry; leases come in LEASES4_AT<i>_* variables. */
+/** `bm-hook kea HOOK_POINT`: Kea run_script's entry; leases come in LEASES4_AT<i>_* variables (ingest.ts). */
 import type { Argv } from 'yargs';
 import type { CliContext } from '../context.ts';
-import { keaLeases, MAX_KEA_LEASES } from '../kea.ts';
-import { spoolLeases } from './commit.ts';
-
-/** Spools the BMC leases of one Kea call; the exit status for Kea's log. */
-export function spoolKeaLeases(ctx: CliContext, hookPoint: string | undefined, configPath: string | undefined, drain: boolean): number {
-  const { leases, truncated } = keaLeases(hookPoint, ctx.env);
-  if (truncated) ctx.logger().warning('Kea committed more leases than bm-hook takes at once; the rest wait for renewal', { max: MAX_KEA_LEASES });
-  return leases.length ? spoolLeases(ctx, leases, 'kea', configPath, { drain }) : 0;
-}
+import { spoolKeaLeases } from '../ingest.ts';
 
 export const keaCommand = (ctx: CliContext) => ({
   command: 'kea [hookPoint] [args..]',

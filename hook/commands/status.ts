@@ -22,7 +22,14 @@ export const statusCommand = (ctx: CliContext) => ({
       spool: dir,
       waiting: pending.length,
       oldest: oldestEvent
-        ? { event: oldestEvent.name, mac: oldestEvent.event.mac, ip: oldestEvent.event.ip, receivedAt: oldestEvent.event.receivedAt, attempts: oldestEvent.progress?.attempts ?? 0, lastError: oldestEvent.progress?.lastError }
+        ? {
+            event: oldestEvent.name,
+            mac: oldestEvent.event.mac,
+            ip: oldestEvent.event.ip,
+            receivedAt: oldestEvent.event.receivedAt,
+            attempts: oldestEvent.progress?.attempts ?? 0,
+            lastError: oldestEvent.progress?.lastError,
+          }
         : null,
       failed: failed.length,
       newestFailed: failed.at(-1) ? { event: failed.at(-1), at: statSync(join(dir, 'failed', failed.at(-1)!)).mtime.toISOString() } : null,
@@ -33,7 +40,10 @@ export const statusCommand = (ctx: CliContext) => ({
       return;
     }
     ctx.print(`spool ${dir}: ${report.waiting} waiting, ${report.failed} failed`);
-    if (report.oldest) ctx.print(`oldest: ${report.oldest.mac} ${report.oldest.ip} since ${report.oldest.receivedAt} (${report.oldest.attempts} attempts${report.oldest.lastError ? `; last error: ${report.oldest.lastError}` : ''})`);
+    if (report.oldest)
+      ctx.print(
+        `oldest: ${report.oldest.mac} ${report.oldest.ip} since ${report.oldest.receivedAt} (${report.oldest.attempts} attempts${report.oldest.lastError ? `; last error: ${report.oldest.lastError}` : ''})`,
+      );
     if (report.newestFailed) ctx.print(`newest failure: ${report.newestFailed.event} at ${report.newestFailed.at} (see ${join(dir, 'failed')})`);
     ctx.print(`last drain: ${drain.lastRunAt ?? 'never'}; last success: ${drain.lastSuccessAt ?? 'never'}; applied so far: ${drain.applied ?? 0}`);
     if (drain.lastError) ctx.print(`last error: ${drain.lastError} (${drain.lastErrorAt})`);

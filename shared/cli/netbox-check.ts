@@ -28,10 +28,7 @@ const validateConnection = compileConfigValidator<NetboxConnectionConfig>(netbox
 
 /** Flags win over the environment. */
 export function netboxConnectionFrom(args: NetboxCheckArgs, env: Record<string, string | undefined>): NetboxConnectionConfig {
-  const merged = mergeLayers(
-    netboxEnvLayer(env),
-    { url: args.url, tokenFile: args.tokenFile, timeoutMs: args.timeoutMs },
-  );
+  const merged = mergeLayers(netboxEnvLayer(env), { url: args.url, tokenFile: args.tokenFile, timeoutMs: args.timeoutMs });
   if (args.tokenFile) delete merged.token;
   return validateConnection(merged, 'flags and environment');
 }
@@ -46,7 +43,9 @@ export async function runNetboxCheck(args: NetboxCheckArgs, env: Record<string, 
     } else {
       print(`NetBox ${probe.version.text} at ${probe.url}: token accepted (${probe.authScheme}), ${probe.visibleDevices} devices visible`);
       const c = probe.capabilities;
-      print(`  MAC objects: ${c.macAddressModel ? 'yes (4.2+)' : 'no (MAC on interface)'}; ?fields=: ${c.fieldsParameter ? 'yes' : 'no'}; oob_ip: ${c.oobIp ? 'yes' : 'no'}; v2 tokens: ${c.v2Tokens ? 'yes' : 'no'}`);
+      print(
+        `  MAC objects: ${c.macAddressModel ? 'yes (4.2+)' : 'no (MAC on interface)'}; ?fields=: ${c.fieldsParameter ? 'yes' : 'no'}; oob_ip: ${c.oobIp ? 'yes' : 'no'}; v2 tokens: ${c.v2Tokens ? 'yes' : 'no'}`,
+      );
     }
     return EXIT.ok;
   } catch (error) {

@@ -1,12 +1,14 @@
 /**
  * What both binaries' command lines share around yargs: the netbox-check
- * command, the common settings (strict, version, epilogue, no process.exit) and
- * running the parser with one place that turns errors into a message and an
- * exit code. The commands themselves live in each binary.
+ * command, the common settings (strict, version, epilogue with the exit codes,
+ * no process.exit) and running the parser with one place that turns errors into
+ * a message and an exit code. The commands themselves live in each binary; what
+ * they get is the CliContext of context.ts (extended by each binary).
  */
 import type { Argv } from 'yargs';
+import type { CliContext } from './context.ts';
 import { describeError, exitCodeFor } from './errors.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT, exitCodesText } from './exit-codes.ts';
 import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from './netbox-check.ts';
 import { VERSION } from '../version.ts';
 
@@ -14,27 +16,22 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export interface CliShell {
-  name: string;
-  env: Record<string, string | undefined>;
-  print(text: string): void;
-  writeErr(line: string): void;
-  setExitCode(code: number): void;
-}
-
-/** Adds netbox-check and the common settings; returns the parser ready to run. */
-export function finishParser<T>(parser: Argv<T>, shell: CliShell, epilogue: string): Argv<T> {
+/**
+ * Adds netbox-check and the common settings; returns the parser ready to run. The
+ * epilogue is the binary's own text; the exit-code table (exit-codes.ts) is appended to it.
+ */
+export function finishParser<T>(parser: Argv<T>, ctx: CliContext, epilogue: string): Argv<T> {
   return parser
     .command(
       'netbox-check',
       'check that NetBox is reachable and accepts the token',
       (y) => y.options(NETBOX_CHECK_OPTIONS),
-      async (args) => shell.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, shell.env, shell.print)),
+      async (args) => ctx.setExitCode(await runNetboxCheck(args as NetboxCheckArgs, ctx.env, ctx.print)),
     )
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .version(VERSION)
-    .epilogue(epilogue)
+    .epilogue(`${epilogue}\n\n${exitCodesText()}`)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -43,19 +40,19 @@ export function finishParser<T>(parser: Argv<T>, shell: CliShell, epilogue: stri
 }
 
 /** Runs the parser; --help/--version text goes to print, errors to writeErr with their exit code. */
-export async function runParser<T>(parser: Argv<T>, argv: string[], shell: CliShell): Promise<void> {
+export async function runParser<T>(parser: Argv<T>, argv: string[], ctx: CliContext): Promise<void> {
   try {
     const output = await new Promise<string>((resolve, reject) => {
       parser.parseAsync(argv, {}, (error, _parsed, text) => (error ? reject(error) : resolve(text))).catch(reject);
     });
-    if (output) shell.print(output);
+    if (output) ctx.print(output);
   } catch (error) {
     if (error instanceof UsageError) {
-      shell.writeErr(`${shell.name}: ${error.message} (see ${shell.name} --help)`);
-      shell.setExitCode(EXIT.usage);
+      ctx.writeErr(`${ctx.name}: ${error.message} (see ${ctx.name} --help)`);
+      ctx.setExitCode(EXIT.usage);
     } else {
-      shell.writeErr(`${shell.name}: ${describeError(error)}`);
-      shell.setExitCode(exitCodeFor(error));
+      ctx.writeErr(`${ctx.name}: ${describeError(error)}`);
+      ctx.setExitCode(exitCodeFor(error));
     }
   }
 }

@@ -6,6 +6,7 @@ import { DEFAULT_BMC_OUIS } from '../../../hook/default-ouis.ts';
 import { defaultHookConfig, loadHookConfig, ouiSetOf } from '../../../hook/config.ts';
 import { renderDhcpdSnippet } from '../../../hook/dhcpd-snippet.ts';
 import { ConfigError } from '../../../shared/config.ts';
+import { configErrorOf } from '../../helpers/config-error.ts';
 
 const file = (content: unknown) => {
   const path = join(mkdtempSync(join(tmpdir(), 'hookcfg-')), 'hook.json');
@@ -41,7 +42,7 @@ test('environment overrides the file', () => {
 });
 
 test('bad keys are named: misspelt, wrong type, bad OUI, bad enum', () => {
-  expect(issuesOf(() => loadHookConfig({ path: file({ spool: { maxEvent: 5 } }), env: {} }))).toContainEqual({ key: 'spool.maxEvent', message: 'unknown key (check the spelling)' });
+  expect(issuesOf(() => loadHookConfig({ path: file({ spool: { maxEvent: 5 } }), env: {} }))).toContainEqual({ key: 'spool.maxEvent', message: 'unknown key (check the spelling); did you mean maxEvents?' });
   expect(issuesOf(() => loadHookConfig({ path: file({ ip: { defaultPrefixLength: 'x' } }), env: {} }))).toContainEqual({ key: 'ip.defaultPrefixLength', message: 'must be integer' });
   expect(issuesOf(() => loadHookConfig({ path: file({ ouis: { entries: [{ oui: 'zz:zz', vendor: 'X' }] } }), env: {} }))).toEqual([
     { key: 'ouis.entries.0.oui', message: 'not an OUI: "zz:zz" (expected e.g. 94:40:c9)' },
@@ -76,4 +77,33 @@ test('ip.vrf is a VRF id or name, absent by default', () => {
   expect(loadHookConfig({ path: file({ ip: { vrf: 'oob' } }), env: {} }).ip.vrf).toBe('oob');
   expect(loadHookConfig({ path: file({ ip: { vrf: 3 } }), env: {} }).ip.vrf).toBe(3);
   for (const vrf of [0, '', true]) expect(issuesOf(() => loadHookConfig({ path: file({ ip: { vrf } }), env: {} }))[0]?.key).toBe('ip.vrf');
+});
+
+test('strict: unknown keys at any depth name the closest known key; forbidden keys are refused', () => {
+  expect(issuesOf(() => loadHookConfig({ path: file({ ouis: { entries: [{ oui: '02:00:00', vendr: 'Lab' }] } }), env: {} }))).toContainEqual({
+    key: 'ouis.entries.0.vendr',
+    message: 'unknown key (check the spelling); did you mean vendor?',
+  });
+  expect(issuesOf(() => loadHookConfig({ path: file({ netbox: { url: 'http://x', tokenFil: '/t' } }), env: {} }))).toEqual([
+    { key: 'netbox.tokenFil', message: 'unknown key (check the spelling); did you mean tokenFile?' },
+  ]);
+  expect(issuesOf(() => loadHookConfig({ path: file('{"spool": {"__proto__": {"dir": "/tmp"}}}'), env: {} }))).toEqual([
+    { key: 'spool.__proto__', message: 'forbidden key: __proto__, constructor, prototype are never config keys' },
+  ]);
+  expect(issuesOf(() => loadHookConfig({ path: file({ constructor: {} }), env: {} }))[0]?.key).toBe('constructor');
+  expect(({} as Record<string, unknown>).dir).toBeUndefined();
+});
+
+test('strict: a duration over its bound is refused with the allowed range', () => {
+  const issues = issuesOf(() => loadHookConfig({ path: file({ drain: { budgetMs: 2 ** 31 } }), env: {} }));
+  expect(issues).toEqual([{ key: 'drain.budgetMs', message: 'must be between 1000 and 3600000' }]);
+});
+
+test('strict: a misspelt environment variable is refused by loadHookConfig, never by the defaults commit falls back to', async () => {
+  const error = await configErrorOf(() => loadHookConfig({ path: file({}), env: { BM_SPOOL_DR: '/x' } }));
+  expect(error.source).toBe('environment');
+  expect(error.issues).toEqual([{ key: 'BM_SPOOL_DR', message: 'unknown environment variable; did you mean BM_SPOOL_DIR? (fix the name or unset it)' }]);
+  expect(defaultHookConfig({ BM_SPOOL_DR: '/x', BM_SPOOL_DIR: '/y' }).spool.dir).toBe('/y');
+  const others = { BM_HOOK_NO_SYSLOG: '1', BM_AGENT_CONFIG: '/x', BM_NETBOX_REAL_STATE: '/x' };
+  expect(loadHookConfig({ path: file({}), env: others }).spool.dir).toBe('/var/spool/bm-hook');
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { classifyFailure, failureReason } from '../../../hook/drain.ts';
+import { failureReason } from '../../../hook/drain.ts';
+import { classifyFailure } from '../../../shared/failure.ts';
 import { foreignOwnerOf, leaseScopeOf, VrfNotFoundError } from '../../../hook/observe.ts';
 import { journalTextOf } from '../../../hook/actions.ts';
 import { NetboxHttpError, type IpAddress, type Prefix } from '../../../shared/netbox/index.ts';
@@ -46,8 +47,8 @@ describe('failures of an event', () => {
     expect(failureReason(denied)).toStartWith('missing NetBox permission "view extras.journalentry": ');
   });
   test('a refused token, and a configured VRF NetBox lacks, keep the event', () => {
-    expect(classifyFailure(new NetboxHttpError('GET', '/api/dcim/interfaces/', 403, { detail: 'Invalid v1 token' }))).toBe('transient');
-    expect(classifyFailure(new VrfNotFoundError('oob'))).toBe('transient');
+    expect(classifyFailure(new NetboxHttpError('GET', '/api/dcim/interfaces/', 403, { detail: 'Invalid v1 token' }))).toBe('retry-later');
+    expect(classifyFailure(new VrfNotFoundError('oob'))).toBe('retry-later');
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planDrain, classifyFailure, NetboxNotConfiguredError } from '../../../hook/drain.ts';
+import { planDrain, NetboxNotConfiguredError } from '../../../hook/drain.ts';
+import { classifyFailure } from '../../../shared/failure.ts';
 import type { LeaseEvent } from '../../../hook/lease.ts';
 import { appendEvent, cleanTmp, coalesceByMac, ensureSpool, failEvent, pendingNames, readEvent, rewriteEvent, type SpooledEvent } from '../../../hook/spool.ts';
 import type { Mac } from '../../../shared/mac.ts';
@@ -111,12 +112,13 @@ describe('drain planning', () => {
     expect(plan.byMac.get('A')!.map((e) => e.name)).toEqual(['1']);
   });
 
-  test('NetBox down, slow, overloaded or refusing the token is transient; a bad request is permanent', () => {
-    expect(classifyFailure(new NetboxNetworkError('GET', '/', new Error('ECONNREFUSED')))).toBe('transient');
-    expect(classifyFailure(new NetboxTimeoutError('GET', '/', 1, 'request'))).toBe('transient');
-    for (const status of [401, 403, 429, 500, 502, 503]) expect(classifyFailure(new NetboxHttpError('GET', '/', status, ''))).toBe('transient');
+  test('NetBox down, slow, overloaded or refusing the token keeps the event; a bad request fails it', () => {
+    expect(classifyFailure(new NetboxNetworkError('GET', '/', new Error('ECONNREFUSED')))).toBe('retry-now');
+    expect(classifyFailure(new NetboxTimeoutError('GET', '/', 1, 'request'))).toBe('retry-now');
+    for (const status of [429, 502, 503]) expect(classifyFailure(new NetboxHttpError('GET', '/', status, ''))).toBe('retry-now');
+    for (const status of [401, 403, 500]) expect(classifyFailure(new NetboxHttpError('GET', '/', status, ''))).toBe('retry-later');
     for (const status of [400, 404, 409]) expect(classifyFailure(new NetboxHttpError('GET', '/', status, ''))).toBe('permanent');
-    expect(classifyFailure(new NetboxNotConfiguredError('no URL'))).toBe('transient');
+    expect(classifyFailure(new NetboxNotConfiguredError('no URL'))).toBe('retry-later');
     expect(classifyFailure(new TypeError('bug'))).toBe('permanent');
   });
 });

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { createLogger, createMemoryLogger } from '../../shared/log.ts';
+import { createLogger, createMemoryLogger } from '../../../shared/log.ts';
 
 test('lines carry level, message and key=value fields, quoted when needed', () => {
   const log = createMemoryLogger();

@@ -2,7 +2,6 @@ import { describe, expect, test } from 'bun:test';
 import {
   AmbiguousMatchError,
   authScheme,
-  backoffDelayMs,
   capabilitiesOf,
   devicesOfInterfaces,
   farEndOf,
@@ -10,9 +9,7 @@ import {
   interfaceIdsOf,
   isIdempotentMethod,
   isPlaceholderSerial,
-  isRetryableError,
   isUnknownChoice,
-  mayPassLater,
   mostSpecificPrefixes,
   mostSpecificPrefixLength,
   permissionFor,
@@ -25,7 +22,9 @@ import {
   retryAfterMs,
   toSearchParams,
   type MacAddress,
-} from '../../shared/netbox/index.ts';
+} from '../../../shared/netbox/index.ts';
+import { classifyFailure } from '../../../shared/failure.ts';
+import { backoffDelayMs } from '../../../shared/retry.ts';
 
 describe('auth', () => {
   test('v2 tokens go as Bearer, v1 tokens as Token', () => {
@@ -51,12 +50,12 @@ describe('retry policy', () => {
     expect(isIdempotentMethod('POST')).toBe(false);
     expect(isIdempotentMethod('PATCH')).toBe(false);
   });
-  test('network errors, timeouts, 429 and 502-504 are retryable; 500 and 4xx are not', () => {
-    expect(isRetryableError(new NetboxNetworkError('GET', '/', new Error('ECONNREFUSED')))).toBe(true);
-    expect(isRetryableError(new NetboxTimeoutError('GET', '/', 10, 'request'))).toBe(true);
-    for (const status of [429, 502, 503, 504]) expect(isRetryableError(new NetboxHttpError('GET', '/', status, ''))).toBe(true);
-    for (const status of [400, 403, 404, 500]) expect(isRetryableError(new NetboxHttpError('GET', '/', status, ''))).toBe(false);
-    expect(isRetryableError(new Error('x'))).toBe(false);
+  test('network errors, timeouts, 429 and 502-504 are retried at once; 500 and 4xx are not', () => {
+    expect(classifyFailure(new NetboxNetworkError('GET', '/', new Error('ECONNREFUSED')))).toBe('retry-now');
+    expect(classifyFailure(new NetboxTimeoutError('GET', '/', 10, 'request'))).toBe('retry-now');
+    for (const status of [429, 502, 503, 504]) expect(classifyFailure(new NetboxHttpError('GET', '/', status, ''))).toBe('retry-now');
+    for (const status of [400, 403, 404, 500]) expect(classifyFailure(new NetboxHttpError('GET', '/', status, ''))).not.toBe('retry-now');
+    expect(classifyFailure(new Error('x'))).not.toBe('retry-now');
   });
   test('backoff grows exponentially, is capped and jittered', () => {
     const policy = { baseMs: 100, maxMs: 1000 };
@@ -181,9 +180,9 @@ describe('permissions, populated ranges and whole-object validation (messages of
     expect(new NetboxHttpError('GET', '/api/dcim/devices/', 404, DENIED).missingPermission).toBeUndefined();
   });
   test('a missing permission is permanent, a refused token may pass later', () => {
-    expect(mayPassLater(new NetboxHttpError('GET', '/api/extras/journal-entries/', 403, DENIED))).toBe(false);
-    expect(mayPassLater(new NetboxHttpError('GET', '/api/dcim/devices/', 403, { detail: 'Invalid v1 token' }))).toBe(true);
-    expect(mayPassLater(new NetboxHttpError('GET', '/api/dcim/devices/', 401, ''))).toBe(true);
+    expect(classifyFailure(new NetboxHttpError('GET', '/api/extras/journal-entries/', 403, DENIED))).toBe('permanent');
+    expect(classifyFailure(new NetboxHttpError('GET', '/api/dcim/devices/', 403, { detail: 'Invalid v1 token' }))).toBe('retry-later');
+    expect(classifyFailure(new NetboxHttpError('GET', '/api/dcim/devices/', 401, ''))).toBe('retry-later');
   });
   test('hints: a permission denial names the permission, a token refusal the token', () => {
     expect(hintFor('POST', '/api/extras/journal-entries/', 403, DENIED)).toContain('"add extras.journalentry"');

@@ -1,14 +1,14 @@
 /**
  * The NetBox simulator over HTTP: every test starts its own simulator on port 0 and closes it.
  */
+// biome-ignore-all lint/suspicious/noExplicitAny: raw JSON response bodies of many shapes, asserted field by field
 import { afterEach, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { featuresOf, startSimulator } from '../netbox-sim/index.ts';
-import type { Flavour, SeedData, SimOptions, Simulator } from '../netbox-sim/index.ts';
-import { componentSchema, responseValidator } from '../netbox-sim/schema-validator.ts';
+import { featuresOf, startSimulator } from '../../index.ts';
+import type { Flavour, SeedData, SimOptions, Simulator } from '../../index.ts';
+import { componentSchema, responseValidator } from '../../schema-validator.ts';
 
-const REPO = join(import.meta.dir, '..', '..');
-const FLAVOURS: Flavour[] = ['3.7', '4.1', '4.6'];
+const REPO = join(import.meta.dir, '..', '..', '..', '..');
 
 let sims: Simulator[] = [];
 afterEach(async () => {

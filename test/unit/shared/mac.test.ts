@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { InvalidMacError, isUnicastGlobal, macMatchesOui, normaliseMac, parseMac, parseOui, type Oui } from '../../shared/mac.ts';
+import { InvalidMacError, isUnicastGlobal, macMatchesOui, normaliseMac, parseMac, parseOui, type Oui } from '../../../shared/mac.ts';
 
 describe('parseMac', () => {
   test.each([

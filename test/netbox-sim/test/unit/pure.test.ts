@@ -1,16 +1,16 @@
 /** Pure parts of the NetBox simulator: MAC/IP parsing, filters, request validation, faults, extract. */
 import { describe, expect, test } from 'bun:test';
-import { tracePath } from '../netbox-sim/cabling.ts';
-import { deepmerge } from '../netbox-sim/config-context.ts';
-import { compareShapes, shapeOf } from '../netbox-sim/differential.ts';
-import { parseFaultArg, parseFaults } from '../netbox-sim/faults.ts';
-import { applyFilters } from '../netbox-sim/filters.ts';
-import { formatAddr, parseIp } from '../netbox-sim/ip.ts';
-import { inetCmp, rangeDisplay } from '../netbox-sim/ipam.ts';
-import { normaliseMac } from '../netbox-sim/mac.ts';
-import { RESOURCES } from '../netbox-sim/models.ts';
-import { loadExtract, RequestValidator } from '../netbox-sim/schema-validator.ts';
-import { Store } from '../netbox-sim/store.ts';
+import { tracePath } from '../../cabling.ts';
+import { deepmerge } from '../../config-context.ts';
+import { compareShapes, shapeOf } from '../../differential.ts';
+import { parseFaultArg, parseFaults } from '../../faults.ts';
+import { applyFilters } from '../../filters.ts';
+import { formatAddr, parseIp } from '../../ip.ts';
+import { inetCmp, rangeDisplay } from '../../ipam.ts';
+import { normaliseMac } from '../../mac.ts';
+import { RESOURCES } from '../../models.ts';
+import { loadExtract, RequestValidator } from '../../schema-validator.ts';
+import { Store } from '../../store.ts';
 
 describe('MAC parsing', () => {
   test.each([

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { redact, redactValue, registerSecret } from '../../shared/redact.ts';
+import { redact, redactValue, registerSecret } from '../../../shared/redact.ts';
 
 const V1 = '0123456789abcdef0123456789abcdef01234567';
 const V2 = 'nbt_AbCdEf012345.s3cr3tS3cr3tS3cr3t';

@@ -4,7 +4,7 @@
  * component. keysOf() fails to compile when a type gains a field not listed here.
  */
 import { describe, expect, test } from 'bun:test';
-import schemaExtract from '../netbox-sim/schema/netbox-4.6.components.json';
+import schemaExtract from '../../netbox-sim/schema/netbox-4.6.components.json';
 import type {
   BriefDevice,
   BriefInterface,
@@ -17,7 +17,7 @@ import type {
   JournalEntry,
   MacAddress,
   Prefix,
-} from '../../shared/netbox/types.ts';
+} from '../../../shared/netbox/types.ts';
 
 type Missing<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]>;
 const keysOf =

@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileConfigValidator } from '../../shared/config-ajv.ts';
+import { compileConfigValidator } from '../../../shared/config-ajv.ts';
 import {
   ConfigError,
   mergeLayers,
@@ -10,7 +10,7 @@ import {
   readJsonConfigFile,
   resolveNetboxToken,
   type NetboxConnectionConfig,
-} from '../../shared/config.ts';
+} from '../../../shared/config.ts';
 
 const validate = compileConfigValidator<{ netbox: NetboxConnectionConfig }>({
   type: 'object',
@@ -36,7 +36,7 @@ test('defaults are filled in', () => {
 
 test('a misspelt key is named with its full path', () => {
   const issues = issuesOf(() => validate({ netbox: { url: 'http://x', tiemoutMs: 5 } }, 'hook.json'));
-  expect(issues).toContainEqual({ key: 'netbox.tiemoutMs', message: 'unknown key (check the spelling)' });
+  expect(issues).toContainEqual({ key: 'netbox.tiemoutMs', message: 'unknown key (check the spelling); did you mean timeoutMs?' });
 });
 
 test('a wrong type is named with its full path', () => {

@@ -1,0 +1,90 @@
+/**
+ * Taking leases in: what `commit` (dhcpd) and `kea` (Kea) share. Validate each
+ * lease, keep the BMC ones (OUI filter), spool them durably and start a detached
+ * drainer. No network here: dhcpd waits for us. Loaded by the fast path in
+ * main.ts, so it must not import yargs, ky or ajv (a test walks its imports).
+ */
+import { join } from 'node:path';
+import { macMatchesOui } from '../shared/mac.ts';
+import { defaultHookConfig, loadHookConfig, ouiSetOf, type HookConfig } from './config.ts';
+import type { CliContext } from './context.ts';
+import { keaLeases, MAX_KEA_LEASES } from './kea.ts';
+import { parseLease, type LeaseSource } from './lease.ts';
+import { spawnDrainer } from './spawn-drainer.ts';
+import { appendEvent, coalesceByMac, ensureSpool } from './spool.ts';
+
+/** A lease as the DHCP server hands it over: unvalidated strings. */
+export interface RawLease {
+  ip?: string;
+  mac?: string;
+  hostname?: string;
+}
+
+/**
+ * Validate, filter by OUI, spool durably, start a drainer. Exit status 0 unless a
+ * valid BMC lease could not be spooled (malformed and non-BMC leases are logged and
+ * ignored; an invalid config spools with defaults so no lease is lost).
+ */
+export function spoolLeases(
+  ctx: CliContext,
+  leases: readonly RawLease[],
+  source: LeaseSource,
+  configPath: string | undefined,
+  options: { drain: boolean },
+): number {
+  let config: HookConfig;
+  const bootLog = ctx.logger();
+  try {
+    config = loadHookConfig({ path: configPath, env: ctx.env });
+  } catch (error) {
+    bootLog.error('invalid config; spooling with defaults, NetBox updates wait until it is fixed', { error: (error as Error).message });
+    config = defaultHookConfig(ctx.env);
+  }
+  const log = ctx.logger(config.logLevel);
+  const ouis = ouiSetOf(config).set;
+  let spooled = 0;
+  let exitCode = 0;
+  for (const raw of leases) {
+    const parsed = parseLease(raw.ip, raw.mac, raw.hostname, source, new Date());
+    if (!parsed.ok) {
+      log.warning('malformed lease ignored', { source, reason: parsed.reason });
+      continue;
+    }
+    const { event } = parsed;
+    if (!macMatchesOui(event.mac, ouis)) {
+      log.debug('not a BMC MAC; ignored', { mac: event.mac, ip: event.ip });
+      continue;
+    }
+    try {
+      ensureSpool(config.spool.dir);
+      const removed = coalesceByMac(config.spool.dir, config.spool.maxEvents);
+      if (removed > 0) log.warning('spool full; coalesced older events by MAC (newest per MAC kept)', { removed, max: config.spool.maxEvents });
+      const name = appendEvent(config.spool.dir, event);
+      log.info('BMC lease spooled', { mac: event.mac, ip: event.ip, hostname: event.hostname ?? undefined, event: name });
+      spooled++;
+    } catch (error) {
+      log.error('cannot spool BMC lease; it is lost unless DHCP renews', {
+        mac: event.mac,
+        ip: event.ip,
+        spool: config.spool.dir,
+        error: (error as Error).message,
+      });
+      exitCode = 1;
+    }
+  }
+  if (spooled > 0 && options.drain) {
+    try {
+      spawnDrainer(configPath ? ['--config', configPath] : [], join(config.spool.dir, 'drain.log'));
+    } catch (error) {
+      log.warning('could not start the drainer; the events wait for the next one', { error: (error as Error).message });
+    }
+  }
+  return exitCode;
+}
+
+/** Spools the BMC leases of one Kea call (LEASES4_AT<i>_* variables); the exit status for Kea's log. */
+export function spoolKeaLeases(ctx: CliContext, hookPoint: string | undefined, configPath: string | undefined, drain: boolean): number {
+  const { leases, truncated } = keaLeases(hookPoint, ctx.env);
+  if (truncated) ctx.logger().warning('Kea committed more leases than bm-hook takes at once; the rest wait for renewal', { max: MAX_KEA_LEASES });
+  return leases.length ? spoolLeases(ctx, leases, 'kea', configPath, { drain }) : 0;
+}
