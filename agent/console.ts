@@ -25,7 +25,8 @@ export function applyEvent(views: Map<StepId, StepView>, event: RunnerEvent): vo
   const view = views.get(event.id) ?? { id: event.id, title: event.type === 'start' ? event.title : event.id, state: 'waiting' };
   if (event.type === 'start') Object.assign(view, { title: event.title, state: 'running', startedAt: event.at, timeoutMs: event.timeoutMs });
   if (event.type === 'progress') Object.assign(view, { fraction: event.progress.fraction ?? view.fraction, message: event.progress.message ?? view.message });
-  if (event.type === 'end') Object.assign(view, { title: event.record.title, state: event.record.result.status, endedAt: event.at, summary: event.record.result.summary });
+  if (event.type === 'end')
+    Object.assign(view, { title: event.record.title, state: event.record.result.status, endedAt: event.at, summary: event.record.result.summary });
   views.set(event.id, view);
 }
 
@@ -47,7 +48,12 @@ export function renderLiveLines(views: readonly StepView[], now: number, width =
     const elapsed = v.startedAt !== undefined ? (v.endedAt ?? now) - v.startedAt : 0;
     let middle: string;
     if (v.state === 'running') {
-      const eta = v.fraction && v.fraction > 0.02 ? ` ETA ${formatDuration((elapsed / v.fraction) * (1 - v.fraction))}` : v.timeoutMs ? ` (limit ${formatDuration(v.timeoutMs)})` : '';
+      const eta =
+        v.fraction && v.fraction > 0.02
+          ? ` ETA ${formatDuration((elapsed / v.fraction) * (1 - v.fraction))}`
+          : v.timeoutMs
+            ? ` (limit ${formatDuration(v.timeoutMs)})`
+            : '';
       middle = `${v.fraction !== undefined ? `${bar(v.fraction, 20)} ${String(Math.round(v.fraction * 100)).padStart(3)}%` : ' '.repeat(25)} ${formatDuration(elapsed).padStart(6)}${eta}  ${v.message ?? ''}`;
     } else if (v.state === 'waiting') middle = 'waiting';
     else middle = `${v.state.toUpperCase().padEnd(5)} ${formatDuration(elapsed).padStart(6)}  ${v.summary ?? ''}`;
@@ -108,7 +114,10 @@ export interface ConsoleDriver {
 }
 
 /** Live redraw on a TTY; steady plain lines otherwise (every `intervalMs` for running steps). */
-export function createConsole(out: { write(text: string): void; isTTY?: boolean; columns?: number }, options: { intervalMs?: number; order: readonly StepId[]; titles: Record<string, string> }): ConsoleDriver {
+export function createConsole(
+  out: { write(text: string): void; isTTY?: boolean; columns?: number },
+  options: { intervalMs?: number; order: readonly StepId[]; titles: Record<string, string> },
+): ConsoleDriver {
   const views = new Map<StepId, StepView>(options.order.map((id) => [id, { id, title: options.titles[id] ?? id, state: 'waiting' as const }]));
   let drawn = 0;
   const draw = () => {
@@ -116,10 +125,13 @@ export function createConsole(out: { write(text: string): void; isTTY?: boolean;
     out.write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
     drawn = lines.length;
   };
-  const timer = setInterval(() => {
-    if (out.isTTY) draw();
-    else for (const view of views.values()) if (view.state === 'running') out.write(`${renderPlainLine(view, Date.now())}\n`);
-  }, out.isTTY ? 250 : options.intervalMs ?? 10_000);
+  const timer = setInterval(
+    () => {
+      if (out.isTTY) draw();
+      else for (const view of views.values()) if (view.state === 'running') out.write(`${renderPlainLine(view, Date.now())}\n`);
+    },
+    out.isTTY ? 250 : (options.intervalMs ?? 10_000),
+  );
   timer.unref?.();
   if (out.isTTY) draw();
   return {

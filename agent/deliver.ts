@@ -33,7 +33,11 @@ export type DeliveryGaveUp = 'deadline' | 'refused' | 'aborted';
 export class DeliveryError extends BmError {
   override readonly name = 'DeliveryError';
   readonly lastError: string;
-  constructor(readonly what: string, lastError: unknown, readonly gaveUp: DeliveryGaveUp) {
+  constructor(
+    readonly what: string,
+    lastError: unknown,
+    readonly gaveUp: DeliveryGaveUp,
+  ) {
     const message = lastError instanceof Error ? lastError.message : String(lastError);
     super(`${what} not delivered (${gaveUp}): ${redact(message)}`, { cause: lastError });
     this.lastError = redact(message);
@@ -76,7 +80,11 @@ export function retryDelivery<T>(attempt: (n: number) => Promise<T>, options: Re
 /** The callback receiver answered non-2xx; judged by the same HTTP status table as NetBox's answers. */
 export class CallbackHttpError extends BmError {
   override readonly name = 'CallbackHttpError';
-  constructor(readonly url: string, readonly status: number, readonly body: string) {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(redact(`callback receiver answered ${status} to POST ${url}${body ? `: ${body.slice(0, 200)}` : ''}`));
   }
 
@@ -114,7 +122,13 @@ export async function postCallback(target: CallbackTarget, event: { event: strin
 }
 
 /** Posts a journal entry at most once (createJournalEntryOnce: a retry first looks for `marker`), retried like any delivery. */
-export async function deliverJournal(client: NetboxClient, deviceId: number, entry: { kind: JournalKind; comments: string }, marker: string, options: RetryOptions): Promise<void> {
+export async function deliverJournal(
+  client: NetboxClient,
+  deviceId: number,
+  entry: { kind: JournalKind; comments: string },
+  marker: string,
+  options: RetryOptions,
+): Promise<void> {
   await retryDelivery((n) => createJournalEntryOnce(client, { deviceId, ...entry }, marker, { retried: n > 0 }), options);
 }
 

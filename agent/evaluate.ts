@@ -81,7 +81,10 @@ function lldp(dir: string): Omit<Reevaluation, 'id' | 'recorded'> {
   if (!existsSync(path)) return { reevaluated: null, note: 'no lldpcli output in the bundle' };
   const neighbours = parseLldpcliJson0(readFileSync(path, 'utf8'));
   const seen = neighbours.map((n) => `${n.localInterface} → ${n.chassisName ?? n.chassisId} ${n.portId ?? ''}`.trim());
-  return { reevaluated: null, note: `parsed ${neighbours.length} neighbour(s)${seen.length ? `: ${seen.join(', ')}` : ''}; the cabling comparison needs NetBox (not re-judged)` };
+  return {
+    reevaluated: null,
+    note: `parsed ${neighbours.length} neighbour(s)${seen.length ? `: ${seen.join(', ')}` : ''}; the cabling comparison needs NetBox (not re-judged)`,
+  };
 }
 
 function readdirSafe(path: string): string[] {
@@ -100,7 +103,12 @@ export async function reevaluateBundle(dir: string): Promise<{ report: Report; s
   const run = replayRunner(dir);
   const init = existsSync(join(dir, '01-init', 'inventory.json'));
   const steps: Reevaluation[] = [
-    { id: '01-init', recorded: recorded('01-init'), reevaluated: null, note: init ? 'inventory present; the NetBox comparison needs NetBox (not re-judged)' : 'no inventory in the bundle' },
+    {
+      id: '01-init',
+      recorded: recorded('01-init'),
+      reevaluated: null,
+      note: init ? 'inventory present; the NetBox comparison needs NetBox (not re-judged)' : 'no inventory in the bundle',
+    },
     { id: '02-memory', recorded: recorded('02-memory'), ...(await memory(dir, run)) },
     { id: '03-disk', recorded: recorded('03-disk'), ...(await disk(dir, run)) },
     { id: '04-lldp', recorded: recorded('04-lldp'), ...lldp(dir) },

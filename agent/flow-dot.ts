@@ -23,7 +23,16 @@ export function phase1Steps(): Step[] {
     onFailure: 'failed',
     deliveryDeadlineMs: 1_800_000,
     aborted: () => false,
-    log: { debug() {}, info() {}, notice() {}, warning() {}, error() {}, child() { return this; } },
+    log: {
+      debug() {},
+      info() {},
+      notice() {},
+      warning() {},
+      error() {},
+      child() {
+        return this;
+      },
+    },
     onReport: () => {},
   });
   return [...VALIDATION_STEPS, report];

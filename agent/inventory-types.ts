@@ -29,7 +29,10 @@ export interface Inventory {
   baseboard: { manufacturer: string; model: string; serial: string | null };
   chassis: { manufacturer: string; type: string | null; serial: string | null };
   cpus: { sockets: number; cores: number; threads: number; model: string };
-  memory: { totalBytes: number; dimms: { slot: string; sizeBytes: number; type: string | null; speedMTs: number | null; manufacturer: string | null; serial: string | null }[] };
+  memory: {
+    totalBytes: number;
+    dimms: { slot: string; sizeBytes: number; type: string | null; speedMTs: number | null; manufacturer: string | null; serial: string | null }[];
+  };
   disks: DiskInfo[];
   nics: NicInfo[];
   bmc: { ip: string | null; mac: string | null } | null;

@@ -59,7 +59,21 @@ export const REPORT_JSON_SCHEMA = {
   title: 'bm-agent validation report',
   type: 'object',
   additionalProperties: false,
-  required: ['schemaVersion', 'runId', 'agentVersion', 'profile', 'dryRun', 'startedAt', 'finishedAt', 'durationMs', 'verdict', 'reasons', 'device', 'machine', 'steps'],
+  required: [
+    'schemaVersion',
+    'runId',
+    'agentVersion',
+    'profile',
+    'dryRun',
+    'startedAt',
+    'finishedAt',
+    'durationMs',
+    'verdict',
+    'reasons',
+    'device',
+    'machine',
+    'steps',
+  ],
   properties: {
     schemaVersion: { const: REPORT_SCHEMA_VERSION },
     runId: { type: 'string', minLength: 1 },
@@ -204,7 +218,8 @@ export function renderStepJournal(step: ReportStep, runId: string): { kind: 'suc
 
 /** The final journal entry: the run's verdict with every step's line. */
 export function renderFinalJournal(report: Report, statusChange: string | null): { kind: 'success' | 'danger' | 'warning'; comments: string } {
-  const head = report.verdict === 'pass' ? '✅ **Validation PASSED**' : report.verdict === 'fail' ? '❌ **Validation FAILED**' : '⚠️ **Validation did not complete**';
+  const head =
+    report.verdict === 'pass' ? '✅ **Validation PASSED**' : report.verdict === 'fail' ? '❌ **Validation FAILED**' : '⚠️ **Validation did not complete**';
   const lines = [
     `${head} (${report.profile} profile, ${formatSeconds(report.durationMs)})${statusChange ? ` — status → **${statusChange}**` : ''}`,
     '',

@@ -81,7 +81,7 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
         timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutMs);
         result = await step.run(context, (progress) => options.onEvent?.({ type: 'progress', id: step.id, progress, at: now() }));
       } catch (error) {
-        options.log.error('step crashed', { step: step.id, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+        options.log.error('step crashed', { step: step.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
         result = errorResult('the step crashed (a bug in bm-agent)', [error instanceof Error ? error.message : String(error)], [], 'internal');
       } finally {
         clearTimeout(timer);

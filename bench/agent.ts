@@ -32,7 +32,26 @@ try {
 
   const agent = async (extra: string[]): Promise<Report> => {
     const evidence = mkdtempSync(join(tmpdir(), 'bm-bench-'));
-    const args = ['dist/bm-agent', 'run', '--profile', 'quick', '--dry-run', '--json', '--evidence-dir', evidence, '--cmdline-file', '/dev/null', '--set', `memory.size_mb=${MEMTEST_MIB}`, '--set', 'lldp.deadline_s=4', '--set', 'disk.runtime_s=2', ...(disk ? ['--set', `disk.devices=${disk}`] : []), ...extra];
+    const args = [
+      'dist/bm-agent',
+      'run',
+      '--profile',
+      'quick',
+      '--dry-run',
+      '--json',
+      '--evidence-dir',
+      evidence,
+      '--cmdline-file',
+      '/dev/null',
+      '--set',
+      `memory.size_mb=${MEMTEST_MIB}`,
+      '--set',
+      'lldp.deadline_s=4',
+      '--set',
+      'disk.runtime_s=2',
+      ...(disk ? ['--set', `disk.devices=${disk}`] : []),
+      ...extra,
+    ];
     const child = Bun.spawn(args, { env: { PATH: process.env.PATH ?? '', NETBOX_URL: sim.url, NETBOX_TOKEN: sim.token }, stdout: 'pipe', stderr: 'ignore' });
     const [out] = await Promise.all([new Response(child.stdout).text(), child.exited]);
     return JSON.parse(out) as Report;
@@ -52,7 +71,9 @@ try {
   console.log('agent: quick profile, dry run against the simulator' + (disk ? `, fio on a blank ${disk}` : ' (not root: no disk under test)'));
   console.log(`  solo: ${concurrentIds.map((id) => `${id} ${(solo[id]! / 1000).toFixed(1)} s`).join(', ')}`);
   console.log(`  concurrent phase: ${(together / 1000).toFixed(1)} s; sequential would be ${(sum / 1000).toFixed(1)} s`);
-  console.log(`  ratio concurrent wall / slowest step alone: ${(together / slowest).toFixed(2)} (1.00 = free overlap; sequential = ${(sum / slowest).toFixed(2)})`);
+  console.log(
+    `  ratio concurrent wall / slowest step alone: ${(together / slowest).toFixed(2)} (1.00 = free overlap; sequential = ${(sum / slowest).toFixed(2)})`,
+  );
 
   const cpus = availableParallelism();
   const one: number[] = [];

@@ -82,7 +82,10 @@ export class StatusChoiceMissingError extends ConditionFound {
 export class IpInPopulatedRangeError extends ConditionFound {
   override readonly name = 'IpInPopulatedRangeError';
   readonly condition = 'ip-in-populated-range';
-  constructor(readonly range: string, readonly netboxMessage: string) {
+  constructor(
+    readonly range: string,
+    readonly netboxMessage: string,
+  ) {
     super(`NetBox refused to create the IP object: "${netboxMessage}" ${populatedRangeHint(range)}`);
   }
 
@@ -99,7 +102,11 @@ export class IpInPopulatedRangeError extends ConditionFound {
 export class DeviceRefusedError extends ConditionFound {
   override readonly name = 'DeviceRefusedError';
   readonly condition = 'device-refused';
-  constructor(readonly device: string, readonly change: string, readonly netboxError: NetboxHttpError) {
+  constructor(
+    readonly device: string,
+    readonly change: string,
+    readonly netboxError: NetboxHttpError,
+  ) {
     super(`NetBox refused to change device ${device} (${change}): ${netboxError.validationSummary}`, { cause: netboxError });
   }
 
@@ -131,9 +138,16 @@ function deviceRef(observation: Observation): string {
 
 /** The journal entry each journaling action writes: markdown, short verdict first. Pure. */
 const APPLIED: Partial<Record<Action, string>> = { recordBmcIp: 'BMC IP and OOB IP recorded', setStatusDiscovered: 'status → discovered' };
-const appliedText = (done: readonly Action[] | undefined) => (done ?? []).map((a) => APPLIED[a]).filter(Boolean).join(', ') || 'nothing on the device';
+const appliedText = (done: readonly Action[] | undefined) =>
+  (done ?? [])
+    .map((a) => APPLIED[a])
+    .filter(Boolean)
+    .join(', ') || 'nothing on the device';
 
-export function journalTextOf(action: Action, context: Pick<ActionContext, 'event' | 'observation' | 'eventName' | 'reason' | 'done'>): { kind: JournalKind; text: string } | null {
+export function journalTextOf(
+  action: Action,
+  context: Pick<ActionContext, 'event' | 'observation' | 'eventName' | 'reason' | 'done'>,
+): { kind: JournalKind; text: string } | null {
   const { event, observation } = context;
   const lease = `**${event.ip}** for BMC MAC \`${event.mac}\`${event.hostname ? ` (hostname \`${event.hostname}\`)` : ''}`;
   const recorded = observation.kind === 'device' ? observation.interfaceIps.map((ip) => ip.address).join(', ') || 'none' : 'none';
@@ -210,7 +224,11 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
   if (o.kind !== 'device') throw new Error('recordBmcIp needs a device');
   const { scope } = o;
   if (!scope.prefix) {
-    ctx.log.warning('no NetBox prefix contains the BMC IP; using the configured default length', { ip: ctx.event.ip, length: scope.length, vrf: scope.vrf?.name ?? 'global' });
+    ctx.log.warning('no NetBox prefix contains the BMC IP; using the configured default length', {
+      ip: ctx.event.ip,
+      length: scope.length,
+      vrf: scope.vrf?.name ?? 'global',
+    });
   }
   if (scope.alsoIn.length) {
     ctx.log.warning('equally specific prefixes in several VRFs contain the BMC IP; set ip.vrf to choose', {
@@ -242,7 +260,10 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
       throw error;
     }
   }
-  if (o.device.oob_ip?.id !== ip.id) await patchDevice(ctx, `oob_ip → ${address}; the IP object stays recorded on \`${o.bmcInterface.name}\``, () => setDeviceOobIp(ctx.client, o.device.id, ip.id));
+  if (o.device.oob_ip?.id !== ip.id)
+    await patchDevice(ctx, `oob_ip → ${address}; the IP object stays recorded on \`${o.bmcInterface.name}\``, () =>
+      setDeviceOobIp(ctx.client, o.device.id, ip.id),
+    );
   ctx.log.info('BMC IP recorded', { device: deviceRef(o), address, vrf: scope.vrf?.name ?? 'global', interface: o.bmcInterface.name });
 }
 
@@ -250,7 +271,9 @@ async function setStatusDiscovered(ctx: ActionContext): Promise<void> {
   const o = ctx.observation;
   if (o.kind !== 'device') throw new Error('setStatusDiscovered needs a device');
   try {
-    await patchDevice(ctx, `status ${o.device.status.value} → discovered; it stays ${o.device.status.value}`, () => setDeviceStatus(ctx.client, o.device.id, 'discovered'));
+    await patchDevice(ctx, `status ${o.device.status.value} → discovered; it stays ${o.device.status.value}`, () =>
+      setDeviceStatus(ctx.client, o.device.id, 'discovered'),
+    );
   } catch (error) {
     if (error instanceof DeviceRefusedError && isUnknownChoice(error.netboxError.fieldErrors.status)) throw new StatusChoiceMissingError('discovered');
     throw error;
@@ -272,10 +295,16 @@ export const ACTIONS: Record<Action, (ctx: ActionContext) => Promise<void>> = {
   journalIpChanged: (ctx) => journal(ctx, 'journalIpChanged', deviceIdsOf(ctx)),
   journalIpMismatch: (ctx) => warnAndJournal(ctx, 'journalIpMismatch', 'BMC IP differs from the record of an active device; nothing changed'),
   journalIpConflict: (ctx) => warnAndJournal(ctx, 'journalIpConflict', 'leased IP is owned elsewhere in NetBox; nothing changed'),
-  journalDiscoveredWithoutIp: (ctx) => warnAndJournal(ctx, 'journalDiscoveredWithoutIp', `device discovered, BMC IP not recorded: ${ctx.reason}`, { repeatable: true }),
+  journalDiscoveredWithoutIp: (ctx) =>
+    warnAndJournal(ctx, 'journalDiscoveredWithoutIp', `device discovered, BMC IP not recorded: ${ctx.reason}`, { repeatable: true }),
   journalIpNotRecorded: (ctx) => warnAndJournal(ctx, 'journalIpNotRecorded', `BMC IP not recorded: ${ctx.reason}`),
   journalDeviceRefused: async (ctx) => {
-    ctx.log.error('NetBox refused the device change; the event fails', { device: deviceRef(ctx.observation), mac: ctx.event.mac, ip: ctx.event.ip, reason: ctx.reason });
+    ctx.log.error('NetBox refused the device change; the event fails', {
+      device: deviceRef(ctx.observation),
+      mac: ctx.event.mac,
+      ip: ctx.event.ip,
+      reason: ctx.reason,
+    });
     await journal(ctx, 'journalDeviceRefused', deviceIdsOf(ctx));
   },
   journalUnexpectedStatus: (ctx) => warnAndJournal(ctx, 'journalUnexpectedStatus', 'lease for a device in a status bm-hook does not act on; nothing changed'),

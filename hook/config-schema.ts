@@ -70,4 +70,3 @@ export const hookConfigSchema = {
     logLevel: { type: 'string', enum: ['debug', 'info', 'notice', 'warning', 'error'], default: 'info' },
   },
 } as const;
-

@@ -14,18 +14,7 @@ import { ACTIONS, ConditionFound } from './actions.ts';
 import { decide, type Action, type Row } from './fsm.ts';
 import { tryLockDrain } from './lock.ts';
 import { observe } from './observe.ts';
-import {
-  cleanTmp,
-  ensureSpool,
-  failEvent,
-  pendingNames,
-  readEvent,
-  readStatus,
-  removeEvent,
-  rewriteEvent,
-  writeStatus,
-  type SpooledEvent,
-} from './spool.ts';
+import { cleanTmp, ensureSpool, failEvent, pendingNames, readEvent, readStatus, removeEvent, rewriteEvent, writeStatus, type SpooledEvent } from './spool.ts';
 
 /** The reason recorded for a failed or kept event: NetBox's message, and the missing permission first when that is the cause. Pure. */
 export function failureReason(error: unknown): string {
@@ -142,7 +131,17 @@ async function applyEvent(deps: DrainDeps, spooled: SpooledEvent): Promise<Outco
       const action = row.actions[i]!;
       if (done.has(action)) continue;
       try {
-        await ACTIONS[action]({ client: deps.client, event, eventName: name, observation, ipStatus: deps.ipStatus, retried, reason, done: [...done] as Action[], log });
+        await ACTIONS[action]({
+          client: deps.client,
+          event,
+          eventName: name,
+          observation,
+          ipStatus: deps.ipStatus,
+          retried,
+          reason,
+          done: [...done] as Action[],
+          log,
+        });
       } catch (error) {
         // NetBox refused a write in a way the table has a row for: re-decide, keeping what is done.
         if (!(error instanceof ConditionFound) || ++redecisions > MAX_REDECISIONS) throw error;
@@ -223,7 +222,13 @@ export async function drainSpool(deps: DrainDeps): Promise<DrainSummary> {
           const delayMs = backoffDelayMs(attempts - 1, BACKOFF.drain, deps.random);
           spooled.progress = { ...spooled.progress, attempts, lastError: outcome.reason, notBefore: Date.now() + delayMs };
           rewriteEvent(deps.dir, spooled);
-          deps.log.warning('NetBox not available; lease kept for retry', { event: spooled.name, mac: spooled.event.mac, attempt: attempts, retryInMs: delayMs, reason: outcome.reason });
+          deps.log.warning('NetBox not available; lease kept for retry', {
+            event: spooled.name,
+            mac: spooled.event.mac,
+            attempt: attempts,
+            retryInMs: delayMs,
+            reason: outcome.reason,
+          });
           summary.lastError = outcome.reason;
           nextTry = Math.min(nextTry, spooled.progress.notBefore!);
           waiting += queue.length - queue.indexOf(spooled);

@@ -114,11 +114,19 @@ export function foreignOwnerOf(ip: IpAddress, deviceId: number): Owner | null {
     case 'dcim.interface': {
       const device = object?.device;
       if (device?.id === deviceId) return null;
-      return { type: 'dcim.device', id: device?.id ?? id, label: `device #${device?.id ?? '?'} ${device?.display ?? ''} (interface ${object?.name ?? `#${id}`})` };
+      return {
+        type: 'dcim.device',
+        id: device?.id ?? id,
+        label: `device #${device?.id ?? '?'} ${device?.display ?? ''} (interface ${object?.name ?? `#${id}`})`,
+      };
     }
     case 'virtualization.vminterface': {
       const vm = object?.virtual_machine;
-      return { type: 'virtualization.virtualmachine', id: vm?.id ?? id, label: `VM #${vm?.id ?? '?'} ${vm?.display ?? ''} (interface ${object?.name ?? `#${id}`})` };
+      return {
+        type: 'virtualization.virtualmachine',
+        id: vm?.id ?? id,
+        label: `VM #${vm?.id ?? '?'} ${vm?.display ?? ''} (interface ${object?.name ?? `#${id}`})`,
+      };
     }
     case 'ipam.fhrpgroup':
       return { type: 'ipam.fhrpgroup', id, label: `FHRP group #${id} ${object?.display ?? ''}`.trim() };

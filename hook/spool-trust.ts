@@ -110,7 +110,10 @@ export function gatherSpoolFacts(dir: string): SpoolFacts {
 
 export class SpoolUntrustedError extends Error {
   override readonly name = 'SpoolUntrustedError';
-  constructor(readonly dir: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly dir: string,
+    readonly problems: readonly string[],
+  ) {
     super(`refusing to use the spool ${dir}: ${problems.join('; ')} — nothing was touched (fix ownership/modes: docs/hook.md "Spool")`);
   }
 

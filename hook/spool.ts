@@ -181,7 +181,9 @@ export function pendingNames(dir: string): string[] {
 
 export function failedNames(dir: string): string[] {
   try {
-    return readdirSync(join(dir, 'failed')).filter((n) => n.endsWith('.json')).sort();
+    return readdirSync(join(dir, 'failed'))
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }

@@ -60,10 +60,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = SYSLOG_PRIORITY[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const base = options.fields ?? {};
-  const emit = (level: LogLevel) => (message: string, fields: LogFields = {}) => {
-    if (SYSLOG_PRIORITY[level] > threshold) return;
-    write(formatLine(level, message, { ...base, ...fields }, options));
-  };
+  const emit =
+    (level: LogLevel) =>
+    (message: string, fields: LogFields = {}) => {
+      if (SYSLOG_PRIORITY[level] > threshold) return;
+      write(formatLine(level, message, { ...base, ...fields }, options));
+    };
   return {
     debug: emit('debug'),
     info: emit('info'),

@@ -7,7 +7,7 @@ const REDACTED = '[REDACTED]';
 
 // v1 tokens are 40 hex characters; v2 are `nbt_<key>.<secret>`.
 const TOKEN_PATTERNS: readonly RegExp[] = [
-  /\b(Token|Bearer)\s+(?=[A-Za-z0-9_.\-]{12,})[A-Za-z0-9_.\-]+/gi,
+  /\b(Token|Bearer)\s+(?=[A-Za-z0-9_.-]{12,})[A-Za-z0-9_.-]+/gi,
   /\bnbt_[A-Za-z0-9]+\.[A-Za-z0-9_-]+/g,
   /\b[0-9a-f]{40}\b/gi,
 ];

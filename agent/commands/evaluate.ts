@@ -33,7 +33,12 @@ export const evaluateCommand = (ctx: CliContext) => ({
     } else {
       ctx.print(`run ${report.runId} (${report.profile}, bm-agent ${report.agentVersion}): recorded verdict ${report.verdict.toUpperCase()}`);
       ctx.print(schemaProblems.length ? `report does NOT match the schema: ${schemaProblems.join('; ')}` : 'report matches the published schema');
-      ctx.print(markdownTable({ columns: ['step', 'recorded', 're-evaluated', 'note'], rows: steps.map((s) => [s.id, s.recorded ?? '–', s.reevaluated ?? '–', s.note]) }));
+      ctx.print(
+        markdownTable({
+          columns: ['step', 'recorded', 're-evaluated', 'note'],
+          rows: steps.map((s) => [s.id, s.recorded ?? '–', s.reevaluated ?? '–', s.note]),
+        }),
+      );
       ctx.print(disagreements.length ? `DIFFERS for ${disagreements.map((d) => d.id).join(', ')}` : 'same verdicts');
     }
     ctx.setExitCode(disagreements.length || schemaProblems.length ? EXIT.failed : EXIT.ok);

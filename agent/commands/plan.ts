@@ -47,7 +47,14 @@ export const planCommand = (ctx: CliContext) => ({
     const steps: readonly Step[] = VALIDATION_STEPS;
     const byId: Readonly<Record<string, AnyTunableValues>> = tunables;
     const limits = steps.map((s) => ({ id: s.id, title: s.title, timeoutMs: s.timeoutMs({ profile, tunables: byId[s.id]! }) }));
-    const plan = { profile, disks: disk.planSet?.disks ?? [], diskProblem: disk.problem, memory: { ...memory, loops: memoryTunables.loops }, lldpInterfaces: nics, timeLimits: limits };
+    const plan = {
+      profile,
+      disks: disk.planSet?.disks ?? [],
+      diskProblem: disk.problem,
+      memory: { ...memory, loops: memoryTunables.loops },
+      lldpInterfaces: nics,
+      timeLimits: limits,
+    };
     if (args.json) {
       ctx.print(JSON.stringify(plan, null, 2));
       return;

@@ -99,11 +99,17 @@ export const runCommand = (ctx: CliContext) => ({
     const log = createLogger({ name: 'bm-agent', level: config.logLevel, write: ctx.writeErr });
     const dryRun = args.dryRun === true;
     if (!config.netbox && !dryRun) {
-      throw new ConfigError('config', [{ key: 'netbox.url', message: 'is required for a run that reports (bm.netbox_url=, NETBOX_URL, --netbox-url), or use --dry-run' }]);
+      throw new ConfigError('config', [
+        { key: 'netbox.url', message: 'is required for a run that reports (bm.netbox_url=, NETBOX_URL, --netbox-url), or use --dry-run' },
+      ]);
     }
     const netbox = config.netbox ? createNetboxClient({ ...config.netbox, token: resolveNetboxToken(config.netbox), logger: log }) : null;
     const callback = config.callback
-      ? { url: config.callback.url, timeoutMs: config.callback.timeoutMs, secret: config.callback.secret ?? (config.callback.secretFile ? readSecretFile(config.callback.secretFile, 'callback.secretFile') : undefined) }
+      ? {
+          url: config.callback.url,
+          timeoutMs: config.callback.timeoutMs,
+          secret: config.callback.secret ?? (config.callback.secretFile ? readSecretFile(config.callback.secretFile, 'callback.secretFile') : undefined),
+        }
       : null;
     ctx.protectFromOom(log);
     const controller = new AbortController();
@@ -111,7 +117,9 @@ export const runCommand = (ctx: CliContext) => ({
       log.warning('signal received: cancelling running tools and reporting the run as aborted');
       controller.abort();
     });
-    const terminal = args.json ? null : createConsole(ctx.stdout, { order: STEP_IDS, titles: Object.fromEntries(VALIDATION_STEPS.map((s) => [s.id, s.title])) });
+    const terminal = args.json
+      ? null
+      : createConsole(ctx.stdout, { order: STEP_IDS, titles: Object.fromEntries(VALIDATION_STEPS.map((s) => [s.id, s.title])) });
     const result = await runPipeline({
       steps: VALIDATION_STEPS,
       profile: config.profile,

@@ -151,7 +151,13 @@ function neverWriteReasons(devices: readonly BlockDevice[], device: BlockDevice)
   const mounts = [...new Set([...mountpointsBelow(device), ...mountpointsBelow(rootOf(devices, device))])];
   if (mounts.length) reasons.push(describeMounts(mounts));
   const holders = flattenBlockDevices(device.children).filter((child) => child.type !== 'part');
-  if (holders.length) reasons.push(`in use by ${holders.slice(0, 3).map((h) => `${h.name} (${h.type})`).join(', ')}`);
+  if (holders.length)
+    reasons.push(
+      `in use by ${holders
+        .slice(0, 3)
+        .map((h) => `${h.name} (${h.type})`)
+        .join(', ')}`,
+    );
   if (device.readOnly) reasons.push('read-only device');
   return reasons;
 }
@@ -168,7 +174,13 @@ function dataReasons(devices: readonly BlockDevice[], device: BlockDevice, probe
     if (!probe.readable && !probe.problems.length) reasons.push('its first and last MiB could not be read');
   }
   const partitions = device.children.filter((child) => child.type === 'part');
-  if (partitions.length) reasons.push(`has partitions ${partitions.slice(0, 4).map((p) => p.name).join(', ')}${partitions.length > 4 ? ', …' : ''}`);
+  if (partitions.length)
+    reasons.push(
+      `has partitions ${partitions
+        .slice(0, 4)
+        .map((p) => p.name)
+        .join(', ')}${partitions.length > 4 ? ', …' : ''}`,
+    );
   const udev = [device.partitionTableType, device.fsType].filter((t): t is string => t !== null);
   if (udev.length && !probe?.signatures?.length) reasons.push(`udev reports ${udev.join(', ')}`);
   return reasons;
@@ -179,7 +191,10 @@ function regionBytesOf(device: BlockDevice, sizeMiB: number): number {
   return Math.floor(limit / MiB) * MiB;
 }
 
-function basePlan(device: BlockDevice, explicit: boolean): Omit<DiskPlan, 'decision' | 'why' | 'guardReasons' | 'signatures' | 'regionBytes' | 'jobs' | 'fioArgs' | 'fioTimeoutMs'> {
+function basePlan(
+  device: BlockDevice,
+  explicit: boolean,
+): Omit<DiskPlan, 'decision' | 'why' | 'guardReasons' | 'signatures' | 'regionBytes' | 'jobs' | 'fioArgs' | 'fioTimeoutMs'> {
   return {
     name: device.name,
     path: device.path,
@@ -247,9 +262,18 @@ export function planDisks(devices: readonly BlockDevice[], probes: Readonly<Reco
       guardReasons = ['bm.disk.write_blank=0'];
     }
     const jobs = fioJobsFor(decision, settings);
-    const partial: DiskPlan = { ...basePlan(device, candidate.explicit), decision, why, guardReasons, signatures, regionBytes, jobs, fioArgs: [], fioTimeoutMs: fioTimeoutMs(jobs.length, settings.runtimeS) };
+    const partial: DiskPlan = {
+      ...basePlan(device, candidate.explicit),
+      decision,
+      why,
+      guardReasons,
+      signatures,
+      regionBytes,
+      jobs,
+      fioArgs: [],
+      fioTimeoutMs: fioTimeoutMs(jobs.length, settings.runtimeS),
+    };
     disks.push({ ...partial, fioArgs: fioArgs(partial, settings) });
   }
   return { disks, missing: screening.missing };
 }
-

@@ -76,7 +76,8 @@ export const DISK_TUNABLES = defineTunables({
   },
   devices: {
     default: '',
-    description: 'Comma-separated block devices to test instead of enumerating (e.g. /dev/nvme0n1,/dev/sdb; loop devices allowed). A listed device that does not exist fails the step. Mounted ones get read tests only.',
+    description:
+      'Comma-separated block devices to test instead of enumerating (e.g. /dev/nvme0n1,/dev/sdb; loop devices allowed). A listed device that does not exist fails the step. Mounted ones get read tests only.',
   },
   runtime_s: {
     default: 60,
@@ -87,11 +88,23 @@ export const DISK_TUNABLES = defineTunables({
     unit: 's',
     description: 'Seconds each fio job runs (time-based); a disk runs 2 (read-only) or 4 jobs one after another, all disks at once.',
   },
-  size_mb: { default: 0, profiles: { quick: 1024, full: 0 }, min: 0, integer: true, unit: 'MiB', description: 'MiB at the start of each disk the jobs are confined to; 0 = the whole disk.' },
+  size_mb: {
+    default: 0,
+    profiles: { quick: 1024, full: 0 },
+    min: 0,
+    integer: true,
+    unit: 'MiB',
+    description: 'MiB at the start of each disk the jobs are confined to; 0 = the whole disk.',
+  },
   ioengine: { default: 'libaio', choices: ['libaio', 'io_uring'], description: 'fio ioengine (libaio or io_uring); I/O is always O_DIRECT.' },
   seq_iodepth: { default: 16, min: 1, integer: true, description: 'Queue depth of the sequential 1 MiB jobs.' },
   rand_iodepth: { default: 32, min: 1, integer: true, description: 'Queue depth of the random 4 KiB jobs.' },
-  fail_ratio: { default: 0.5, min: 0, max: 1, description: 'A result below this fraction of its class minimum fails the disk; between it and the minimum the disk is degraded (a pass, reported).' },
+  fail_ratio: {
+    default: 0.5,
+    min: 0,
+    max: 1,
+    description: 'A result below this fraction of its class minimum fails the disk; between it and the minimum the disk is degraded (a pass, reported).',
+  },
   ...thresholdTunables(),
 });
 
@@ -125,7 +138,10 @@ export function netboxWriteAllowance(device: Pick<Device, 'custom_fields' | 'loc
 }
 
 /** Resolved tunables (the runner resolved and checked them once) plus NetBox → settings. */
-export function diskSettingsFrom(ctx: { tunables: DiskTunableValues; device?: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined }): DiskSettings {
+export function diskSettingsFrom(ctx: {
+  tunables: DiskTunableValues;
+  device?: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined;
+}): DiskSettings {
   const values = ctx.tunables;
   const thresholds = { unknown: { ...DEFAULT_THRESHOLDS.unknown } } as Record<MediaClass, Thresholds>;
   for (const mediaClass of CLASSES_WITH_THRESHOLDS) {
@@ -136,7 +152,14 @@ export function diskSettingsFrom(ctx: { tunables: DiskTunableValues; device?: Pi
   return {
     allowWriteBy: values.allow_write ? 'bm.disk.allow_write' : netboxWriteAllowance(ctx.device),
     writeBlank: values.write_blank,
-    devices: [...new Set(values.devices.split(',').map((d) => d.trim()).filter(Boolean))],
+    devices: [
+      ...new Set(
+        values.devices
+          .split(',')
+          .map((d) => d.trim())
+          .filter(Boolean),
+      ),
+    ],
     runtimeS: values.runtime_s,
     sizeMiB: values.size_mb,
     ioengine: values.ioengine,

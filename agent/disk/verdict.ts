@@ -45,7 +45,14 @@ export interface FioRunFacts {
   problem: string | null;
 }
 
-const NO_MEASUREMENTS: DiskMeasurements = { seqReadMBps: null, seqWriteMBps: null, randReadIops: null, randWriteIops: null, randReadP99Us: null, randWriteP99Us: null };
+const NO_MEASUREMENTS: DiskMeasurements = {
+  seqReadMBps: null,
+  seqWriteMBps: null,
+  randReadIops: null,
+  randWriteIops: null,
+  randReadP99Us: null,
+  randWriteP99Us: null,
+};
 
 export function measurementsOf(report: FioReport | null): DiskMeasurements {
   if (!report) return { ...NO_MEASUREMENTS };
@@ -101,7 +108,8 @@ export function judgeDisk(plan: DiskPlan, run: FioRunFacts | null, settings: Pic
     const value = measurements[key];
     if (!minimum || value === null) continue;
     const shown = value >= 100 ? Math.round(value) : Math.round(value * 10) / 10;
-    if (value < minimum * settings.failRatio) failures.push(`${plan.name}: ${label} ${shown} ${unit} is below ${settings.failRatio} × the ${plan.mediaClass} minimum of ${minimum} ${unit}`);
+    if (value < minimum * settings.failRatio)
+      failures.push(`${plan.name}: ${label} ${shown} ${unit} is below ${settings.failRatio} × the ${plan.mediaClass} minimum of ${minimum} ${unit}`);
     else if (value < minimum) degraded.push(`${plan.name}: ${label} ${shown} ${unit} is below the ${plan.mediaClass} minimum of ${minimum} ${unit}`);
   }
   if (failures.length) return { ...base, verdict: 'fail', reasons: [...failures, ...degraded], measurements };
@@ -124,7 +132,11 @@ export function judgeStep(planSet: DiskPlanSet, outcomes: readonly DiskOutcome[]
   const missing = planSet.missing.map((m) => `${m} is listed in bm.disk.devices but is not a block device here`);
   if (!tested.length && !missing.length) {
     const skipped = outcomes.map((o) => `${o.name}: ${o.reasons[0] ?? 'skipped'}`);
-    return { status: 'skip', summary: outcomes.length ? `no disk to test (${plural(outcomes.length, 'device')} skipped)` : 'no disk to test (no block device found)', reasons: skipped };
+    return {
+      status: 'skip',
+      summary: outcomes.length ? `no disk to test (${plural(outcomes.length, 'device')} skipped)` : 'no disk to test (no block device found)',
+      reasons: skipped,
+    };
   }
   const readOnly = tested.filter((o) => o.decision === 'read-only').length;
   const shape = `${plural(tested.length, 'disk')} tested${readOnly ? ` (${readOnly} read-only)` : ''}`;

@@ -31,7 +31,18 @@ export const readSystemInformation: SiSource = async () => {
     si.blockDevices(),
     si.networkInterfaces(),
   ]);
-  return { system, bios, baseboard, chassis, cpu, memLayout, mem, diskLayout, blockDevices, networkInterfaces: Array.isArray(networkInterfaces) ? networkInterfaces : [networkInterfaces] };
+  return {
+    system,
+    bios,
+    baseboard,
+    chassis,
+    cpu,
+    memLayout,
+    mem,
+    diskLayout,
+    blockDevices,
+    networkInterfaces: Array.isArray(networkInterfaces) ? networkInterfaces : [networkInterfaces],
+  };
 };
 
 function readFlag(path: string): boolean | null {

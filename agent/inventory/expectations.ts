@@ -222,14 +222,16 @@ export function diffExpectations(input: DiffInput): Mismatch[] {
   // Device type vs DMI (only when DMI says something).
   const expectedManufacturer = e.manufacturer ?? device.device_type.manufacturer.name;
   const expectedModel = e.model ?? device.device_type.model;
-  if (inventory.system.manufacturer && !namesMatch(expectedManufacturer, inventory.system.manufacturer)) push('manufacturer', expectedManufacturer, inventory.system.manufacturer);
+  if (inventory.system.manufacturer && !namesMatch(expectedManufacturer, inventory.system.manufacturer))
+    push('manufacturer', expectedManufacturer, inventory.system.manufacturer);
   if (inventory.system.model && !namesMatch(expectedModel, inventory.system.model)) push('model', expectedModel, inventory.system.model);
 
   if (e.cpu) {
     if (e.cpu.sockets !== undefined && inventory.cpus.sockets !== e.cpu.sockets) push('cpu.sockets', e.cpu.sockets, inventory.cpus.sockets);
     if (e.cpu.cores !== undefined && inventory.cpus.cores !== e.cpu.cores) push('cpu.cores', e.cpu.cores, inventory.cpus.cores);
     if (e.cpu.threads !== undefined && inventory.cpus.threads !== e.cpu.threads) push('cpu.threads', e.cpu.threads, inventory.cpus.threads);
-    if (e.cpu.modelContains !== undefined && !inventory.cpus.model.toLowerCase().includes(e.cpu.modelContains.toLowerCase())) push('cpu.model', `contains "${e.cpu.modelContains}"`, inventory.cpus.model);
+    if (e.cpu.modelContains !== undefined && !inventory.cpus.model.toLowerCase().includes(e.cpu.modelContains.toLowerCase()))
+      push('cpu.model', `contains "${e.cpu.modelContains}"`, inventory.cpus.model);
   }
 
   if (e.memoryGB !== undefined) {
@@ -249,14 +251,20 @@ export function diffExpectations(input: DiffInput): Mismatch[] {
     const eligible = inventory.disks.filter((d) => !d.removable && d.sizeBytes >= minBytes);
     if (e.disks.count !== undefined && eligible.length !== e.disks.count) {
       const what = e.disks.minSizeGB ? ` of ≥ ${e.disks.minSizeGB} GiB` : '';
-      push('disks.count', `${e.disks.count}${what}`, `${eligible.length} (${inventory.disks.map((d) => `${d.name} ${toGiB(d.sizeBytes)} GiB`).join(', ') || 'none'})`);
+      push(
+        'disks.count',
+        `${e.disks.count}${what}`,
+        `${eligible.length} (${inventory.disks.map((d) => `${d.name} ${toGiB(d.sizeBytes)} GiB`).join(', ') || 'none'})`,
+      );
     } else if (e.disks.count === undefined && e.disks.minSizeGB !== undefined) {
-      for (const d of inventory.disks.filter((x) => !x.removable && x.sizeBytes < minBytes)) push(`disks.${d.name}.sizeGB`, `≥ ${e.disks.minSizeGB}`, toGiB(d.sizeBytes));
+      for (const d of inventory.disks.filter((x) => !x.removable && x.sizeBytes < minBytes))
+        push(`disks.${d.name}.sizeGB`, `≥ ${e.disks.minSizeGB}`, toGiB(d.sizeBytes));
     }
   }
 
   const physical = inventory.nics.filter((n) => n.physical);
-  if (e.nics?.count !== undefined && physical.length !== e.nics.count) push('nics.count', e.nics.count, `${physical.length} (${physical.map((n) => n.name).join(', ') || 'none'})`);
+  if (e.nics?.count !== undefined && physical.length !== e.nics.count)
+    push('nics.count', e.nics.count, `${physical.length} (${physical.map((n) => n.name).join(', ') || 'none'})`);
 
   if (input.checkInterfaces !== false) {
     const hostMacs = new Set(inventory.nics.map((n) => n.mac));

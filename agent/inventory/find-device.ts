@@ -7,7 +7,14 @@
 import { BmError } from '../../shared/errors.ts';
 import type { Cause } from '../../shared/failure.ts';
 import type { Mac } from '../../shared/mac.ts';
-import { AmbiguousMatchError, type BriefDevice, type NetboxClient, findDeviceByMac, findDevicesBySerial, isPlaceholderSerial } from '../../shared/netbox/index.ts';
+import {
+  AmbiguousMatchError,
+  type BriefDevice,
+  type NetboxClient,
+  findDeviceByMac,
+  findDevicesBySerial,
+  isPlaceholderSerial,
+} from '../../shared/netbox/index.ts';
 import type { Inventory } from '../inventory-types.ts';
 
 export interface DeviceMatch {
@@ -53,7 +60,11 @@ export async function findDeviceForInventory(client: NetboxClient, inventory: In
     const devices = await findDevicesBySerial(client, serial);
     if (devices.length > 1) {
       const matches = devices.map((d) => ({ id: d.id, display: d.display }));
-      throw new DeviceLookupError('ambiguous', `serial ${serial} matches ${devices.length} devices in NetBox (${matches.map((m) => `#${m.id} ${m.display}`).join(', ')}); fix the duplicates in NetBox`, matches);
+      throw new DeviceLookupError(
+        'ambiguous',
+        `serial ${serial} matches ${devices.length} devices in NetBox (${matches.map((m) => `#${m.id} ${m.display}`).join(', ')}); fix the duplicates in NetBox`,
+        matches,
+      );
     }
     if (devices[0]) {
       const d = devices[0];
@@ -89,5 +100,8 @@ export async function findDeviceForInventory(client: NetboxClient, inventory: In
   if (only) return { device: only.device, by: 'mac', value: only.macs[0]! };
 
   const serialText = serialUsable ? serial : `${JSON.stringify(serial)} (placeholder, not looked up)`;
-  throw new DeviceLookupError('not-found', `device not found in NetBox (serial ${serialText}, MACs ${macs.join(', ') || 'none'}); add the device with this serial or one of these MACs on an interface`);
+  throw new DeviceLookupError(
+    'not-found',
+    `device not found in NetBox (serial ${serialText}, MACs ${macs.join(', ') || 'none'}); add the device with this serial or one of these MACs on an interface`,
+  );
 }

@@ -128,7 +128,14 @@ function isInventedDimm(layout: readonly Systeminformation.MemLayoutData[], tota
 function mapDimms(si: SiSnapshot, dmi: DmiRecord[] | null): Inventory['memory']['dimms'] {
   const fromDmi = dmi ? dmiDimmsOf(dmi) : [];
   if (fromDmi.length) {
-    return fromDmi.map((d) => ({ slot: d.slot, sizeBytes: d.sizeBytes, type: d.type, speedMTs: d.configuredSpeedMTs ?? d.speedMTs, manufacturer: d.manufacturer, serial: d.serial }));
+    return fromDmi.map((d) => ({
+      slot: d.slot,
+      sizeBytes: d.sizeBytes,
+      type: d.type,
+      speedMTs: d.configuredSpeedMTs ?? d.speedMTs,
+      manufacturer: d.manufacturer,
+      serial: d.serial,
+    }));
   }
   if (isInventedDimm(si.memLayout, si.mem.total)) return [];
   return si.memLayout
@@ -158,7 +165,10 @@ export function mapInventory(inputs: InventoryInputs): Inventory {
   const dmiBoard = dmi ? dmiBaseboardOf(dmi) : null;
   const dmiChassis = dmi ? dmiChassisOf(dmi) : null;
   const dmiBios = dmi ? dmiBiosOf(dmi) : null;
-  const cpuModel = [si.cpu.manufacturer, si.cpu.brand].filter((s) => known(s)).join(' ').trim();
+  const cpuModel = [si.cpu.manufacturer, si.cpu.brand]
+    .filter((s) => known(s))
+    .join(' ')
+    .trim();
   return {
     system: {
       manufacturer: dmiSystem?.manufacturer ?? known(si.system.manufacturer) ?? '',

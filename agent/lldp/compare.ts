@@ -124,7 +124,10 @@ export function neighbourLabel(neighbour: LldpNeighbour): string {
 }
 
 export function neighbourMatches(neighbour: LldpNeighbour, farEnd: FarEnd): boolean {
-  return sameSwitch(neighbour.chassisName, farEnd.deviceName) && (samePort(neighbour.portId, farEnd.interfaceName) || samePort(neighbour.portDescr, farEnd.interfaceName));
+  return (
+    sameSwitch(neighbour.chassisName, farEnd.deviceName) &&
+    (samePort(neighbour.portId, farEnd.interfaceName) || samePort(neighbour.portDescr, farEnd.interfaceName))
+  );
 }
 
 export interface CompareInput {
@@ -150,7 +153,13 @@ function shortPathCell(path: CablePathEnd): string | null {
   return null;
 }
 
-function rowFor(nic: NicObservation, port: NetboxPort | undefined, seen: LldpNeighbour[], withNetbox: boolean, requireNeighbour: boolean): Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'path' | 'seen'> {
+function rowFor(
+  nic: NicObservation,
+  port: NetboxPort | undefined,
+  seen: LldpNeighbour[],
+  withNetbox: boolean,
+  requireNeighbour: boolean,
+): Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'path' | 'seen'> {
   const farEnd = port?.farEnd ?? null;
   const expectedText = farEnd ? `${farEnd.deviceName} ${farEnd.interfaceName}` : '';
   const seenText = seen.map(neighbourLabel).join(', ');
@@ -164,7 +173,8 @@ function rowFor(nic: NicObservation, port: NetboxPort | undefined, seen: LldpNei
     if (farEnd) {
       if (seen.some((n) => neighbourMatches(n, farEnd))) {
         const extra = seen.length > 1 ? ` (and ${seen.length - 1} more neighbour${seen.length > 2 ? 's' : ''}: ${seenText})` : '';
-        const unreachable = port?.path.kind === 'interface' && !port.path.reachable ? ' (NetBox marks the path not reachable: a cable on it is not connected)' : '';
+        const unreachable =
+          port?.path.kind === 'interface' && !port.path.reachable ? ' (NetBox marks the path not reachable: a cable on it is not connected)' : '';
         return { verdict: 'match', severity: 'ok', note: `${nic.name} is on ${expectedText} as NetBox says${extra}${unreachable}` };
       }
       const sameDevice = seen.some((n) => sameSwitch(n.chassisName, farEnd.deviceName));
@@ -178,8 +188,17 @@ function rowFor(nic: NicObservation, port: NetboxPort | undefined, seen: LldpNei
     return { verdict: 'seen', severity: 'ok', note: `${nic.name}: LLDP sees ${seenText}` };
   }
   if (farEnd) {
-    if (!nic.carrier) return { verdict: 'no-link', severity: absentSeverity, note: `${nic.name}: NetBox says it is cabled to ${expectedText}, but it has no link (cable, optic or switch port down)` };
-    return { verdict: 'missing', severity: absentSeverity, note: `${nic.name}: NetBox says ${expectedText}, but no LLDP neighbour was heard (is LLDP enabled on the switch port?)` };
+    if (!nic.carrier)
+      return {
+        verdict: 'no-link',
+        severity: absentSeverity,
+        note: `${nic.name}: NetBox says it is cabled to ${expectedText}, but it has no link (cable, optic or switch port down)`,
+      };
+    return {
+      verdict: 'missing',
+      severity: absentSeverity,
+      note: `${nic.name}: NetBox says ${expectedText}, but no LLDP neighbour was heard (is LLDP enabled on the switch port?)`,
+    };
   }
   if (withNetbox) {
     return nic.carrier
@@ -264,7 +283,7 @@ export function cablingTable(comparison: CablingComparison): ResultTable {
     rows: comparison.rows.map((row) => [
       row.nic ?? `(${row.netboxInterface ?? '?'})`,
       row.mac ? (parseMac(row.mac) ?? row.mac).toLowerCase() : '—',
-      row.expected ? `${row.expected.device} ${row.expected.port}` : (row.path && shortPathCell(row.path)) ?? (comparison.withNetbox ? 'not cabled' : '—'),
+      row.expected ? `${row.expected.device} ${row.expected.port}` : ((row.path && shortPathCell(row.path)) ?? (comparison.withNetbox ? 'not cabled' : '—')),
       dash(row.seen.map(neighbourLabel).join(', ')),
       dash([...new Set(row.seen.map((n) => formatVlans(n.vlans)).filter(Boolean))].join('; ')),
       dash([...new Set(row.seen.flatMap((n) => n.mgmtIps))].join(', ')),

@@ -18,7 +18,10 @@ export interface NicChoice {
 
 /** `bm.lldp.interfaces` (`eno1, eno2`) as a list of names; empty when unset. */
 export function splitNicList(setting: string): string[] {
-  return setting.split(',').map((name) => name.trim()).filter(Boolean);
+  return setting
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
 }
 
 /** The NICs to check: the configured ones (`bm.lldp.interfaces`, split by splitNicList), else every physical NIC. */

@@ -51,7 +51,10 @@ export function maasReserveBytes(memTotalBytes: number, minFreeKbytes: number): 
 
 export function planMemtest(input: MemtestSizingInput): MemtestPlan {
   const reserveBytes = maasReserveBytes(input.memTotalBytes, input.minFreeKbytes);
-  const usableBytes = Math.max(0, input.memAvailableBytes - reserveBytes - Math.max(0, input.reservedForOtherStepsBytes) - Math.max(0, input.extraReserveMiB) * MiB);
+  const usableBytes = Math.max(
+    0,
+    input.memAvailableBytes - reserveBytes - Math.max(0, input.reservedForOtherStepsBytes) - Math.max(0, input.extraReserveMiB) * MiB,
+  );
   const usableMiB = Math.floor(usableBytes / MiB);
   const cap = input.sizeCapMiB > 0 ? Math.floor(input.sizeCapMiB) : Number.POSITIVE_INFINITY;
   const totalWanted = Math.min(usableMiB, cap);

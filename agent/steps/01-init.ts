@@ -68,7 +68,12 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
       const { inventory } = collected;
       const evidence: EvidenceRef[] = [
         { file: ctx.evidence.save('01-init/inventory.json', `${JSON.stringify(inventory, null, 2)}\n`) },
-        { file: ctx.evidence.save('01-init/systeminformation.json', `${JSON.stringify({ systeminformation: collected.si, sysfs: collected.sysfs }, null, 2)}\n`) },
+        {
+          file: ctx.evidence.save(
+            '01-init/systeminformation.json',
+            `${JSON.stringify({ systeminformation: collected.si, sysfs: collected.sysfs }, null, 2)}\n`,
+          ),
+        },
         ...collected.tools.map((t) => ({
           // The runner saves outputs when it has the evidence store; otherwise keep them here.
           file: t.evidence ?? ctx.evidence.save(`01-init/${t.tool}.txt`, t.stdout + (t.stderr ? `\n--- stderr ---\n${t.stderr}` : '')),
@@ -84,7 +89,13 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
 
       // A dry run still reads NetBox (it only never writes); without NetBox there is nothing to compare.
       if (!ctx.netbox) {
-        return { ...base, status: 'pass', summary: 'inventory collected; NetBox not consulted (no NetBox configured)', reasons: [], table: inventoryTable(inventory) };
+        return {
+          ...base,
+          status: 'pass',
+          summary: 'inventory collected; NetBox not consulted (no NetBox configured)',
+          reasons: [],
+          table: inventoryTable(inventory),
+        };
       }
 
       progress({ fraction: 0.5, message: 'finding the device in NetBox' });
@@ -144,7 +155,14 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
         if (ctx.tunables.strict === false) {
           return { ...base, status: 'pass', summary: `${found}; ${mismatches.length} differences from NetBox's plan (not strict)`, reasons, table };
         }
-        return { ...base, status: 'fail', cause: 'check-failed', summary: `${found} but differs from NetBox's plan: ${mismatches.map((m) => m.field).join(', ')}`, reasons, table };
+        return {
+          ...base,
+          status: 'fail',
+          cause: 'check-failed',
+          summary: `${found} but differs from NetBox's plan: ${mismatches.map((m) => m.field).join(', ')}`,
+          reasons,
+          table,
+        };
       }
       const checked = source.sources.length ? `device type, interfaces and bm_expect (${sourcesText})` : 'device type and interfaces (no bm_expect)';
       return { ...base, status: 'pass', summary: `${found}; matches NetBox (${checked})`, reasons: [], table: inventoryTable(inventory) };

@@ -13,10 +13,16 @@ import { runMemtesterParallel } from '../tools/memtester.ts';
 import { defineTunables } from '../tunables.ts';
 import { MiB } from '../units.ts';
 
-
 export const MEMORY_TUNABLES = defineTunables({
   loops: { description: 'memtester loops over the tested memory', default: 1, profiles: { quick: 1, full: 2 }, min: 1, integer: true },
-  size_mb: { description: 'Cap on the memory tested in total, MiB (0 = all available after the reserve)', default: 256, profiles: { quick: 256, full: 0 }, min: 0, integer: true, unit: 'MiB' },
+  size_mb: {
+    description: 'Cap on the memory tested in total, MiB (0 = all available after the reserve)',
+    default: 256,
+    profiles: { quick: 256, full: 0 },
+    min: 0,
+    integer: true,
+    unit: 'MiB',
+  },
   processes: { description: 'memtester processes run in parallel (0 = one per online CPU)', default: 0, min: 0, integer: true },
   reserve_mb: { description: "Extra MiB left untested on top of MAAS's reserve and other steps' needs", default: 0, min: 0, integer: true, unit: 'MiB' },
   timeout_s: { description: 'Hard time limit in seconds (0 = estimated from size and loops)', default: 0, min: 0, unit: 's' },
@@ -54,7 +60,14 @@ export function createMemoryStep(deps: MemoryStepDeps = {}): StepDefinition<'02-
         limitedBy: plan.limitedBy,
       };
       if (plan.insufficient) {
-        return { status: 'skip', summary: 'not enough free memory to run memtester', reasons: [plan.insufficient], metrics: { ...sizing }, evidence: [], details: { plan } };
+        return {
+          status: 'skip',
+          summary: 'not enough free memory to run memtester',
+          reasons: [plan.insufficient],
+          metrics: { ...sizing },
+          evidence: [],
+          details: { plan },
+        };
       }
       const timeoutMs = Math.min(MAX_TIMER_MS, estimateMemtestTimeoutMs(plan.perProcessMiB, t.loops, plan.processes));
       ctx.log.info('memtester plan', { processes: plan.processes, perProcessMiB: plan.perProcessMiB, loops: t.loops, ...sizing });
@@ -77,7 +90,9 @@ export function createMemoryStep(deps: MemoryStepDeps = {}): StepDefinition<'02-
       const failureCount = runs.reduce((sum, r) => sum + r.report.failureCount, 0);
       const evidence: EvidenceRef[] = runs.map((r) => ({
         // The runner saves outputs when it has the evidence store; otherwise keep them here.
-        file: r.result.evidence ?? ctx.evidence.save(`02-memory/memtester-${r.index}.txt`, r.result.stdout + (r.result.stderr ? `\n--- stderr ---\n${r.result.stderr}` : '')),
+        file:
+          r.result.evidence ??
+          ctx.evidence.save(`02-memory/memtester-${r.index}.txt`, r.result.stdout + (r.result.stderr ? `\n--- stderr ---\n${r.result.stderr}` : '')),
         command: r.result.command,
         exitCode: r.result.exitCode,
         durationMs: r.result.durationMs,
@@ -111,7 +126,15 @@ export function createMemoryStep(deps: MemoryStepDeps = {}): StepDefinition<'02-
       };
       const details = {
         plan,
-        runs: runs.map((r) => ({ index: r.index, askedMiB: r.sizeMiB, command: r.result.command, exitCode: r.result.exitCode, signal: r.result.signal, durationMs: r.result.durationMs, report: r.report })),
+        runs: runs.map((r) => ({
+          index: r.index,
+          askedMiB: r.sizeMiB,
+          command: r.result.command,
+          exitCode: r.result.exitCode,
+          signal: r.result.signal,
+          durationMs: r.result.durationMs,
+          report: r.report,
+        })),
         warnings,
       };
       const what = `${plan.processes} × ${plan.perProcessMiB} MiB, ${t.loops} loop(s)`;

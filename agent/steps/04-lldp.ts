@@ -50,14 +50,16 @@ export const LLDP_TUNABLES = defineTunables({
     default: 35,
     min: 1,
     unit: 's',
-    description: 'Longest wait for LLDP neighbours, in seconds (switches send every 30 s by default); the wait ends as soon as every linked or cabled NIC has one.',
+    description:
+      'Longest wait for LLDP neighbours, in seconds (switches send every 30 s by default); the wait ends as soon as every linked or cabled NIC has one.',
   },
   interfaces: { default: '', description: 'Comma-separated NICs to check; empty: every physical NIC under /sys/class/net, cabled or not.' },
   poll_ms: { default: 1000, min: 100, unit: 'ms', description: 'How often lldpd is asked for neighbours while waiting, in milliseconds.' },
-  require_neighbour: { default: true, description: 'Fail when a NIC cabled in NetBox (or, without NetBox, a linked NIC) has no LLDP neighbour; off: warn only.' },
+  require_neighbour: {
+    default: true,
+    description: 'Fail when a NIC cabled in NetBox (or, without NetBox, a linked NIC) has no LLDP neighbour; off: warn only.',
+  },
 });
-
-
 
 function observe(nics: readonly string[], links: readonly LinkState[], sysfsMacs: ReadonlyMap<string, string | null>): NicObservation[] {
   return nics.map((name) => {
@@ -65,7 +67,6 @@ function observe(nics: readonly string[], links: readonly LinkState[], sysfsMacs
     return { name, mac: link?.mac ?? sysfsMacs.get(name) ?? null, carrier: link?.carrier ?? false };
   });
 }
-
 
 /** Traces of the cabled interfaces whose path ends nowhere (a trace that fails only costs the port's name). */
 async function tracesOfShortPaths(ctx: StepContext, interfaces: readonly Interface[]): Promise<Map<number, CableTrace>> {
@@ -126,7 +127,12 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
           const interfaces: Interface[] = await listDeviceInterfaces(ctx.netbox, ctx.device.id);
           netboxPorts = netboxPortsOf(interfaces, await tracesOfShortPaths(ctx, interfaces));
         } catch (error) {
-          return errorResult('could not read the device’s interfaces and cables from NetBox', [`${(error as Error).name}: ${(error as Error).message}`], [], causeOf(error));
+          return errorResult(
+            'could not read the device’s interfaces and cables from NetBox',
+            [`${(error as Error).name}: ${(error as Error).message}`],
+            [],
+            causeOf(error),
+          );
         }
       } else {
         ctx.log.info('no NetBox device: LLDP neighbours are reported, not compared');
@@ -135,7 +141,13 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
       const before = await readLinks(ctx.run, ip);
       if (!before.links) return errorResult('could not read the NICs’ link state', [`ip -j link show: ${before.problem}`], [], 'tool-failed');
       const unknown = nics.filter((name) => !before.links!.some((l) => l.name === name));
-      if (unknown.length > 0) return errorResult(`no such NIC: ${unknown.join(', ')}`, [`${unknown.join(', ')} ${unknown.length > 1 ? 'do' : 'does'} not exist here (check bm.lldp.interfaces)`], [], tunables.interfaces.length ? 'config' : 'internal');
+      if (unknown.length > 0)
+        return errorResult(
+          `no such NIC: ${unknown.join(', ')}`,
+          [`${unknown.join(', ')} ${unknown.length > 1 ? 'do' : 'does'} not exist here (check bm.lldp.interfaces)`],
+          [],
+          tunables.interfaces.length ? 'config' : 'internal',
+        );
 
       const firmware: FirmwareLldpAction[] = [];
       for (const nic of nicsWithFirmwareLldp(nics, physical)) {
@@ -157,7 +169,13 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
         try {
           daemon = startDaemon(argv);
         } catch (error) {
-          if (error instanceof DaemonStartError) return errorResult(error.missing ? 'lldpd is not installed' : 'lldpd could not be started', [error.message], [], error.missing ? 'tool-missing' : 'tool-failed');
+          if (error instanceof DaemonStartError)
+            return errorResult(
+              error.missing ? 'lldpd is not installed' : 'lldpd could not be started',
+              [error.message],
+              [],
+              error.missing ? 'tool-missing' : 'tool-failed',
+            );
           throw error;
         }
         const started = performance.now();
@@ -182,8 +200,15 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
           else lastProblem = shown.problem;
           const elapsed = performance.now() - started;
           if (latest) {
-            const { awaited, waiting } = awaitedNics({ nics: observe(nics, links, sysfsMacs), neighbours: neighboursByInterface(latest.neighbours), netboxPorts });
-            progress({ fraction: Math.min(1, elapsed / tunables.deadlineMs), message: `${awaited.length - waiting.length} of ${awaited.length} NICs have an LLDP neighbour` });
+            const { awaited, waiting } = awaitedNics({
+              nics: observe(nics, links, sysfsMacs),
+              neighbours: neighboursByInterface(latest.neighbours),
+              netboxPorts,
+            });
+            progress({
+              fraction: Math.min(1, elapsed / tunables.deadlineMs),
+              message: `${awaited.length - waiting.length} of ${awaited.length} NICs have an LLDP neighbour`,
+            });
             if (awaited.length > 0 && waiting.length === 0) {
               allHeardMs = Math.round(elapsed);
               break;
@@ -204,15 +229,27 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
         const neighbours = final.neighbours ?? latest?.neighbours ?? null;
         const raw = final.neighbours || !latest ? final.result.stdout : latest.raw;
         const saved = final.neighbours && final.result.evidence ? final.result.evidence : ctx.evidence.save(NEIGHBOURS_EVIDENCE, raw);
-        evidence.push({ file: saved, command: final.result.command, exitCode: final.neighbours || !latest ? final.result.exitCode : 0, durationMs: final.result.durationMs });
-        if (!neighbours) return errorResult('lldpd never answered', [`lldpcli ${showNeighboursArgs(socketPath).join(' ')}: ${final.problem ?? lastProblem ?? 'no output'}`], evidence, 'tool-failed');
+        evidence.push({
+          file: saved,
+          command: final.result.command,
+          exitCode: final.neighbours || !latest ? final.result.exitCode : 0,
+          durationMs: final.result.durationMs,
+        });
+        if (!neighbours)
+          return errorResult(
+            'lldpd never answered',
+            [`lldpcli ${showNeighboursArgs(socketPath).join(' ')}: ${final.problem ?? lastProblem ?? 'no output'}`],
+            evidence,
+            'tool-failed',
+          );
         const finalLinks = (await readLinks(ctx.run, ip)).links ?? links;
 
         const observations = observe(nics, finalLinks, sysfsMacs);
         const byNic = neighboursByInterface(neighbours);
         const comparison = compareCabling({ nics: observations, neighbours: byNic, netboxPorts, requireNeighbour: tunables.requireNeighbour });
         const count = (verdict: string) => comparison.rows.filter((r) => r.verdict === verdict).length;
-        for (const row of comparison.rows) ctx.log[row.severity === 'failure' ? 'warning' : 'info']('lldp', { nic: row.nic, verdict: row.verdict, note: row.note });
+        for (const row of comparison.rows)
+          ctx.log[row.severity === 'failure' ? 'warning' : 'info']('lldp', { nic: row.nic, verdict: row.verdict, note: row.note });
         return {
           status: comparison.failures.length > 0 ? 'fail' : 'pass',
           ...(comparison.failures.length > 0 ? { cause: 'check-failed' as const } : {}),
@@ -240,7 +277,8 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
         if (daemon) {
           await daemon.stop();
           // `evidence` is the very array the returned result holds: lldpd's log joins it here.
-          if (!evidence.some((e) => e.file === LLDPD_LOG_EVIDENCE)) evidence.push({ file: ctx.evidence.save(LLDPD_LOG_EVIDENCE, daemon.output()), command: argv });
+          if (!evidence.some((e) => e.file === LLDPD_LOG_EVIDENCE))
+            evidence.push({ file: ctx.evidence.save(LLDPD_LOG_EVIDENCE, daemon.output()), command: argv });
         }
         runtime.remove();
       }

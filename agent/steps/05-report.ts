@@ -72,7 +72,12 @@ export function createReportStep(deps: ReportStepDeps): StepDefinition<typeof RE
       const statusChange = aborted ? null : report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
       const reasons: string[] = [];
       const failures: unknown[] = [];
-      const retry = { deadline: Date.now() + (aborted ? ABORTED_DELIVERY_MS : deps.deliveryDeadlineMs), signal: ctx.signal, log: ctx.log, backoff: deps.deliveryBackoff };
+      const retry = {
+        deadline: Date.now() + (aborted ? ABORTED_DELIVERY_MS : deps.deliveryDeadlineMs),
+        signal: ctx.signal,
+        log: ctx.log,
+        backoff: deps.deliveryBackoff,
+      };
       const device = ctx.device;
       if (ctx.dryRun) {
         ctx.log.notice('dry run: no journal, status change or callback');

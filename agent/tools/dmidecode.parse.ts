@@ -149,7 +149,11 @@ export interface DmiBoard {
 export function dmiBaseboardOf(records: readonly DmiRecord[]): DmiBoard | null {
   const record = records.find((r) => r.type === 2);
   if (!record) return null;
-  return { manufacturer: dmiValue(record.fields.Manufacturer), product: dmiValue(record.fields['Product Name']), serial: dmiValue(record.fields['Serial Number']) };
+  return {
+    manufacturer: dmiValue(record.fields.Manufacturer),
+    product: dmiValue(record.fields['Product Name']),
+    serial: dmiValue(record.fields['Serial Number']),
+  };
 }
 
 export function dmiChassisOf(records: readonly DmiRecord[]): { manufacturer: string | null; type: string | null; serial: string | null } | null {

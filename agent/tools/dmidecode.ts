@@ -13,8 +13,17 @@ export interface DmidecodeOutcome {
   noTable: boolean;
 }
 
-export async function runDmidecode(run: ToolRunner, options: { signal?: AbortSignal; evidenceAs?: string; timeoutMs?: number } = {}): Promise<DmidecodeOutcome> {
-  const result = await run({ tool: 'dmidecode', args: [...DMIDECODE_ARGS], timeoutMs: options.timeoutMs ?? 30_000, signal: options.signal, evidenceAs: options.evidenceAs });
+export async function runDmidecode(
+  run: ToolRunner,
+  options: { signal?: AbortSignal; evidenceAs?: string; timeoutMs?: number } = {},
+): Promise<DmidecodeOutcome> {
+  const result = await run({
+    tool: 'dmidecode',
+    args: [...DMIDECODE_ARGS],
+    timeoutMs: options.timeoutMs ?? 30_000,
+    signal: options.signal,
+    evidenceAs: options.evidenceAs,
+  });
   const noTable = dmiTableAbsent(result.stdout, result.stderr);
   const ok = result.exitCode === 0 && !result.missing;
   return { result, records: ok ? parseDmidecode(result.stdout) : null, noTable };

@@ -68,7 +68,12 @@ export function describeErrno(errno: number): string {
   return `${ERRNO_TEXT[errno] ?? 'error'} (errno ${errno})`;
 }
 
-const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : 0);
+const num = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value)
+    ? value
+    : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+      ? Number(value)
+      : 0;
 
 function percentileUs(clat: JsonObject, key: string): number | null {
   const percentiles = isJsonObject(clat.percentile) ? clat.percentile : null;

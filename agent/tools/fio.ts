@@ -16,7 +16,10 @@ export interface FioOutcome {
   problem: string | null;
 }
 
-export async function runFio(run: ToolRunner, options: { args: string[]; timeoutMs: number; signal?: AbortSignal; evidenceAs?: string; tool?: string }): Promise<FioOutcome> {
+export async function runFio(
+  run: ToolRunner,
+  options: { args: string[]; timeoutMs: number; signal?: AbortSignal; evidenceAs?: string; tool?: string },
+): Promise<FioOutcome> {
   const result = await run({
     tool: options.tool ?? 'fio',
     args: options.args,
@@ -30,7 +33,10 @@ export async function runFio(run: ToolRunner, options: { args: string[]; timeout
     try {
       report = parseFioJson(result.stdout, result.stderr);
     } catch (error) {
-      parseProblem = error instanceof ToolOutputError ? `${error.message}${error.excerpt ? `: ${error.excerpt.split('\n').filter(Boolean).at(-1) ?? ''}` : ''}` : String(error);
+      parseProblem =
+        error instanceof ToolOutputError
+          ? `${error.message}${error.excerpt ? `: ${error.excerpt.split('\n').filter(Boolean).at(-1) ?? ''}` : ''}`
+          : String(error);
     }
   }
   const problem = result.exitCode === 0 ? parseProblem : describeToolFailure(result);

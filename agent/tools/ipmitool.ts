@@ -13,11 +13,15 @@ export interface BmcOutcome {
   note: string | null;
 }
 
-export async function readBmcLan(run: ToolRunner, options: { signal?: AbortSignal; evidenceAs?: string; devices?: readonly string[] } = {}): Promise<BmcOutcome> {
+export async function readBmcLan(
+  run: ToolRunner,
+  options: { signal?: AbortSignal; evidenceAs?: string; devices?: readonly string[] } = {},
+): Promise<BmcOutcome> {
   const devices = options.devices ?? IPMI_DEVICES;
   if (!devices.some((d) => existsSync(d))) return { lan: null, result: null, note: 'no IPMI device (/dev/ipmi0): no BMC visible from the host' };
   const result = await run({ tool: 'ipmitool', args: ['lan', 'print'], timeoutMs: 30_000, signal: options.signal, evidenceAs: options.evidenceAs });
   if (result.missing) return { lan: null, result, note: 'ipmitool is not installed' };
-  if (result.exitCode !== 0) return { lan: null, result, note: `ipmitool lan print failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').at(-1) ?? ''}` };
+  if (result.exitCode !== 0)
+    return { lan: null, result, note: `ipmitool lan print failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').at(-1) ?? ''}` };
   return { lan: parseIpmitoolLanPrint(result.stdout), result, note: null };
 }

@@ -92,7 +92,9 @@ function parseInterface(entry: JsonObject): LldpNeighbour | null {
     portId: firstValue(port, 'id'),
     portIdType: firstAttr(port, 'id', 'type'),
     portDescr: firstValue(port, 'descr'),
-    mgmtIps: items(chassis?.['mgmt-ip']).map((ip) => text(ip.value)).filter((ip): ip is string => Boolean(ip)),
+    mgmtIps: items(chassis?.['mgmt-ip'])
+      .map((ip) => text(ip.value))
+      .filter((ip): ip is string => Boolean(ip)),
     vlans: parseVlans([...items(entry.vlan), ...items(port?.vlan)]),
     age: text(entry.age),
   };
@@ -109,7 +111,8 @@ export function parseLldpcliJson0(output: string): LldpNeighbour[] {
     throw new ToolOutputError('lldpcli', 'lldpcli output has no "lldp" element (expected `-f json0 show neighbors`)', output.slice(0, EXCERPT_CHARS));
   }
   // `-f json` writes objects keyed by name instead of arrays: reading it as json0 would find nothing, silently.
-  const collapsed = () => new ToolOutputError('lldpcli', 'lldpcli output is in the `-f json` shape (objects keyed by name); run it with `-f json0`', output.slice(0, EXCERPT_CHARS));
+  const collapsed = () =>
+    new ToolOutputError('lldpcli', 'lldpcli output is in the `-f json` shape (objects keyed by name); run it with `-f json0`', output.slice(0, EXCERPT_CHARS));
   if (!Array.isArray(data.lldp)) throw collapsed();
   const neighbours: LldpNeighbour[] = [];
   for (const lldp of items(data.lldp)) {

@@ -33,7 +33,11 @@ export type DaemonStarter = (argv: string[], options?: { env?: Record<string, st
 /** A daemon could not be spawned at all: not installed (`missing`), or the spawn itself failed. */
 export class DaemonStartError extends BmError {
   override readonly name = 'DaemonStartError';
-  constructor(readonly command: string[], readonly missing: boolean, options?: { cause?: unknown }) {
+  constructor(
+    readonly command: string[],
+    readonly missing: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(missing ? `${command[0]} is not installed (or not on PATH)` : `could not start ${command.join(' ')}`, options);
   }
 
@@ -120,10 +124,14 @@ export function lldpdArgv(options: LldpdOptions): string[] {
     options.executable ?? 'lldpd',
     '-d',
     ...(options.receiveOnly === false ? [] : ['-r']),
-    '-u', options.socketPath,
-    '-p', options.pidFile,
-    '-O', options.configFile,
-    '-I', options.interfaces.join(','),
+    '-u',
+    options.socketPath,
+    '-p',
+    options.pidFile,
+    '-O',
+    options.configFile,
+    '-I',
+    options.interfaces.join(','),
   ];
 }
 
@@ -161,5 +169,11 @@ export function createLldpdRuntime(parent: string): LldpdRuntime {
   writeFileSync(configFile, '');
   const user = lldpdUser();
   if (user && process.getuid?.() === 0) chownSync(dir, user.uid, user.gid);
-  return { dir, socketPath: join(dir, 'lldpd.socket'), pidFile: join(dir, 'lldpd.pid'), configFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    socketPath: join(dir, 'lldpd.socket'),
+    pidFile: join(dir, 'lldpd.pid'),
+    configFile,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

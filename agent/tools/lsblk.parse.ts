@@ -12,7 +12,26 @@ import { isJsonObject, type JsonObject } from '../../shared/json.ts';
 import { EXCERPT_CHARS, parseJsonOrThrow, ToolOutputError } from './tool-output-error.ts';
 
 /** The columns `agent/tools/lsblk.ts` asks for. */
-export const LSBLK_COLUMNS = ['NAME', 'KNAME', 'PATH', 'TYPE', 'SIZE', 'RM', 'RO', 'ROTA', 'TRAN', 'MODEL', 'SERIAL', 'PTTYPE', 'FSTYPE', 'MOUNTPOINTS', 'LOG-SEC', 'PHY-SEC', 'PKNAME', 'HOTPLUG'] as const;
+export const LSBLK_COLUMNS = [
+  'NAME',
+  'KNAME',
+  'PATH',
+  'TYPE',
+  'SIZE',
+  'RM',
+  'RO',
+  'ROTA',
+  'TRAN',
+  'MODEL',
+  'SERIAL',
+  'PTTYPE',
+  'FSTYPE',
+  'MOUNTPOINTS',
+  'LOG-SEC',
+  'PHY-SEC',
+  'PKNAME',
+  'HOTPLUG',
+] as const;
 
 export interface BlockDevice {
   /** `sda`, `nvme0n1`, `loop3`, `loop3p1`. */

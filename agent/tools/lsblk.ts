@@ -19,7 +19,10 @@ export function lsblkArgs(): string[] {
   return ['--json', '--bytes', '--output', LSBLK_COLUMNS.join(',')];
 }
 
-export async function listBlockDevices(run: ToolRunner, options: { timeoutMs?: number; signal?: AbortSignal; evidenceAs?: string } = {}): Promise<ListBlockDevicesOutcome> {
+export async function listBlockDevices(
+  run: ToolRunner,
+  options: { timeoutMs?: number; signal?: AbortSignal; evidenceAs?: string } = {},
+): Promise<ListBlockDevicesOutcome> {
   const result = await run({
     tool: 'lsblk',
     args: lsblkArgs(),

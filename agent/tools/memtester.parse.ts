@@ -111,7 +111,9 @@ export function parseMemtesterOutput(stdout: string, stderr: string, exitCode: n
   const wantedBytes = want ? Number(want[1]) : null;
   const testedBytes = lastGot ? Number(lastGot[1]) : null;
   if (wantedBytes !== null && testedBytes !== null && testedBytes < wantedBytes) {
-    warnings.push(`memtester got only ${wholeMiB(testedBytes)} MiB of the ${wholeMiB(wantedBytes)} MiB asked (${reductions} reductions to fit the mlock limit)`);
+    warnings.push(
+      `memtester got only ${wholeMiB(testedBytes)} MiB of the ${wholeMiB(wantedBytes)} MiB asked (${reductions} reductions to fit the mlock limit)`,
+    );
   }
 
   const tests: MemtesterTestResult[] = [];

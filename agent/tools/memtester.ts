@@ -32,7 +32,10 @@ export function memtesterArgs(sizeMiB: number, loops: number): string[] {
   return [`${Math.floor(sizeMiB)}M`, String(Math.max(1, Math.floor(loops)))];
 }
 
-export async function runMemtester(run: ToolRunner, options: { sizeMiB: number; loops: number; timeoutMs: number; signal?: AbortSignal; evidenceAs?: string; index?: number; tool?: string }): Promise<MemtesterRun> {
+export async function runMemtester(
+  run: ToolRunner,
+  options: { sizeMiB: number; loops: number; timeoutMs: number; signal?: AbortSignal; evidenceAs?: string; index?: number; tool?: string },
+): Promise<MemtesterRun> {
   const result = await run({
     tool: options.tool ?? 'memtester',
     args: memtesterArgs(options.sizeMiB, options.loops),
@@ -83,7 +86,13 @@ export interface MemtesterThroughput {
  * For the benchmark (`memtester N-process ÷ 1-process throughput`): tests
  * `totalMiB` split over `processes` memtesters and returns how long it took.
  */
-export async function measureMemtesterThroughput(options: { processes: number; totalMiB: number; loops?: number; run?: ToolRunner; signal?: AbortSignal }): Promise<MemtesterThroughput> {
+export async function measureMemtesterThroughput(options: {
+  processes: number;
+  totalMiB: number;
+  loops?: number;
+  run?: ToolRunner;
+  signal?: AbortSignal;
+}): Promise<MemtesterThroughput> {
   const processes = Math.max(1, Math.floor(options.processes));
   const perProcessMiB = Math.max(1, Math.floor(options.totalMiB / processes));
   const loops = options.loops ?? 1;

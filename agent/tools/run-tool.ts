@@ -94,7 +94,13 @@ export function createToolRunner(deps: { evidence?: EvidenceStore; log?: Logger 
       if (out.stderr.trim()) deps.evidence.save(`${inv.evidenceAs}.stderr`, out.stderr);
       deps.evidence.save(`${inv.evidenceAs}.meta.json`, `${JSON.stringify(toolMetaOf(out), null, 2)}\n`);
     }
-    deps.log?.[out.exitCode === 0 ? 'debug' : 'warning']('tool finished', { tool: inv.tool, exitCode: out.exitCode, signal: out.signal, ms: out.durationMs, timedOut: out.timedOut });
+    deps.log?.[out.exitCode === 0 ? 'debug' : 'warning']('tool finished', {
+      tool: inv.tool,
+      exitCode: out.exitCode,
+      signal: out.signal,
+      ms: out.durationMs,
+      timedOut: out.timedOut,
+    });
     return out;
   };
 }

@@ -36,7 +36,8 @@ function offsetOf(value: unknown): number {
 export function parseWipefsJson(output: string): Signature[] {
   if (output.trim() === '') return [];
   const data = parseJsonOrThrow('wipefs', output);
-  if (!isJsonObject(data) || !Array.isArray(data.signatures)) throw new ToolOutputError('wipefs', 'wipefs JSON has no "signatures" array', output.slice(0, EXCERPT_CHARS));
+  if (!isJsonObject(data) || !Array.isArray(data.signatures))
+    throw new ToolOutputError('wipefs', 'wipefs JSON has no "signatures" array', output.slice(0, EXCERPT_CHARS));
   return data.signatures.filter(isJsonObject).map((entry) => ({
     type: text(entry.type) ?? 'unknown',
     offsetBytes: offsetOf(entry.offset),

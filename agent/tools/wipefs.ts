@@ -39,10 +39,19 @@ export function probeRegions(sizeBytes: number): { offsetBytes: number; lengthBy
   const length = Math.min(MiB, Math.floor(sizeBytes / READ_BLOCK) * READ_BLOCK);
   if (length <= 0) return [];
   const tail = Math.floor(sizeBytes / READ_BLOCK) * READ_BLOCK - length;
-  return tail > 0 ? [{ offsetBytes: 0, lengthBytes: length }, { offsetBytes: tail, lengthBytes: length }] : [{ offsetBytes: 0, lengthBytes: length }];
+  return tail > 0
+    ? [
+        { offsetBytes: 0, lengthBytes: length },
+        { offsetBytes: tail, lengthBytes: length },
+      ]
+    : [{ offsetBytes: 0, lengthBytes: length }];
 }
 
-export async function probeSignatures(run: ToolRunner, device: { path: string; sizeBytes: number }, options: { timeoutMs?: number; signal?: AbortSignal; evidenceAs?: string } = {}): Promise<SignatureProbe> {
+export async function probeSignatures(
+  run: ToolRunner,
+  device: { path: string; sizeBytes: number },
+  options: { timeoutMs?: number; signal?: AbortSignal; evidenceAs?: string } = {},
+): Promise<SignatureProbe> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const common = { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) };
   const problems: string[] = [];

@@ -54,7 +54,8 @@ export type CablePathEnd =
   | { kind: 'other'; endpointType: string }
   | { kind: 'none' };
 
-type CablingFields = Pick<Interface, 'cable' | 'link_peers' | 'link_peers_type' | 'connected_endpoints' | 'connected_endpoints_type'> & Partial<Pick<Interface, 'connected_endpoints_reachable'>>;
+type CablingFields = Pick<Interface, 'cable' | 'link_peers' | 'link_peers_type' | 'connected_endpoints' | 'connected_endpoints_type'> &
+  Partial<Pick<Interface, 'connected_endpoints_reachable'>>;
 
 /** A trace as `GET /api/dcim/interfaces/{id}/trace/` returns it: `[near ends, cable, far ends]` per segment. */
 export type CableTrace = [unknown[], unknown, unknown[]][];

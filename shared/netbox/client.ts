@@ -74,7 +74,10 @@ export function authScheme(token: string): 'Token' | 'Bearer' {
 }
 
 export function normaliseBaseUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '').replace(/\/api$/, '');
+  return url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\/api$/, '');
 }
 
 /** `?a=1&a=2` for arrays (NetBox's multi-value filters), undefined values dropped. */

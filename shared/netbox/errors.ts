@@ -32,7 +32,14 @@ export class NetboxHttpError extends NetboxError {
   readonly hint: string | undefined;
 
   /** `retryAfterMs`: how long NetBox asked us to wait (its Retry-After header), when it did. */
-  constructor(method: string, path: string, readonly status: number, body: unknown, hint?: string, readonly retryAfterMs?: number) {
+  constructor(
+    method: string,
+    path: string,
+    readonly status: number,
+    body: unknown,
+    hint?: string,
+    readonly retryAfterMs?: number,
+  ) {
     const shown = typeof body === 'string' ? body : JSON.stringify(body);
     super(`NetBox answered ${status} to ${method} ${path}: ${truncate(shown ?? '', 500)}${hint ? ` — ${hint}` : ''}`, method, path);
     this.body = redactValue(body);
@@ -73,7 +80,12 @@ export class NetboxHttpError extends NetboxError {
 /** No answer within the per-request timeout or the overall deadline. */
 export class NetboxTimeoutError extends NetboxError {
   override readonly name = 'NetboxTimeoutError';
-  constructor(method: string, path: string, readonly timeoutMs: number, readonly kind: 'request' | 'deadline') {
+  constructor(
+    method: string,
+    path: string,
+    readonly timeoutMs: number,
+    readonly kind: 'request' | 'deadline',
+  ) {
     super(
       kind === 'deadline'
         ? `NetBox did not complete ${method} ${path} within the ${timeoutMs} ms deadline (retries included)`
@@ -142,9 +154,7 @@ export class AmbiguousMatchError extends BmError {
     readonly matches: readonly { id: number; display: string }[],
   ) {
     super(
-      `${what} ${value} matches ${matches.length} devices in NetBox (${matches
-        .map((m) => `#${m.id} ${m.display}`)
-        .join(', ')}); fix the duplicates in NetBox`,
+      `${what} ${value} matches ${matches.length} devices in NetBox (${matches.map((m) => `#${m.id} ${m.display}`).join(', ')}); fix the duplicates in NetBox`,
     );
   }
 

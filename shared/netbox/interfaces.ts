@@ -35,7 +35,11 @@ export async function findDeviceByMac(client: NetboxClient, mac: Mac): Promise<M
   const devices = devicesOfInterfaces(interfaces);
   if (devices.length === 0) return null;
   if (devices.length > 1) {
-    throw new AmbiguousMatchError('MAC', mac, devices.map((d) => ({ id: d.id, display: d.display })));
+    throw new AmbiguousMatchError(
+      'MAC',
+      mac,
+      devices.map((d) => ({ id: d.id, display: d.display })),
+    );
   }
   return { device: devices[0]!, interfaces };
 }

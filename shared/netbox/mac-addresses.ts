@@ -12,8 +12,6 @@ export async function findMacAddresses(client: NetboxClient, mac: Mac): Promise<
 
 /** Ids of the interfaces these MAC objects are assigned to (unassigned ones skipped). */
 export function interfaceIdsOf(macs: readonly MacAddress[]): number[] {
-  const ids = macs
-    .filter((m) => m.assigned_object_type === 'dcim.interface' && m.assigned_object_id !== null)
-    .map((m) => m.assigned_object_id as number);
+  const ids = macs.filter((m) => m.assigned_object_type === 'dcim.interface' && m.assigned_object_id !== null).map((m) => m.assigned_object_id as number);
   return [...new Set(ids)].sort((a, b) => a - b);
 }

@@ -18,16 +18,7 @@ export interface ChoiceValue<V extends string = string> {
 }
 
 /** Built-in device statuses plus the two the pipeline adds with FIELD_CHOICES. */
-export type DeviceStatus =
-  | 'offline'
-  | 'active'
-  | 'planned'
-  | 'staged'
-  | 'failed'
-  | 'inventory'
-  | 'decommissioning'
-  | 'discovered'
-  | 'ready';
+export type DeviceStatus = 'offline' | 'active' | 'planned' | 'staged' | 'failed' | 'inventory' | 'decommissioning' | 'discovered' | 'ready';
 
 export type JournalKind = 'info' | 'success' | 'warning' | 'danger';
 

@@ -50,10 +50,23 @@ async function startDemoNetbox(): Promise<DemoNetbox> {
     say('starting a real NetBox (test/netbox-real; the first time it is built, ~8 min)…');
     const real = startRealNetbox();
     // The binaries use the least-privilege token: exactly the permissions docs/netbox.md lists.
-    return { url: real.url, adminToken: real.admin.tokens.v2, token: real.leastPrivilege.tokens.v2, describe: `real NetBox ${real.version}`, close: async () => stopRealNetbox(real) };
+    return {
+      url: real.url,
+      adminToken: real.admin.tokens.v2,
+      token: real.leastPrivilege.tokens.v2,
+      describe: `real NetBox ${real.version}`,
+      close: async () => stopRealNetbox(real),
+    };
   }
   const sim = await startSimulator({ port: 0, flavour: '4.6' });
-  return { url: sim.url, adminToken: sim.token, token: sim.token, describe: `NetBox simulator ${sim.version}`, requestCount: () => sim.requests().length, close: () => sim.close() };
+  return {
+    url: sim.url,
+    adminToken: sim.token,
+    token: sim.token,
+    describe: `NetBox simulator ${sim.version}`,
+    requestCount: () => sim.requests().length,
+    close: () => sim.close(),
+  };
 }
 
 const netbox = await startDemoNetbox();
@@ -84,9 +97,28 @@ try {
 
   say('\n── Phase 1: bm-agent validates this machine (quick profile)');
   const disk = loops ? await loops.createBlank('scratch', 256) : null;
-  say(disk ? `  (a blank 256 MiB loop device ${disk} stands in for a data disk; the host disk is never written)` : '  (not root: no scratch disk, the disk step reports what it would skip)');
+  say(
+    disk
+      ? `  (a blank 256 MiB loop device ${disk} stands in for a data disk; the host disk is never written)`
+      : '  (not root: no scratch disk, the disk step reports what it would skip)',
+  );
   const evidence = mkdtempSync(join(tmpdir(), 'bm-demo-runs-'));
-  const agentArgs = ['dist/bm-agent', 'run', '--profile', 'quick', '--evidence-dir', evidence, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=32', '--set', 'lldp.deadline_s=5', '--set', 'disk.runtime_s=2'];
+  const agentArgs = [
+    'dist/bm-agent',
+    'run',
+    '--profile',
+    'quick',
+    '--evidence-dir',
+    evidence,
+    '--cmdline-file',
+    '/dev/null',
+    '--set',
+    'memory.size_mb=32',
+    '--set',
+    'lldp.deadline_s=5',
+    '--set',
+    'disk.runtime_s=2',
+  ];
   if (disk) agentArgs.push('--set', `disk.devices=${disk}`);
   const code = await run(agentArgs, { ...env, TERM: 'dumb' });
   device = await getDevice(client, server.id);

@@ -46,8 +46,14 @@ function seed(serial: string, mac: string, localContext?: Record<string, unknown
   return {
     sites: [{ name: 'E2E', slug: 'e2e' }],
     manufacturers: [{ name: VM_MANUFACTURER, slug: 'qemu' }],
-    'device-types': [{ manufacturer: 1, model: VM_PRODUCT, slug: 'bm-e2e' }, { manufacturer: 1, model: 'Leaf', slug: 'leaf' }],
-    'device-roles': [{ name: 'Server', slug: 'server' }, { name: 'Leaf', slug: 'leaf' }],
+    'device-types': [
+      { manufacturer: 1, model: VM_PRODUCT, slug: 'bm-e2e' },
+      { manufacturer: 1, model: 'Leaf', slug: 'leaf' },
+    ],
+    'device-roles': [
+      { name: 'Server', slug: 'server' },
+      { name: 'Leaf', slug: 'leaf' },
+    ],
     devices: [
       { name: 'pxe-e2e-server', site: 1, role: 1, device_type: 1, serial, status: 'discovered', ...(localContext ? { local_context_data: localContext } : {}) },
       { name: SWITCH, site: 1, role: 2, device_type: 2, status: 'active' },
@@ -143,7 +149,15 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
         'bm-extra': `bm.callback_url=${callbackUrl} bm.memory.size_mb=64 bm.disk.runtime_s=2 bm.disk.size_mb=64 bm.lldp.deadline_s=20`,
       }),
     });
-    vm = lab.startVm({ serial: options.serial, mac: options.mac, memoryMiB: 2560, disks: [{ name: 'blank0', sizeMiB: 256, partitioned: false }, { name: 'parted0', sizeMiB: 256, partitioned: true }] });
+    vm = lab.startVm({
+      serial: options.serial,
+      mac: options.mac,
+      memoryMiB: 2560,
+      disks: [
+        { name: 'blank0', sizeMiB: 256, partitioned: false },
+        { name: 'parted0', sizeMiB: 256, partitioned: true },
+      ],
+    });
     return { lab, vm };
   }
 
@@ -191,7 +205,13 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
   test('a server that does not match NetBox fails validation and is marked failed, booted over TFTP', async () => {
     evidenceName = 'e2e-pxe-tftp-failed';
     // NetBox expects far more memory than the VM has: 01-init fails the run.
-    const { lab, vm } = await startServer({ subnet: '10.77.2', transport: 'tftp', serial: 'E2E-PXE-0002', mac: '52:54:00:b3:00:02', localContext: { bm_expect: { memoryGB: 4096 } } });
+    const { lab, vm } = await startServer({
+      subnet: '10.77.2',
+      transport: 'tftp',
+      serial: 'E2E-PXE-0002',
+      mac: '52:54:00:b3:00:02',
+      localContext: { bm_expect: { memoryGB: 4096 } },
+    });
     const partitionedBefore = sha256(vm.disks.parted0!);
 
     const timings = await bootAndWait(1, 'failed');

@@ -7,7 +7,11 @@ export function agentBinary(): string {
 
 /** Runs bm-agent asynchronously (the simulator in this process must keep answering). */
 export async function runAgent(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn([agentBinary(), ...args], { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const child = Bun.spawn([agentBinary(), ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { exitCode, stdout, stderr };
 }

@@ -31,7 +31,12 @@ export function createFakeSysfs(nics: readonly FakeNic[]): FakeSysfs {
   for (const nic of nics) {
     const dir = join(root, 'class/net', nic.name);
     mkdirSync(dir, { recursive: true });
-    const files: [string, string | undefined][] = [['address', nic.mac], ['carrier', nic.carrier], ['operstate', nic.operstate], ['speed', nic.speed]];
+    const files: [string, string | undefined][] = [
+      ['address', nic.mac],
+      ['carrier', nic.carrier],
+      ['operstate', nic.operstate],
+      ['speed', nic.speed],
+    ];
     for (const [file, value] of files) if (value !== undefined) writeFileSync(join(dir, file), `${value}\n`);
     if (!nic.device) continue;
     const bus = nic.device.bus ?? 'pci';

@@ -89,7 +89,11 @@ export async function startHookHarness(options: HarnessOptions = {}): Promise<Ho
  */
 export async function runHook(args: string[], env: Record<string, string> = {}) {
   const started = performance.now();
-  const child = Bun.spawn([hookBinary(), ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BM_HOOK_NO_SYSLOG: '1', ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const child = Bun.spawn([hookBinary(), ...args], {
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BM_HOOK_NO_SYSLOG: '1', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { exitCode, stdout, stderr, ms: performance.now() - started };
 }

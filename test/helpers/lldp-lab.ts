@@ -59,7 +59,12 @@ let labCounter = 0;
 export function runnerInNetns(ns: string, base: ToolRunner): ToolRunner {
   return async (inv) => {
     const result = await base({ ...inv, tool: 'ip', args: ['netns', 'exec', ns, inv.tool, ...inv.args], env: { PATH, ...inv.env } });
-    return { ...result, tool: inv.tool, command: [inv.tool, ...inv.args], missing: result.missing || (result.exitCode === 255 && /No such file or directory/.test(result.stderr)) };
+    return {
+      ...result,
+      tool: inv.tool,
+      command: [inv.tool, ...inv.args],
+      missing: result.missing || (result.exitCode === 255 && /No such file or directory/.test(result.stderr)),
+    };
   };
 }
 
@@ -101,10 +106,34 @@ export async function createLldpLab(options: LldpLabOptions): Promise<LldpLab> {
     const switchSocket = join(runtime, 'switch.socket');
     const config = join(runtime, 'switch.conf');
     writeFileSync(config, '');
-    const switchDaemon = spawnDaemon(['ip', 'netns', 'exec', switchNs, 'lldpd', '-d', '-u', switchSocket, '-p', join(runtime, 'switch.pid'), '-O', config, '-I', lldpPorts.join(','), '-m', options.switchMgmtIp], { env: { PATH } });
+    const switchDaemon = spawnDaemon(
+      [
+        'ip',
+        'netns',
+        'exec',
+        switchNs,
+        'lldpd',
+        '-d',
+        '-u',
+        switchSocket,
+        '-p',
+        join(runtime, 'switch.pid'),
+        '-O',
+        config,
+        '-I',
+        lldpPorts.join(','),
+        '-m',
+        options.switchMgmtIp,
+      ],
+      { env: { PATH } },
+    );
     daemons.push(switchDaemon);
     const lldpcli = (...args: string[]) => exec(switchNs, ['lldpcli', '-u', switchSocket, ...args]);
-    await waitUntil(async () => (await exec(switchNs, ['lldpcli', '-u', switchSocket, 'show', 'configuration'], { allowFail: true })).exitCode === 0, { timeoutMs: 10_000, intervalMs: 50, what: "the switch lldpd's control socket" }).catch((error: Error) => {
+    await waitUntil(async () => (await exec(switchNs, ['lldpcli', '-u', switchSocket, 'show', 'configuration'], { allowFail: true })).exitCode === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "the switch lldpd's control socket",
+    }).catch((error: Error) => {
       throw new Error(`${error.message}; lldpd said: ${switchDaemon.output().trim()}`);
     });
     await lldpcli('configure', 'system', 'hostname', options.switchName);

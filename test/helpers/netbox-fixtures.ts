@@ -96,7 +96,9 @@ export async function createFixtures(url: string, token: string): Promise<Fixtur
       const macs = [options.mac, ...(options.extraMacs ?? [])].filter((m): m is string => Boolean(m));
       const macObjects = [];
       for (const mac of macs) {
-        macObjects.push(await post<{ id: number }>('/api/dcim/mac-addresses/', { mac_address: mac, assigned_object_type: 'dcim.interface', assigned_object_id: iface.id }));
+        macObjects.push(
+          await post<{ id: number }>('/api/dcim/mac-addresses/', { mac_address: mac, assigned_object_type: 'dcim.interface', assigned_object_id: iface.id }),
+        );
       }
       if (macObjects[0]) return client.patch<Interface>(`/api/dcim/interfaces/${iface.id}/`, { primary_mac_address: macObjects[0].id });
       return iface;
@@ -117,7 +119,9 @@ export async function createFixtures(url: string, token: string): Promise<Fixtur
       const fronts = [];
       for (let position = 1; position <= ports; position++) {
         // 4.5+ maps front to rear ports through `rear_ports`; before, one `rear_port` with its position.
-        const mapping = versionAtLeast(version, 4, 5) ? { rear_ports: [{ position: 1, rear_port: rear.id, rear_port_position: position }] } : { rear_port: rear.id, rear_port_position: position };
+        const mapping = versionAtLeast(version, 4, 5)
+          ? { rear_ports: [{ position: 1, rear_port: rear.id, rear_port_position: position }] }
+          : { rear_port: rear.id, rear_port_position: position };
         fronts.push(await post<{ id: number; name: string }>('/api/dcim/front-ports/', { device: device.id, name: `F${position}`, type: '8p8c', ...mapping }));
       }
       return { device, rear, fronts };
@@ -131,7 +135,8 @@ export async function createFixtures(url: string, token: string): Promise<Fixtur
         ...(scope.roles ? { roles: scope.roles } : {}),
       }),
     // 4.0+ names the models a custom field applies to `object_types` (before: `content_types`).
-    createDeviceCustomField: (name, type) => post<{ id: number }>('/api/extras/custom-fields/', { name, type, [version.major >= 4 ? 'object_types' : 'content_types']: ['dcim.device'] }),
+    createDeviceCustomField: (name, type) =>
+      post<{ id: number }>('/api/extras/custom-fields/', { name, type, [version.major >= 4 ? 'object_types' : 'content_types']: ['dcim.device'] }),
     track: (path, id) => void created.push({ path, id }),
     async cleanup() {
       for (const { path, id } of created.splice(0).reverse()) {

@@ -44,7 +44,12 @@ export function createLab(subnet: string, clientMacs: readonly string[]): Lab {
       return { exitCode, stdout, stderr };
     },
     spawn(ns, argv, env = {}) {
-      const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+      const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], {
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
       daemons.push(child);
       return child;
     },

@@ -195,7 +195,13 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     const vars = options.ipxeVars({ serverIp, netboxUrl, callbackUrl });
     writeFileSync(
       join(bootDir, 'site.ipxe'),
-      ['#!ipxe', '# Site settings for the e2e lab; the shipped boot.ipxe does the rest.', ...Object.entries(vars).map(([k, v]) => `set ${k} ${v}`), `chain ${base}/boot.ipxe`, ''].join('\n'),
+      [
+        '#!ipxe',
+        '# Site settings for the e2e lab; the shipped boot.ipxe does the rest.',
+        ...Object.entries(vars).map(([k, v]) => `set ${k} ${v}`),
+        `chain ${base}/boot.ipxe`,
+        '',
+      ].join('\n'),
     );
     writeFileSync(join(workDir, 'seed.json'), JSON.stringify(options.netbox.seed));
 
@@ -214,22 +220,60 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     const dnsmasq = spawnInNs(
       'dnsmasq',
       [
-        'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', `--interface=${bridge}`, '--bind-interfaces',
-        `--dhcp-range=${options.subnet}.100,${options.subnet}.199,255.255.255.0,10m`, `--dhcp-leasefile=${join(workDir, 'leases')}`,
-        `--pid-file=${join(workDir, 'dnsmasq.pid')}`, '--log-dhcp', '--log-facility=-', '--dhcp-authoritative',
-        '--enable-tftp', `--tftp-root=${bootDir}`,
+        'dnsmasq',
+        '--no-daemon',
+        '--conf-file=/dev/null',
+        '--port=0',
+        `--interface=${bridge}`,
+        '--bind-interfaces',
+        `--dhcp-range=${options.subnet}.100,${options.subnet}.199,255.255.255.0,10m`,
+        `--dhcp-leasefile=${join(workDir, 'leases')}`,
+        `--pid-file=${join(workDir, 'dnsmasq.pid')}`,
+        '--log-dhcp',
+        '--log-facility=-',
+        '--dhcp-authoritative',
+        '--enable-tftp',
+        `--tftp-root=${bootDir}`,
         // iPXE says so in option 175: give it the site script; any other PXE ROM chain-loads iPXE first.
-        '--dhcp-match=set:ipxe,175', `--dhcp-boot=tag:ipxe,${base}/site.ipxe`, '--dhcp-boot=tag:!ipxe,undionly.kpxe',
+        '--dhcp-match=set:ipxe,175',
+        `--dhcp-boot=tag:ipxe,${base}/site.ipxe`,
+        '--dhcp-boot=tag:!ipxe,undionly.kpxe',
       ],
       true,
     );
     await waitForOutput(dnsmasq, /started, version|DHCP, IP range/, 'dnsmasq to start');
     const httpd = spawnInNs('httpd', ['busybox', 'httpd', '-f', '-vv', '-p', `${serverIp}:8080`, '-h', bootDir], true);
-    const sim = spawnInNs('netbox-sim', [BUN, join(REPO, 'test/netbox-sim/main.ts'), '--host', serverIp, '--port', '8000', '--flavour', '4.6', '--token', options.netbox.token, '--data', join(workDir, 'seed.json')]);
-    const sink = spawnInNs('callback-sink', [BUN, join(REPO, 'test/e2e/fixtures/callback-sink.ts'), '--host', serverIp, '--port', '8081', '--out', callbackFile]);
+    const sim = spawnInNs('netbox-sim', [
+      BUN,
+      join(REPO, 'test/netbox-sim/main.ts'),
+      '--host',
+      serverIp,
+      '--port',
+      '8000',
+      '--flavour',
+      '4.6',
+      '--token',
+      options.netbox.token,
+      '--data',
+      join(workDir, 'seed.json'),
+    ]);
+    const sink = spawnInNs('callback-sink', [
+      BUN,
+      join(REPO, 'test/e2e/fixtures/callback-sink.ts'),
+      '--host',
+      serverIp,
+      '--port',
+      '8081',
+      '--out',
+      callbackFile,
+    ]);
     await waitForOutput(sim, /listening on/, 'the NetBox simulator');
     await waitForOutput(sink, /listening on/, 'the callback receiver');
-    await waitUntil(async () => (await execInNs(['busybox', 'wget', '-q', '-O', '/dev/null', `http://${serverIp}:8080/boot.ipxe`])).exitCode === 0 || httpd.child.exitCode !== null, { timeoutMs: 10_000, intervalMs: 50, what: 'busybox httpd' });
+    await waitUntil(
+      async () =>
+        (await execInNs(['busybox', 'wget', '-q', '-O', '/dev/null', `http://${serverIp}:8080/boot.ipxe`])).exitCode === 0 || httpd.child.exitCode !== null,
+      { timeoutMs: 10_000, intervalMs: 50, what: 'busybox httpd' },
+    );
     if (httpd.child.exitCode !== null) throw new Error(`busybox httpd did not start: ${httpd.output()}`);
 
     // The switch: lldpd on the VM's port, 1 s tx-interval, port id = interface name.
@@ -239,9 +283,30 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     if (user) chownSync(lldpRuntime, user.uid, user.gid);
     const socket = join(lldpRuntime, 'switch.socket');
     writeFileSync(join(lldpRuntime, 'switch.conf'), '');
-    spawnInNs('lldpd', ['lldpd', '-d', '-u', socket, '-p', join(lldpRuntime, 'switch.pid'), '-O', join(lldpRuntime, 'switch.conf'), '-I', options.switchPort, '-m', serverIp]);
-    await waitUntil(async () => (await execInNs(['lldpcli', '-u', socket, 'show', 'configuration'])).exitCode === 0, { timeoutMs: 10_000, intervalMs: 50, what: "the switch lldpd's control socket" });
-    for (const args of [['configure', 'system', 'hostname', options.switchName], ['configure', 'lldp', 'tx-interval', '1'], ['configure', 'lldp', 'portidsubtype', 'ifname']]) {
+    spawnInNs('lldpd', [
+      'lldpd',
+      '-d',
+      '-u',
+      socket,
+      '-p',
+      join(lldpRuntime, 'switch.pid'),
+      '-O',
+      join(lldpRuntime, 'switch.conf'),
+      '-I',
+      options.switchPort,
+      '-m',
+      serverIp,
+    ]);
+    await waitUntil(async () => (await execInNs(['lldpcli', '-u', socket, 'show', 'configuration'])).exitCode === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "the switch lldpd's control socket",
+    });
+    for (const args of [
+      ['configure', 'system', 'hostname', options.switchName],
+      ['configure', 'lldp', 'tx-interval', '1'],
+      ['configure', 'lldp', 'portidsubtype', 'ifname'],
+    ]) {
       const result = await execInNs(['lldpcli', '-u', socket, ...args]);
       if (result.exitCode !== 0) throw new Error(`lldpcli ${args.join(' ')}: ${result.stderr}`);
     }
@@ -259,13 +324,27 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     callbackUrl,
     bootDir,
     async netboxGet<T>(path: string): Promise<T> {
-      const result = await execInNs(['curl', '-sS', '--fail-with-body', '--max-time', '10', '-H', `Authorization: Token ${options.netbox.token}`, '-H', 'Accept: application/json', `${netboxUrl}${path}`]);
+      const result = await execInNs([
+        'curl',
+        '-sS',
+        '--fail-with-body',
+        '--max-time',
+        '10',
+        '-H',
+        `Authorization: Token ${options.netbox.token}`,
+        '-H',
+        'Accept: application/json',
+        `${netboxUrl}${path}`,
+      ]);
       if (result.exitCode !== 0) throw new Error(`GET ${path} on the simulator: curl exit ${result.exitCode}: ${result.stderr}${result.stdout}`);
       return JSON.parse(result.stdout) as T;
     },
     callbacks() {
       if (!existsSync(callbackFile)) return [];
-      return readFileSync(callbackFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+      return readFileSync(callbackFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
     },
     serverLog: () => serverLog,
     startVm(vmOptions) {
@@ -281,13 +360,36 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
       const serialLog = join(workDir, 'serial.log');
       writeFileSync(serialLog, '');
       const argv = [
-        'qemu-system-x86_64', '-accel', 'tcg', '-machine', 'q35,graphics=off', '-cpu', 'max', '-smp', '2', '-m', String(vmOptions.memoryMiB),
-        '-smbios', `type=1,manufacturer=${VM_MANUFACTURER},product=${VM_PRODUCT},serial=${vmOptions.serial}`,
-        '-netdev', `tap,id=n0,ifname=${options.switchPort},script=no,downscript=no`,
-        '-device', `virtio-net-pci,netdev=n0,mac=${vmOptions.mac}`,
+        'qemu-system-x86_64',
+        '-accel',
+        'tcg',
+        '-machine',
+        'q35,graphics=off',
+        '-cpu',
+        'max',
+        '-smp',
+        '2',
+        '-m',
+        String(vmOptions.memoryMiB),
+        '-smbios',
+        `type=1,manufacturer=${VM_MANUFACTURER},product=${VM_PRODUCT},serial=${vmOptions.serial}`,
+        '-netdev',
+        `tap,id=n0,ifname=${options.switchPort},script=no,downscript=no`,
+        '-device',
+        `virtio-net-pci,netdev=n0,mac=${vmOptions.mac}`,
         ...driveArgs,
-        '-boot', 'n', '-no-reboot', '-display', 'none', '-monitor', 'none', '-nodefaults',
-        '-chardev', `file,id=ser0,path=${serialLog}`, '-serial', 'chardev:ser0',
+        '-boot',
+        'n',
+        '-no-reboot',
+        '-display',
+        'none',
+        '-monitor',
+        'none',
+        '-nodefaults',
+        '-chardev',
+        `file,id=ser0,path=${serialLog}`,
+        '-serial',
+        'chardev:ser0',
       ];
       const startedAt = Date.now();
       const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], { env: { PATH }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });

@@ -58,6 +58,7 @@ for (const [entry, name] of [
 test('the snapshots cover every command: each binary lists netbox-check and its own commands', () => {
   const hook = readFileSync(join(SNAPSHOT_DIR, 'bm-hook.txt'), 'utf8');
   const agent = readFileSync(join(SNAPSHOT_DIR, 'bm-agent.txt'), 'utf8');
-  for (const command of ['commit', 'kea', 'drain', 'dhcpd-snippet', 'fsm', 'check-config', 'status', 'netbox-check']) expect(hook).toContain(`$ bm-hook ${command} --help\n`);
+  for (const command of ['commit', 'kea', 'drain', 'dhcpd-snippet', 'fsm', 'check-config', 'status', 'netbox-check'])
+    expect(hook).toContain(`$ bm-hook ${command} --help\n`);
   for (const command of ['run', 'inventory', 'plan', 'evaluate', 'schema', 'netbox-check']) expect(agent).toContain(`$ bm-agent ${command} --help\n`);
 });

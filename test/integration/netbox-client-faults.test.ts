@@ -86,7 +86,7 @@ for (const flavour of FLAVOURS) {
       expect(waits[0]).toBeGreaterThanOrEqual(190);
     });
 
-    test('a 500 is not retried and carries NetBox\'s body', async () => {
+    test("a 500 is not retried and carries NetBox's body", async () => {
       sim.setFaults([{ kind: 'status', status: 500, pathPrefix: DEVICES }]);
       const error = await rejectionOf(client().get(DEVICES));
       expect(error).toBeInstanceOf(NetboxHttpError);
@@ -181,19 +181,43 @@ describe('TLS with a self-signed certificate', () => {
   let server: ReturnType<typeof Bun.serve>;
   const token = '0123456789abcdef0123456789abcdef01234567';
   const client = (insecureTls?: boolean) =>
-    createNetboxClient({ url: `https://127.0.0.1:${server.port}`, token, retries: 0, backoff: FAST_BACKOFF, ...(insecureTls === undefined ? {} : { insecureTls }) });
+    createNetboxClient({
+      url: `https://127.0.0.1:${server.port}`,
+      token,
+      retries: 0,
+      backoff: FAST_BACKOFF,
+      ...(insecureTls === undefined ? {} : { insecureTls }),
+    });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'bm-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     server = Bun.serve({
       port: 0,
       hostname: '127.0.0.1',
       tls: { cert: Bun.file(join(dir, 'cert.pem')), key: Bun.file(join(dir, 'key.pem')) },
-      fetch: (request) => (new URL(request.url).pathname === '/api/status/' ? Response.json({ 'netbox-version': '4.4.1' }) : new Response('not found', { status: 404 })),
+      fetch: (request) =>
+        new URL(request.url).pathname === '/api/status/' ? Response.json({ 'netbox-version': '4.4.1' }) : new Response('not found', { status: 404 }),
     });
   });
   afterAll(() => {

@@ -34,7 +34,6 @@ import { rejectionOf } from '../helpers/rejection.ts';
 import { createFixtures, randomMac, randomNet, type Fixtures } from '../helpers/netbox-fixtures.ts';
 import { atLeast, startNetboxTarget, TARGETS, targetAvailable, tokenSchemes, type NetboxTarget } from '../helpers/netbox-target.ts';
 
-
 for (const flavour of TARGETS) {
   for (const tokenScheme of tokenSchemes(flavour)) {
     describe.skipIf(!targetAvailable(flavour))(`NetBox ${flavour}, ${tokenScheme} token`, () => {
@@ -66,7 +65,10 @@ for (const flavour of TARGETS) {
         const device = await fx.createDevice();
         const mac = randomMac('94:40:c9');
         await fx.createInterface(device.id, { name: 'bmc', mac, mgmtOnly: true });
-        const shortForm = mac.split(':').map((o) => o.replace(/^0/, '')).join(':');
+        const shortForm = mac
+          .split(':')
+          .map((o) => o.replace(/^0/, ''))
+          .join(':');
         for (const form of [mac, mac.toUpperCase(), shortForm]) {
           const match = await findDeviceByMac(client, normaliseMac(form));
           expect(match?.device.id).toBe(device.id);
@@ -141,7 +143,10 @@ for (const flavour of TARGETS) {
         try {
           const lines: string[] = [];
           const code = await runNetboxCheck({ json: false }, { NETBOX_URL: limited.url, NETBOX_TOKEN: limited.token }, (line) => lines.push(line));
-          expect({ code, out: lines.join('\n') }).toMatchObject({ code: 0, out: expect.stringContaining(`token accepted (${tokenScheme === 'v1' ? 'Token' : 'Bearer'})`) });
+          expect({ code, out: lines.join('\n') }).toMatchObject({
+            code: 0,
+            out: expect.stringContaining(`token accepted (${tokenScheme === 'v1' ? 'Token' : 'Bearer'})`),
+          });
         } finally {
           await limited.close();
         }

@@ -14,7 +14,10 @@ export const TERMINATION_MODELS: Record<string, string> = {
   'dcim.rearport': 'rearport',
 };
 
-export interface Termination { object_type: string; object_id: number }
+export interface Termination {
+  object_type: string;
+  object_id: number;
+}
 
 export interface CablePath {
   /** Far-end endpoints (interfaces); empty when the path stops at a pass-through port. */
@@ -44,9 +47,7 @@ function mappingsFromFront(store: Store, frontIds: number[]): number[] {
 }
 
 function mappingsFromRear(store: Store, rearIds: number[]): number[] {
-  return store
-    .find('frontport', (f) => ((f.rear_ports ?? []) as { rear_port: number }[]).some((m) => rearIds.includes(m.rear_port)))
-    .map((f) => f.id);
+  return store.find('frontport', (f) => ((f.rear_ports ?? []) as { rear_port: number }[]).some((m) => rearIds.includes(m.rear_port))).map((f) => f.id);
 }
 
 /** Traces the path starting at an interface; undefined when it has no cable (NetBox stores no path). */

@@ -20,19 +20,33 @@ export function deepmerge(original: Json, update: Json): Json {
 
 /** Assignment lists a context may have, with the device's value for each (undefined: the simulator has no such relation). */
 const ASSIGNMENTS: [string, (d: Row) => unknown][] = [
-  ['sites', (d) => d.site], ['device_types', (d) => d.device_type], ['roles', (d) => d.role],
-  ['regions', () => undefined], ['site_groups', () => undefined], ['locations', () => undefined],
-  ['platforms', (d) => d.platform], ['cluster_types', () => undefined], ['cluster_groups', () => undefined],
-  ['clusters', () => undefined], ['tenant_groups', () => undefined], ['tenants', () => undefined], ['tags', () => undefined],
+  ['sites', (d) => d.site],
+  ['device_types', (d) => d.device_type],
+  ['roles', (d) => d.role],
+  ['regions', () => undefined],
+  ['site_groups', () => undefined],
+  ['locations', () => undefined],
+  ['platforms', (d) => d.platform],
+  ['cluster_types', () => undefined],
+  ['cluster_groups', () => undefined],
+  ['clusters', () => undefined],
+  ['tenant_groups', () => undefined],
+  ['tenants', () => undefined],
+  ['tags', () => undefined],
 ];
 
 export function contextsFor(store: Store, device: Row): Row[] {
   return store
-    .find('configcontext', (c) => c.is_active !== false && ASSIGNMENTS.every(([field, get]) => {
-      const ids = (c[field] ?? []) as unknown[];
-      return ids.length === 0 || ids.includes(get(device));
-    }))
-    .sort((a, b) => (Number(a.weight) - Number(b.weight)) || String(a.name).localeCompare(String(b.name)));
+    .find(
+      'configcontext',
+      (c) =>
+        c.is_active !== false &&
+        ASSIGNMENTS.every(([field, get]) => {
+          const ids = (c[field] ?? []) as unknown[];
+          return ids.length === 0 || ids.includes(get(device));
+        }),
+    )
+    .sort((a, b) => Number(a.weight) - Number(b.weight) || String(a.name).localeCompare(String(b.name)));
 }
 
 export function renderConfigContext(store: Store, device: Row): Json {

@@ -26,7 +26,9 @@ export function renderCustomFields(store: Store, objectType: string, row: Row): 
 function typeError(field: Row, value: unknown): string | undefined {
   if (value === null) return undefined;
   switch (field.type) {
-    case 'text': case 'longtext': case 'url':
+    case 'text':
+    case 'longtext':
+    case 'url':
       return typeof value === 'string' ? undefined : 'Value must be a string.';
     case 'integer':
       return typeof value === 'number' && Number.isInteger(value) ? undefined : 'Value must be an integer.';
@@ -46,7 +48,11 @@ function typeError(field: Row, value: unknown): string | undefined {
  * (so any write fails while a required field has no value).
  */
 export function cleanCustomFields(
-  store: Store, objectType: string, next: Record<string, unknown>, existing: Row | undefined, given: unknown,
+  store: Store,
+  objectType: string,
+  next: Record<string, unknown>,
+  existing: Row | undefined,
+  given: unknown,
 ): Errors | undefined {
   const fields = fieldsFor(store, objectType);
   const byName = new Map(fields.map((f) => [String(f.name), f]));

@@ -63,7 +63,11 @@ export function errorTexts(body: unknown, path = '$'): Record<string, string> {
   return out;
 }
 
-export interface AllowEntry { step: string; path: string; reason: string }
+export interface AllowEntry {
+  step: string;
+  path: string;
+  reason: string;
+}
 
 /** True when an allowlist entry covers the difference (`path` may end in `*` for a prefix). */
 export function allowed(list: AllowEntry[], step: string, path: string): AllowEntry | undefined {

@@ -251,7 +251,9 @@ const rangeParentF: FilterFn = (values) => {
     const s = parseIp(String(r.start_address));
     const e = parseIp(String(r.end_address));
     if (!s || !e) return false;
-    return qs.some((q) => within(q, q.prefixLen ?? hostBits(q.family), s, hostBits(s.family)) && within(q, q.prefixLen ?? hostBits(q.family), e, hostBits(e.family)));
+    return qs.some(
+      (q) => within(q, q.prefixLen ?? hostBits(q.family), s, hostBits(s.family)) && within(q, q.prefixLen ?? hostBits(q.family), e, hostBits(e.family)),
+    );
   };
 };
 
@@ -328,8 +330,9 @@ export const FILTERSETS: Record<string, Record<string, FilterFn>> = {
     device_id: numberF((r, ctx) => deviceOfInterface(assignedInterface(r), ctx)),
     vminterface_id: assignedF('virtualization.vminterface', 'vminterface'),
     fhrpgroup_id: assignedF('ipam.fhrpgroup', 'fhrpgroup'),
-    virtual_machine_id: numberF((r, ctx) => (r.assigned_object_type === 'virtualization.vminterface'
-      ? ctx.store.get('vminterface', r.assigned_object_id as number)?.virtual_machine : undefined)),
+    virtual_machine_id: numberF((r, ctx) =>
+      r.assigned_object_type === 'virtualization.vminterface' ? ctx.store.get('vminterface', r.assigned_object_id as number)?.virtual_machine : undefined,
+    ),
     assigned_object_type: contentTypeF('assigned_object_type'),
     assigned_object_id: numberF((r) => r.assigned_object_id),
     status: choiceF(() => choiceValues('IPAddress', 'status'), 'status'),

@@ -8,12 +8,24 @@ export const FLAVOUR_LIST: readonly Flavour[] = ['3.7', '4.1', '4.2', '4.4', '4.
 
 /** Full version string /api/status/ reports per flavour. */
 export const VERSIONS: Record<Flavour, string> = {
-  '3.7': '3.7.8', '4.1': '4.1.11', '4.2': '4.2.9', '4.4': '4.4.10', '4.5': '4.5.7', '4.6': '4.6.0', '4.7': '4.7.3',
+  '3.7': '3.7.8',
+  '4.1': '4.1.11',
+  '4.2': '4.2.9',
+  '4.4': '4.4.10',
+  '4.5': '4.5.7',
+  '4.6': '4.6.0',
+  '4.7': '4.7.3',
 };
 
 /** Django version of each NetBox release line. */
 export const DJANGO: Record<Flavour, string> = {
-  '3.7': '4.2.16', '4.1': '5.0.9', '4.2': '5.1.5', '4.4': '5.2.6', '4.5': '5.2.8', '4.6': '5.2.8', '4.7': '6.1.2',
+  '3.7': '4.2.16',
+  '4.1': '5.0.9',
+  '4.2': '5.1.5',
+  '4.4': '5.2.6',
+  '4.5': '5.2.8',
+  '4.6': '5.2.8',
+  '4.7': '6.1.2',
 };
 
 export function isFlavour(v: string): v is Flavour {
@@ -73,8 +85,17 @@ export function featuresOf(flavour: Flavour): Features {
 
 /** /api/status/ installed_apps of the real NetBox 4.7.3 (PyPI wheels of its requirements). */
 export const INSTALLED_APPS_47: Record<string, string> = {
-  django_filters: '26.2', django_prometheus: '2.4.0', django_rq: '4.2.0', django_tables2: '3.0.1', drf_spectacular: '0.30.0',
-  drf_spectacular_sidecar: '2026.10.1', mptt: '0.18.0', rest_framework: '3.18.0', social_django: '6.1.0', taggit: '6.1.0', timezone_field: '7.2.2',
+  django_filters: '26.2',
+  django_prometheus: '2.4.0',
+  django_rq: '4.2.0',
+  django_tables2: '3.0.1',
+  drf_spectacular: '0.30.0',
+  drf_spectacular_sidecar: '2026.10.1',
+  mptt: '0.18.0',
+  rest_framework: '3.18.0',
+  social_django: '6.1.0',
+  taggit: '6.1.0',
+  timezone_field: '7.2.2',
 };
 
 /** Fields 4.7 added to response objects (values as the real 4.7.3 renders a fresh object). */
@@ -83,4 +104,4 @@ export const ADDED_IN_47: Record<string, Record<string, unknown>> = {
   devicetype: { cooling_method: null, end_of_life: null, cooling_intake_template_count: 0, cooling_outflow_template_count: 0 },
   interface: { channels: null, channel_id: null },
   customfield: { nulls_first: true, status: { value: 'active', label: 'Active' } },
-}
+};

@@ -23,12 +23,26 @@ export const DEFAULT_STATUS_CHOICES = ['discovered', 'ready'];
 
 /** Seed keys in dependency order → model. */
 const SEED_ORDER: [string, string][] = [
-  ['sites', 'site'], ['manufacturers', 'manufacturer'], ['device-types', 'devicetype'], ['device-roles', 'devicerole'],
-  ['devices', 'device'], ['interfaces', 'interface'], ['mac-addresses', 'macaddress'], ['prefixes', 'prefix'],
-  ['vrfs', 'vrf'], ['ip-ranges', 'iprange'], ['fhrp-groups', 'fhrpgroup'], ['virtual-machines', 'virtualmachine'],
-  ['vm-interfaces', 'vminterface'], ['custom-fields', 'customfield'], ['config-contexts', 'configcontext'],
-  ['rear-ports', 'rearport'], ['front-ports', 'frontport'],
-  ['ip-addresses', 'ipaddress'], ['cables', 'cable'], ['journal-entries', 'journalentry'],
+  ['sites', 'site'],
+  ['manufacturers', 'manufacturer'],
+  ['device-types', 'devicetype'],
+  ['device-roles', 'devicerole'],
+  ['devices', 'device'],
+  ['interfaces', 'interface'],
+  ['mac-addresses', 'macaddress'],
+  ['prefixes', 'prefix'],
+  ['vrfs', 'vrf'],
+  ['ip-ranges', 'iprange'],
+  ['fhrp-groups', 'fhrpgroup'],
+  ['virtual-machines', 'virtualmachine'],
+  ['vm-interfaces', 'vminterface'],
+  ['custom-fields', 'customfield'],
+  ['config-contexts', 'configcontext'],
+  ['rear-ports', 'rearport'],
+  ['front-ports', 'frontport'],
+  ['ip-addresses', 'ipaddress'],
+  ['cables', 'cable'],
+  ['journal-entries', 'journalentry'],
 ];
 
 export function randomV1Token(): string {
@@ -49,8 +63,9 @@ function applySeed(models: Models, flavour: Flavour, data: SeedData): void {
   const known = new Set(SEED_ORDER.flatMap(([k]) => [k, k.replace(/-/g, '_')]));
   for (const k of Object.keys(data)) if (!known.has(k)) throw new Error(`seed: unknown key "${k}"`);
   for (const [key, model] of SEED_ORDER) {
-    const items = (data as Record<string, Record<string, unknown>[] | undefined>)[key]
-      ?? (data as Record<string, Record<string, unknown>[] | undefined>)[key.replace(/-/g, '_')];
+    const items =
+      (data as Record<string, Record<string, unknown>[] | undefined>)[key] ??
+      (data as Record<string, Record<string, unknown>[] | undefined>)[key.replace(/-/g, '_')];
     if (items === undefined) continue;
     const res = RESOURCES.find((r) => r.model === model);
     if (res === undefined || !available(res, flavour)) {
@@ -93,9 +108,18 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const version = VERSIONS[flavour];
   const deviceStatuses = [...choiceValues('DeviceWithConfigContext', 'status'), ...statusChoices];
   const { server, destroySockets } = createSimServer({
-    flavour, version, v1Token, v2Token, store, models, faults, log,
+    flavour,
+    version,
+    v1Token,
+    v2Token,
+    store,
+    models,
+    faults,
+    log,
     leastPrivilegeTokens: opts.leastPrivilege === false ? undefined : leastPrivilegeTokens,
-    maxPageSize: opts.maxPageSize ?? 1000, deviceStatuses, onLog,
+    maxPageSize: opts.maxPageSize ?? 1000,
+    deviceStatuses,
+    onLog,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

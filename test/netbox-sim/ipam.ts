@@ -27,7 +27,12 @@ export function rangeDisplay(r: Row): string {
 }
 
 /** Duplicate check of IPAddress.clean(); `enforceGlobalUnique` is the NetBox setting. */
-export function duplicateIpError(store: Store, next: Record<string, unknown>, existingId: number | undefined, enforceGlobalUnique: boolean): Errors | undefined {
+export function duplicateIpError(
+  store: Store,
+  next: Record<string, unknown>,
+  existingId: number | undefined,
+  enforceGlobalUnique: boolean,
+): Errors | undefined {
   const vrfId = (next.vrf ?? null) as number | null;
   const enforce = vrfId === null ? enforceGlobalUnique : store.get('vrf', vrfId)?.enforce_unique !== false;
   if (!enforce) return undefined;

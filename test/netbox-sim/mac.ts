@@ -7,9 +7,15 @@ export function normaliseMac(input: string): string | undefined {
   if (/^[0-9a-fA-F]{12}$/.test(s)) {
     hex = s;
   } else if (/^[0-9a-fA-F]{1,2}([:-])[0-9a-fA-F]{1,2}(\1[0-9a-fA-F]{1,2}){4}$/.test(s)) {
-    hex = s.split(/[:-]/).map((g) => g.padStart(2, '0')).join('');
+    hex = s
+      .split(/[:-]/)
+      .map((g) => g.padStart(2, '0'))
+      .join('');
   } else if (/^[0-9a-fA-F]{1,4}\.[0-9a-fA-F]{1,4}\.[0-9a-fA-F]{1,4}$/.test(s)) {
-    hex = s.split('.').map((g) => g.padStart(4, '0')).join('');
+    hex = s
+      .split('.')
+      .map((g) => g.padStart(4, '0'))
+      .join('');
   } else if (/^[0-9a-fA-F]{6}[:-][0-9a-fA-F]{6}$/.test(s)) {
     hex = s.replace(/[:-]/, '');
   }

@@ -73,7 +73,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port ${Stri
 const opts: SimOptions = { port, flavour, ...(v.host !== undefined ? { host: v.host } : {}) };
 if (v.token !== undefined) opts.v1Token = v.token;
 if (v['v2-token'] !== undefined) opts.v2Token = v['v2-token'];
-if (v.statuses !== undefined) opts.statusChoices = v.statuses.split(',').map((s) => s.trim()).filter((s) => s !== '');
+if (v.statuses !== undefined)
+  opts.statusChoices = v.statuses
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 if (v['max-page-size'] !== undefined) opts.maxPageSize = Number(v['max-page-size']);
 if (v['no-global-unique']) opts.enforceGlobalUnique = false;
 try {
@@ -90,9 +94,7 @@ try {
 } catch (e) {
   fail((e as Error).message);
 }
-process.stdout.write(
-  `netbox-sim ${sim.flavour} listening on ${sim.url}/ token: ${sim.v1Token}${sim.v2Token ? ` v2-token: ${sim.v2Token}` : ''}\n`,
-);
+process.stdout.write(`netbox-sim ${sim.flavour} listening on ${sim.url}/ token: ${sim.v1Token}${sim.v2Token ? ` v2-token: ${sim.v2Token}` : ''}\n`);
 const stop = (): void => {
   void sim.close().then(() => process.exit(0));
 };

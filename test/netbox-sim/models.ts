@@ -29,25 +29,152 @@ export interface Resource {
 
 export const RESOURCES: Resource[] = [
   { model: 'site', path: '/api/dcim/sites/', verbose: 'Site', create: 'WritableSiteRequest', put: 'WritableSiteRequest', patch: 'PatchedWritableSiteRequest' },
-  { model: 'manufacturer', path: '/api/dcim/manufacturers/', verbose: 'Manufacturer', create: 'ManufacturerRequest', put: 'ManufacturerRequest', patch: 'PatchedManufacturerRequest' },
-  { model: 'devicetype', path: '/api/dcim/device-types/', verbose: 'DeviceType', create: 'WritableDeviceTypeRequest', put: 'WritableDeviceTypeRequest', patch: 'PatchedWritableDeviceTypeRequest' },
-  { model: 'devicerole', path: '/api/dcim/device-roles/', verbose: 'DeviceRole', create: 'WritableDeviceRoleRequest', put: 'WritableDeviceRoleRequest', patch: 'PatchedWritableDeviceRoleRequest' },
-  { model: 'device', path: '/api/dcim/devices/', verbose: 'Device', create: 'WritableDeviceWithConfigContextRequest', put: 'WritableDeviceWithConfigContextRequest', patch: 'PatchedWritableDeviceWithConfigContextRequest' },
-  { model: 'interface', path: '/api/dcim/interfaces/', verbose: 'Interface', create: 'WritableInterfaceRequest', put: 'WritableInterfaceRequest', patch: 'PatchedWritableInterfaceRequest' },
-  { model: 'macaddress', path: '/api/dcim/mac-addresses/', verbose: 'MACAddress', create: 'MACAddressRequest', put: 'MACAddressRequest', patch: 'PatchedMACAddressRequest', since: '4.2' },
-  { model: 'cable', path: '/api/dcim/cables/', verbose: 'Cable', create: 'WritableCableRequest', put: 'WritableCableRequest', patch: 'PatchedWritableCableRequest' },
-  { model: 'prefix', path: '/api/ipam/prefixes/', verbose: 'Prefix', create: 'WritablePrefixRequest', put: 'WritablePrefixRequest', patch: 'PatchedWritablePrefixRequest' },
-  { model: 'ipaddress', path: '/api/ipam/ip-addresses/', verbose: 'IPAddress', create: 'WritableIPAddressRequest', put: 'WritableIPAddressRequest', patch: 'PatchedWritableIPAddressRequest' },
-  { model: 'journalentry', path: '/api/extras/journal-entries/', verbose: 'JournalEntry', create: 'WritableJournalEntryRequest', put: 'WritableJournalEntryRequest', patch: 'PatchedWritableJournalEntryRequest' },
+  {
+    model: 'manufacturer',
+    path: '/api/dcim/manufacturers/',
+    verbose: 'Manufacturer',
+    create: 'ManufacturerRequest',
+    put: 'ManufacturerRequest',
+    patch: 'PatchedManufacturerRequest',
+  },
+  {
+    model: 'devicetype',
+    path: '/api/dcim/device-types/',
+    verbose: 'DeviceType',
+    create: 'WritableDeviceTypeRequest',
+    put: 'WritableDeviceTypeRequest',
+    patch: 'PatchedWritableDeviceTypeRequest',
+  },
+  {
+    model: 'devicerole',
+    path: '/api/dcim/device-roles/',
+    verbose: 'DeviceRole',
+    create: 'WritableDeviceRoleRequest',
+    put: 'WritableDeviceRoleRequest',
+    patch: 'PatchedWritableDeviceRoleRequest',
+  },
+  {
+    model: 'device',
+    path: '/api/dcim/devices/',
+    verbose: 'Device',
+    create: 'WritableDeviceWithConfigContextRequest',
+    put: 'WritableDeviceWithConfigContextRequest',
+    patch: 'PatchedWritableDeviceWithConfigContextRequest',
+  },
+  {
+    model: 'interface',
+    path: '/api/dcim/interfaces/',
+    verbose: 'Interface',
+    create: 'WritableInterfaceRequest',
+    put: 'WritableInterfaceRequest',
+    patch: 'PatchedWritableInterfaceRequest',
+  },
+  {
+    model: 'macaddress',
+    path: '/api/dcim/mac-addresses/',
+    verbose: 'MACAddress',
+    create: 'MACAddressRequest',
+    put: 'MACAddressRequest',
+    patch: 'PatchedMACAddressRequest',
+    since: '4.2',
+  },
+  {
+    model: 'cable',
+    path: '/api/dcim/cables/',
+    verbose: 'Cable',
+    create: 'WritableCableRequest',
+    put: 'WritableCableRequest',
+    patch: 'PatchedWritableCableRequest',
+  },
+  {
+    model: 'prefix',
+    path: '/api/ipam/prefixes/',
+    verbose: 'Prefix',
+    create: 'WritablePrefixRequest',
+    put: 'WritablePrefixRequest',
+    patch: 'PatchedWritablePrefixRequest',
+  },
+  {
+    model: 'ipaddress',
+    path: '/api/ipam/ip-addresses/',
+    verbose: 'IPAddress',
+    create: 'WritableIPAddressRequest',
+    put: 'WritableIPAddressRequest',
+    patch: 'PatchedWritableIPAddressRequest',
+  },
+  {
+    model: 'journalentry',
+    path: '/api/extras/journal-entries/',
+    verbose: 'JournalEntry',
+    create: 'WritableJournalEntryRequest',
+    put: 'WritableJournalEntryRequest',
+    patch: 'PatchedWritableJournalEntryRequest',
+  },
   { model: 'vrf', path: '/api/ipam/vrfs/', verbose: 'VRF', create: 'VRFRequest', put: 'VRFRequest', patch: 'PatchedVRFRequest' },
-  { model: 'iprange', path: '/api/ipam/ip-ranges/', verbose: 'IPRange', create: 'WritableIPRangeRequest', put: 'WritableIPRangeRequest', patch: 'PatchedWritableIPRangeRequest' },
-  { model: 'fhrpgroup', path: '/api/ipam/fhrp-groups/', verbose: 'FHRPGroup', create: 'FHRPGroupRequest', put: 'FHRPGroupRequest', patch: 'PatchedFHRPGroupRequest' },
-  { model: 'virtualmachine', path: '/api/virtualization/virtual-machines/', verbose: 'VirtualMachine', create: 'WritableVirtualMachineWithConfigContextRequest', put: 'WritableVirtualMachineWithConfigContextRequest', patch: 'PatchedWritableVirtualMachineWithConfigContextRequest' },
-  { model: 'vminterface', path: '/api/virtualization/interfaces/', verbose: 'VMInterface', create: 'WritableVMInterfaceRequest', put: 'WritableVMInterfaceRequest', patch: 'PatchedWritableVMInterfaceRequest' },
-  { model: 'customfield', path: '/api/extras/custom-fields/', verbose: 'CustomField', create: 'WritableCustomFieldRequest', put: 'WritableCustomFieldRequest', patch: 'PatchedWritableCustomFieldRequest' },
-  { model: 'configcontext', path: '/api/extras/config-contexts/', verbose: 'ConfigContext', create: 'ConfigContextRequest', put: 'ConfigContextRequest', patch: 'PatchedConfigContextRequest' },
-  { model: 'rearport', path: '/api/dcim/rear-ports/', verbose: 'RearPort', create: 'WritableRearPortRequest', put: 'WritableRearPortRequest', patch: 'PatchedWritableRearPortRequest' },
-  { model: 'frontport', path: '/api/dcim/front-ports/', verbose: 'FrontPort', create: 'WritableFrontPortRequest', put: 'WritableFrontPortRequest', patch: 'PatchedWritableFrontPortRequest' },
+  {
+    model: 'iprange',
+    path: '/api/ipam/ip-ranges/',
+    verbose: 'IPRange',
+    create: 'WritableIPRangeRequest',
+    put: 'WritableIPRangeRequest',
+    patch: 'PatchedWritableIPRangeRequest',
+  },
+  {
+    model: 'fhrpgroup',
+    path: '/api/ipam/fhrp-groups/',
+    verbose: 'FHRPGroup',
+    create: 'FHRPGroupRequest',
+    put: 'FHRPGroupRequest',
+    patch: 'PatchedFHRPGroupRequest',
+  },
+  {
+    model: 'virtualmachine',
+    path: '/api/virtualization/virtual-machines/',
+    verbose: 'VirtualMachine',
+    create: 'WritableVirtualMachineWithConfigContextRequest',
+    put: 'WritableVirtualMachineWithConfigContextRequest',
+    patch: 'PatchedWritableVirtualMachineWithConfigContextRequest',
+  },
+  {
+    model: 'vminterface',
+    path: '/api/virtualization/interfaces/',
+    verbose: 'VMInterface',
+    create: 'WritableVMInterfaceRequest',
+    put: 'WritableVMInterfaceRequest',
+    patch: 'PatchedWritableVMInterfaceRequest',
+  },
+  {
+    model: 'customfield',
+    path: '/api/extras/custom-fields/',
+    verbose: 'CustomField',
+    create: 'WritableCustomFieldRequest',
+    put: 'WritableCustomFieldRequest',
+    patch: 'PatchedWritableCustomFieldRequest',
+  },
+  {
+    model: 'configcontext',
+    path: '/api/extras/config-contexts/',
+    verbose: 'ConfigContext',
+    create: 'ConfigContextRequest',
+    put: 'ConfigContextRequest',
+    patch: 'PatchedConfigContextRequest',
+  },
+  {
+    model: 'rearport',
+    path: '/api/dcim/rear-ports/',
+    verbose: 'RearPort',
+    create: 'WritableRearPortRequest',
+    put: 'WritableRearPortRequest',
+    patch: 'PatchedWritableRearPortRequest',
+  },
+  {
+    model: 'frontport',
+    path: '/api/dcim/front-ports/',
+    verbose: 'FrontPort',
+    create: 'WritableFrontPortRequest',
+    put: 'WritableFrontPortRequest',
+    patch: 'PatchedWritableFrontPortRequest',
+  },
 ];
 
 /** Whether the flavour's NetBox has this endpoint. */
@@ -56,7 +183,25 @@ export function available(res: Resource, flavour: Flavour): boolean {
 }
 
 /** Models whose objects carry custom fields (the simulator checks them on every write). */
-const CUSTOM_FIELD_MODELS = ['site', 'manufacturer', 'devicetype', 'devicerole', 'device', 'interface', 'macaddress', 'cable', 'prefix', 'ipaddress', 'vrf', 'iprange', 'fhrpgroup', 'virtualmachine', 'vminterface', 'frontport', 'rearport'];
+const CUSTOM_FIELD_MODELS = [
+  'site',
+  'manufacturer',
+  'devicetype',
+  'devicerole',
+  'device',
+  'interface',
+  'macaddress',
+  'cable',
+  'prefix',
+  'ipaddress',
+  'vrf',
+  'iprange',
+  'fhrpgroup',
+  'virtualmachine',
+  'vminterface',
+  'frontport',
+  'rearport',
+];
 
 /** Object types an IP address may be assigned to. */
 const IP_ASSIGNABLE: Record<string, string> = { 'dcim.interface': 'interface', 'virtualization.vminterface': 'vminterface', 'ipam.fhrpgroup': 'fhrpgroup' };
@@ -64,7 +209,15 @@ const IP_ASSIGNABLE: Record<string, string> = { 'dcim.interface': 'interface', '
 /** Related-object fields (`oneOf: [integer, Brief…Request]`) the simulator models. */
 const RELATIONS: Record<string, Record<string, string>> = {
   devicetype: { manufacturer: 'manufacturer' },
-  device: { device_type: 'devicetype', role: 'devicerole', device_role: 'devicerole', site: 'site', primary_ip4: 'ipaddress', primary_ip6: 'ipaddress', oob_ip: 'ipaddress' },
+  device: {
+    device_type: 'devicetype',
+    role: 'devicerole',
+    device_role: 'devicerole',
+    site: 'site',
+    primary_ip4: 'ipaddress',
+    primary_ip6: 'ipaddress',
+    oob_ip: 'ipaddress',
+  },
   interface: { device: 'device', primary_mac_address: 'macaddress' },
   prefix: { vrf: 'vrf' },
   ipaddress: { vrf: 'vrf' },
@@ -86,17 +239,69 @@ const M2M_FIELDS: Record<string, Record<string, string>> = {
   configcontext: { sites: 'site', roles: 'devicerole', device_types: 'devicetype' },
 };
 /** Many-to-many id lists of models the simulator does not have. */
-const PK_LIST_FIELDS = ['vdcs', 'tagged_vlans', 'wireless_lans', 'asns', 'regions', 'site_groups', 'locations', 'platforms', 'cluster_types', 'cluster_groups', 'clusters', 'tenant_groups', 'tenants', 'import_targets', 'export_targets'];
+const PK_LIST_FIELDS = [
+  'vdcs',
+  'tagged_vlans',
+  'wireless_lans',
+  'asns',
+  'regions',
+  'site_groups',
+  'locations',
+  'platforms',
+  'cluster_types',
+  'cluster_groups',
+  'clusters',
+  'tenant_groups',
+  'tenants',
+  'import_targets',
+  'export_targets',
+];
 
 const DEFAULTS: Record<string, Record<string, unknown>> = {
   site: { status: 'active', description: '', comments: '' },
   manufacturer: { description: '' },
   devicetype: { u_height: 1.0, is_full_depth: true, description: '', comments: '' },
   devicerole: { color: '9e9e9e', vm_role: true, description: '' },
-  device: { name: null, status: 'active', serial: '', asset_tag: null, primary_ip4: null, primary_ip6: null, oob_ip: null, local_context_data: null, description: '', comments: '' },
-  interface: { enabled: true, mtu: null, mgmt_only: false, mark_connected: false, description: '', label: '', mac_address: null, primary_mac_address: null, cable: null, cable_end: null, parent: null, bridge: null, lag: null },
+  device: {
+    name: null,
+    status: 'active',
+    serial: '',
+    asset_tag: null,
+    primary_ip4: null,
+    primary_ip6: null,
+    oob_ip: null,
+    local_context_data: null,
+    description: '',
+    comments: '',
+  },
+  interface: {
+    enabled: true,
+    mtu: null,
+    mgmt_only: false,
+    mark_connected: false,
+    description: '',
+    label: '',
+    mac_address: null,
+    primary_mac_address: null,
+    cable: null,
+    cable_end: null,
+    parent: null,
+    bridge: null,
+    lag: null,
+  },
   macaddress: { assigned_object_type: null, assigned_object_id: null, description: '', comments: '' },
-  cable: { status: 'connected', type: '', label: '', color: '', length: null, length_unit: '', a_terminations: [], b_terminations: [], description: '', comments: '' },
+  cable: {
+    status: 'connected',
+    type: '',
+    label: '',
+    color: '',
+    length: null,
+    length_unit: '',
+    a_terminations: [],
+    b_terminations: [],
+    description: '',
+    comments: '',
+  },
   prefix: { status: 'active', is_pool: false, mark_utilized: false, description: '', comments: '' },
   ipaddress: { status: 'active', role: '', assigned_object_type: null, assigned_object_id: null, dns_name: '', vrf: null, description: '', comments: '' },
   // created_by: the simulator's one admin user (id 1)
@@ -106,14 +311,63 @@ const DEFAULTS: Record<string, Record<string, unknown>> = {
   fhrpgroup: { name: '', auth_type: '', auth_key: '', description: '', comments: '' },
   virtualmachine: { status: 'active', serial: '', local_context_data: null, primary_ip4: null, primary_ip6: null, description: '', comments: '' },
   vminterface: { enabled: true, mtu: null, description: '', vrf: null, primary_mac_address: null },
-  customfield: { label: '', group_name: '', description: '', required: false, unique: false, search_weight: 1000, filter_logic: 'loose', ui_visible: 'always', ui_editable: 'yes', is_cloneable: false, default: null, weight: 100, validation_regex: '', comments: '' },
-  configcontext: { weight: 1000, description: '', is_active: true, sites: [], roles: [], device_types: [], platforms: [], regions: [], site_groups: [], locations: [], cluster_types: [], cluster_groups: [], clusters: [], tenant_groups: [], tenants: [], tags: [] },
+  customfield: {
+    label: '',
+    group_name: '',
+    description: '',
+    required: false,
+    unique: false,
+    search_weight: 1000,
+    filter_logic: 'loose',
+    ui_visible: 'always',
+    ui_editable: 'yes',
+    is_cloneable: false,
+    default: null,
+    weight: 100,
+    validation_regex: '',
+    comments: '',
+  },
+  configcontext: {
+    weight: 1000,
+    description: '',
+    is_active: true,
+    sites: [],
+    roles: [],
+    device_types: [],
+    platforms: [],
+    regions: [],
+    site_groups: [],
+    locations: [],
+    cluster_types: [],
+    cluster_groups: [],
+    clusters: [],
+    tenant_groups: [],
+    tenants: [],
+    tags: [],
+  },
   rearport: { label: '', color: '', positions: 1, description: '', mark_connected: false, cable: null, cable_end: null },
   frontport: { label: '', color: '', positions: 1, rear_ports: [], description: '', mark_connected: false, cable: null, cable_end: null },
 };
 
 /** Models a journal entry may be attached to (NetBox: JournalingMixin). */
-const JOURNALED = ['site', 'manufacturer', 'devicetype', 'devicerole', 'device', 'interface', 'macaddress', 'cable', 'prefix', 'ipaddress', 'vrf', 'iprange', 'fhrpgroup', 'virtualmachine', 'frontport', 'rearport'];
+const JOURNALED = [
+  'site',
+  'manufacturer',
+  'devicetype',
+  'devicerole',
+  'device',
+  'interface',
+  'macaddress',
+  'cable',
+  'prefix',
+  'ipaddress',
+  'vrf',
+  'iprange',
+  'fhrpgroup',
+  'virtualmachine',
+  'frontport',
+  'rearport',
+];
 
 export interface ModelCtx {
   store: Store;
@@ -123,14 +377,15 @@ export interface ModelCtx {
 }
 
 export type Errors = Record<string, string[]>;
-export type WriteResult =
-  | { ok: true; row: Row; ignoredFields: string[] }
-  | { ok: false; errors: Errors; ignoredFields: string[] };
+export type WriteResult = { ok: true; row: Row; ignoredFields: string[] } | { ok: false; errors: Errors; ignoredFields: string[] };
 
 /** Python repr of a dict of filter params, as NetBox puts it in messages. */
 function pyDict(o: Record<string, unknown>): string {
-  const v = (x: unknown): string => (typeof x === 'string' ? `'${x}'` : x === null ? 'None' : typeof x === 'boolean' ? (x ? 'True' : 'False') : JSON.stringify(x));
-  return `{${Object.entries(o).map(([k, x]) => `'${k}': ${v(x)}`).join(', ')}}`;
+  const v = (x: unknown): string =>
+    typeof x === 'string' ? `'${x}'` : x === null ? 'None' : typeof x === 'boolean' ? (x ? 'True' : 'False') : JSON.stringify(x);
+  return `{${Object.entries(o)
+    .map(([k, x]) => `'${k}': ${v(x)}`)
+    .join(', ')}}`;
 }
 
 function isRelated(raw: SchemaNode | undefined): boolean {
@@ -166,10 +421,9 @@ export class Models {
     }
     const next: Record<string, unknown> = existing ? { ...existing, ...data } : { ...(DEFAULTS[res.model] ?? {}), ...data };
     if (res.model === 'device' && typeof next.serial === 'string') next.serial = next.serial.trim();
-    const cleanErrors = this.clean(res.model, next, existing)
-      ?? (CUSTOM_FIELD_MODELS.includes(res.model)
-        ? cleanCustomFields(this.store, OBJECT_TYPES[res.model] ?? '', next, existing, data.custom_fields)
-        : undefined);
+    const cleanErrors =
+      this.clean(res.model, next, existing) ??
+      (CUSTOM_FIELD_MODELS.includes(res.model) ? cleanCustomFields(this.store, OBJECT_TYPES[res.model] ?? '', next, existing, data.custom_fields) : undefined);
     if (cleanErrors) return { ok: false, errors: cleanErrors as Errors, ignoredFields };
     const row = existing ? this.store.update(res.model, existing.id, next) : this.store.insert(res.model, next);
     this.afterSave(res.model, row, existing);
@@ -200,9 +454,11 @@ export class Models {
         errors[field] = [`Invalid pk "${String(value[0])}" - object does not exist.`];
       } else if (field === 'tags' && Array.isArray(value) && value.length > 0) {
         const first = value[0];
-        errors[field] = [typeof first === 'object' && first !== null
-          ? `Related object not found using the provided attributes: ${pyDict(first as Record<string, unknown>)}`
-          : `Related object not found using the provided numeric ID: ${String(first)}`];
+        errors[field] = [
+          typeof first === 'object' && first !== null
+            ? `Related object not found using the provided attributes: ${pyDict(first as Record<string, unknown>)}`
+            : `Related object not found using the provided numeric ID: ${String(first)}`,
+        ];
       }
     }
     return errors;
@@ -240,14 +496,22 @@ export class Models {
         ? { non_field_errors: [`The fields ${fields.join(', ')} must make a unique set.`] }
         : undefined;
     switch (model) {
-      case 'site': return uniqueFields('site', ['name', 'slug']);
-      case 'manufacturer': return uniqueFields('manufacturer', ['name', 'slug']);
-      case 'devicerole': return uniqueFields('device role', ['name', 'slug']);
-      case 'devicetype': return uniqueTogether(['manufacturer', 'model']) ?? uniqueTogether(['manufacturer', 'slug']);
-      case 'device': return this.cleanDevice(next, existing);
-      case 'interface': return this.cleanInterface(next, existing);
-      case 'macaddress': return this.cleanMac(next, existing);
-      case 'cable': return this.cleanCable(next, existing);
+      case 'site':
+        return uniqueFields('site', ['name', 'slug']);
+      case 'manufacturer':
+        return uniqueFields('manufacturer', ['name', 'slug']);
+      case 'devicerole':
+        return uniqueFields('device role', ['name', 'slug']);
+      case 'devicetype':
+        return uniqueTogether(['manufacturer', 'model']) ?? uniqueTogether(['manufacturer', 'slug']);
+      case 'device':
+        return this.cleanDevice(next, existing);
+      case 'interface':
+        return this.cleanInterface(next, existing);
+      case 'macaddress':
+        return this.cleanMac(next, existing);
+      case 'cable':
+        return this.cleanCable(next, existing);
       case 'prefix': {
         const p = parseIp(String(next.prefix));
         if (p === undefined) return { prefix: [`Invalid IP prefix format: ${String(next.prefix)}`] };
@@ -255,18 +519,28 @@ export class Models {
         next.prefix = formatNet({ ...p, value: networkOf(p.family, p.value, len) }, len);
         return undefined;
       }
-      case 'ipaddress': return this.cleanIp(next, existing);
-      case 'iprange': return cleanIpRange(this.store, next, existing);
+      case 'ipaddress':
+        return this.cleanIp(next, existing);
+      case 'iprange':
+        return cleanIpRange(this.store, next, existing);
       case 'vminterface':
         return this.others('vminterface', existing).some((o) => o.virtual_machine === next.virtual_machine && o.name === next.name)
-          ? { __all__: ['Interface with this Virtual machine and Name already exists.'] } : undefined;
-      case 'frontport': case 'rearport': return this.cleanPort(model, next, existing);
-      case 'customfield': return cleanCustomFieldDefinition(next);
+          ? { __all__: ['Interface with this Virtual machine and Name already exists.'] }
+          : undefined;
+      case 'frontport':
+      case 'rearport':
+        return this.cleanPort(model, next, existing);
+      case 'customfield':
+        return cleanCustomFieldDefinition(next);
       case 'configcontext':
         return typeof next.data !== 'object' || next.data === null || Array.isArray(next.data)
-          ? { data: ['JSON data must be in object form. Example: {"foo": 123}'] } : undefined;
+          ? { data: ['JSON data must be in object form. Example: {"foo": 123}'] }
+          : undefined;
       case 'journalentry': {
-        const ctErr = contentTypeError(next.assigned_object_type, JOURNALED.map((m) => OBJECT_TYPES[m] ?? ''));
+        const ctErr = contentTypeError(
+          next.assigned_object_type,
+          JOURNALED.map((m) => OBJECT_TYPES[m] ?? ''),
+        );
         if (ctErr) return { assigned_object_type: [ctErr] };
         const m = JOURNALED.find((x) => OBJECT_TYPES[x] === next.assigned_object_type) as string;
         if (!this.store.get(m, next.assigned_object_id as number)) {
@@ -275,7 +549,8 @@ export class Models {
         }
         return undefined;
       }
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -283,8 +558,9 @@ export class Models {
     if (next.role === undefined) return { role: ['This field is required.'] };
     if (typeof next.name === 'string' && next.name !== '') {
       const name = next.name.toLowerCase();
-      const dup = this.others('device', existing).some((o) =>
-        typeof o.name === 'string' && o.name.toLowerCase() === name && o.site === next.site && (o.tenant ?? null) === (next.tenant ?? null));
+      const dup = this.others('device', existing).some(
+        (o) => typeof o.name === 'string' && o.name.toLowerCase() === name && o.site === next.site && (o.tenant ?? null) === (next.tenant ?? null),
+      );
       if (dup) {
         return featuresOf(this.ctx.flavour).netbox47
           ? { __all__: ['Device name must be unique per site and tenant.'] }
@@ -292,7 +568,11 @@ export class Models {
       }
     }
     const errors: Errors = {};
-    for (const [field, family] of [['primary_ip4', 4], ['primary_ip6', 6], ['oob_ip', undefined]] as const) {
+    for (const [field, family] of [
+      ['primary_ip4', 4],
+      ['primary_ip6', 6],
+      ['oob_ip', undefined],
+    ] as const) {
       const id = next[field];
       if (typeof id !== 'number') continue;
       const ip = this.store.get('ipaddress', id);
@@ -373,7 +653,11 @@ export class Models {
     const p = parseIp(text);
     if (p === undefined) return { address: [`Invalid IP address format: ${text}`] };
     if (p.prefixLen === undefined) {
-      return { address: [`Invalid IP address format: ${text} (a prefix length is required, e.g. ${text}/24; netbox-sim rejects what NetBox would store as /${hostBits(p.family)})`] };
+      return {
+        address: [
+          `Invalid IP address format: ${text} (a prefix length is required, e.g. ${text}/24; netbox-sim rejects what NetBox would store as /${hostBits(p.family)})`,
+        ],
+      };
     }
     next.address = formatNet(p, p.prefixLen);
     if (p.prefixLen === 0) return { address: ['Cannot create IP address with /0 mask.'] };
@@ -385,7 +669,8 @@ export class Models {
       const bcast = net + (1n << BigInt(maxLen - p.prefixLen)) - 1n;
       // A ValidationError without a field: DRF reports it under __all__.
       if (p.value === net) return { __all__: [`${formatAddr(p.family, p.value)} is a network ID, which may not be assigned to an interface.`] };
-      if (p.family === 4 && p.value === bcast) return { __all__: [`${formatAddr(4, p.value)} is a broadcast address, which may not be assigned to an interface.`] };
+      if (p.family === 4 && p.value === bcast)
+        return { __all__: [`${formatAddr(4, p.value)} is a broadcast address, which may not be assigned to an interface.`] };
     }
     const dupErr = duplicateIpError(this.store, next, existing?.id, this.ctx.enforceGlobalUnique);
     if (dupErr) return dupErr;
@@ -414,11 +699,15 @@ export class Models {
   private cleanCable(next: Record<string, unknown>, existing: Row | undefined): Errors | undefined {
     const a = (next.a_terminations ?? []) as { object_type: string; object_id: number }[];
     const b = (next.b_terminations ?? []) as { object_type: string; object_id: number }[];
-    for (const [field, terms] of [['a_terminations', a], ['b_terminations', b]] as const) {
+    for (const [field, terms] of [
+      ['a_terminations', a],
+      ['b_terminations', b],
+    ] as const) {
       for (const t of terms) {
         const ctErr = contentTypeError(t.object_type, Object.keys(TERMINATION_MODELS));
         if (ctErr) return { [field]: [ctErr] };
-        if (!this.store.get(TERMINATION_MODELS[t.object_type] ?? '', t.object_id)) return { [field]: [`Related object not found using the provided numeric ID: ${t.object_id}`] };
+        if (!this.store.get(TERMINATION_MODELS[t.object_type] ?? '', t.object_id))
+          return { [field]: [`Related object not found using the provided numeric ID: ${t.object_id}`] };
       }
     }
     if (a.length === 0 || b.length === 0) {
@@ -440,7 +729,10 @@ export class Models {
   private afterSave(model: string, row: Row, existing: Row | undefined): void {
     if (model !== 'cable') return;
     if (existing) this.detachCable(row.id);
-    for (const [end, field] of [['A', 'a_terminations'], ['B', 'b_terminations']] as const) {
+    for (const [end, field] of [
+      ['A', 'a_terminations'],
+      ['B', 'b_terminations'],
+    ] as const) {
       for (const t of row[field] as { object_type: string; object_id: number }[]) {
         this.store.update(TERMINATION_MODELS[t.object_type] ?? 'interface', t.object_id, { cable: row.id, cable_end: end });
       }
@@ -476,7 +768,11 @@ export class Models {
       manufacturer: [['devicetype', 'manufacturer']],
       devicetype: [['device', 'device_type']],
       devicerole: [['device', 'role']],
-      vrf: [['ipaddress', 'vrf'], ['prefix', 'vrf'], ['iprange', 'vrf']],
+      vrf: [
+        ['ipaddress', 'vrf'],
+        ['prefix', 'vrf'],
+        ['iprange', 'vrf'],
+      ],
     };
     return (fk[model] ?? []).flatMap(([m, f]) => this.store.find(m, (r) => r[f] === id));
   }
@@ -494,9 +790,11 @@ export class Models {
       case 'interface': {
         const iface = s.get('interface', id);
         if (typeof iface?.cable === 'number') this.remove('cable', iface.cable);
-        for (const m of s.find('macaddress', (x) => x.assigned_object_type === 'dcim.interface' && x.assigned_object_id === id)) this.remove('macaddress', m.id);
+        for (const m of s.find('macaddress', (x) => x.assigned_object_type === 'dcim.interface' && x.assigned_object_id === id))
+          this.remove('macaddress', m.id);
         // NetBox deletes IP addresses together with the interface they are assigned to (GenericRelation).
-        for (const ip of s.find('ipaddress', (x) => x.assigned_object_type === 'dcim.interface' && x.assigned_object_id === id)) this.remove('ipaddress', ip.id);
+        for (const ip of s.find('ipaddress', (x) => x.assigned_object_type === 'dcim.interface' && x.assigned_object_id === id))
+          this.remove('ipaddress', ip.id);
         for (const f of ['parent', 'bridge', 'lag']) {
           for (const o of s.find('interface', (x) => x[f] === id)) s.update('interface', o.id, { [f]: null });
         }
@@ -505,15 +803,19 @@ export class Models {
       case 'virtualmachine':
         for (const i of s.find('vminterface', (x) => x.virtual_machine === id)) this.remove('vminterface', i.id);
         break;
-      case 'vminterface': case 'fhrpgroup': {
+      case 'vminterface':
+      case 'fhrpgroup': {
         const type = OBJECT_TYPES[model];
         for (const ip of s.find('ipaddress', (x) => x.assigned_object_type === type && x.assigned_object_id === id)) this.remove('ipaddress', ip.id);
         break;
       }
-      case 'frontport': case 'rearport': {
+      case 'frontport':
+      case 'rearport': {
         const port = s.get(model, id);
         if (typeof port?.cable === 'number') this.remove('cable', port.cable);
-        if (model === 'rearport') for (const f of s.find('frontport', (x) => ((x.rear_ports ?? []) as { rear_port: number }[]).some((m) => m.rear_port === id))) this.remove('frontport', f.id);
+        if (model === 'rearport')
+          for (const f of s.find('frontport', (x) => ((x.rear_ports ?? []) as { rear_port: number }[]).some((m) => m.rear_port === id)))
+            this.remove('frontport', f.id);
         break;
       }
       case 'macaddress':

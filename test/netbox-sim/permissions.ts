@@ -9,7 +9,10 @@ import { join } from 'node:path';
 
 export const PERMISSION_DENIED = 'You do not have permission to perform this action.';
 
-interface Rule { actions: string[]; object_types: string[] }
+interface Rule {
+  actions: string[];
+  object_types: string[];
+}
 
 let rulesCache: Rule[] | undefined;
 export function leastPrivilegeRules(): Rule[] {

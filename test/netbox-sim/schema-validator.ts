@@ -16,7 +16,11 @@ import type { Flavour } from './types.ts';
 
 export type SchemaNode = { [k: string]: unknown };
 
-export interface PathOp { request?: string; response?: string; status: number }
+export interface PathOp {
+  request?: string;
+  response?: string;
+  status: number;
+}
 export interface Extract {
   info: { title: string; version: string; openapi: string };
   paths: Record<string, Record<string, PathOp>>;
@@ -27,9 +31,7 @@ let extractCache: Extract | undefined;
 
 /** The committed extract (never the full upstream schema). */
 export function loadExtract(): Extract {
-  extractCache ??= JSON.parse(
-    readFileSync(join(import.meta.dir, 'schema', 'netbox-4.6.components.json'), 'utf8'),
-  ) as Extract;
+  extractCache ??= JSON.parse(readFileSync(join(import.meta.dir, 'schema', 'netbox-4.6.components.json'), 'utf8')) as Extract;
   return extractCache;
 }
 
@@ -165,11 +167,16 @@ function pyType(v: unknown): string {
   if (v === null) return 'NoneType';
   if (Array.isArray(v)) return 'list';
   switch (typeof v) {
-    case 'string': return 'str';
-    case 'boolean': return 'bool';
-    case 'number': return Number.isInteger(v) ? 'int' : 'float';
-    case 'object': return 'dict';
-    default: return typeof v;
+    case 'string':
+      return 'str';
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isInteger(v) ? 'int' : 'float';
+    case 'object':
+      return 'dict';
+    default:
+      return typeof v;
   }
 }
 
@@ -191,7 +198,10 @@ const PATTERN_MESSAGES: Record<string, string> = {
  * {value, label}): its error is `X is not a valid choice.` without DRF's quotes.
  */
 function isNetboxChoice(requestComponent: string, field: string): boolean {
-  const response = requestComponent.replace(/^Patched/, '').replace(/^Writable/, '').replace(/Request$/, '');
+  const response = requestComponent
+    .replace(/^Patched/, '')
+    .replace(/^Writable/, '')
+    .replace(/Request$/, '');
   const schemas = loadExtract().components.schemas;
   const p = (schemas[response]?.properties as SchemaNode | undefined)?.[field];
   return isObj(p) && isChoiceObject(p);
@@ -204,28 +214,46 @@ export function drfMessage(err: ErrorObject, value: unknown): string {
     case 'type': {
       const t = Array.isArray(p.type) ? String(p.type[0]) : String(p.type).split(',')[0];
       switch (t) {
-        case 'integer': return 'A valid integer is required.';
-        case 'number': return 'A valid number is required.';
-        case 'string': return 'Not a valid string.';
-        case 'boolean': return 'Must be a valid boolean.';
-        case 'array': return `Expected a list of items but got type "${pyType(value)}".`;
-        case 'object': return `Expected a dictionary of items but got type "${pyType(value)}".`;
-        case 'null': return 'This field may not be null.';
-        default: return `Invalid type, expected ${t}.`;
+        case 'integer':
+          return 'A valid integer is required.';
+        case 'number':
+          return 'A valid number is required.';
+        case 'string':
+          return 'Not a valid string.';
+        case 'boolean':
+          return 'Must be a valid boolean.';
+        case 'array':
+          return `Expected a list of items but got type "${pyType(value)}".`;
+        case 'object':
+          return `Expected a dictionary of items but got type "${pyType(value)}".`;
+        case 'null':
+          return 'This field may not be null.';
+        default:
+          return `Invalid type, expected ${t}.`;
       }
     }
-    case 'enum': return `"${pyRepr(value)}" is not a valid choice.`; // DRF's ChoiceField (NetBox's own: see RequestValidator)
-    case 'maxLength': return `Ensure this field has no more than ${String(p.limit)} characters.`;
-    case 'minLength': return value === '' ? 'This field may not be blank.' : `Ensure this field has at least ${String(p.limit)} characters.`;
+    case 'enum':
+      return `"${pyRepr(value)}" is not a valid choice.`; // DRF's ChoiceField (NetBox's own: see RequestValidator)
+    case 'maxLength':
+      return `Ensure this field has no more than ${String(p.limit)} characters.`;
+    case 'minLength':
+      return value === '' ? 'This field may not be blank.' : `Ensure this field has at least ${String(p.limit)} characters.`;
     case 'pattern':
       return PATTERN_MESSAGES[String(p.pattern)] ?? 'Enter a valid value.';
-    case 'minimum': return `Ensure this value is greater than or equal to ${String(p.limit)}.`;
-    case 'exclusiveMinimum': return `Ensure this value is greater than ${String(p.limit)}.`;
-    case 'maximum': return `Ensure this value is less than or equal to ${String(p.limit)}.`;
-    case 'exclusiveMaximum': return `Ensure this value is less than ${String(p.limit)}.`;
-    case 'required': return 'This field is required.';
-    case 'format': return 'Enter a valid value.';
-    default: return err.message ?? 'Invalid value.';
+    case 'minimum':
+      return `Ensure this value is greater than or equal to ${String(p.limit)}.`;
+    case 'exclusiveMinimum':
+      return `Ensure this value is greater than ${String(p.limit)}.`;
+    case 'maximum':
+      return `Ensure this value is less than or equal to ${String(p.limit)}.`;
+    case 'exclusiveMaximum':
+      return `Ensure this value is less than ${String(p.limit)}.`;
+    case 'required':
+      return 'This field is required.';
+    case 'format':
+      return 'Enter a valid value.';
+    default:
+      return err.message ?? 'Invalid value.';
   }
 }
 
@@ -329,13 +357,14 @@ export class RequestValidator {
     if (validate(value)) return undefined;
     const errs = validate.errors ?? [];
     // prefer the most specific error (deepest path, non-combinator)
-    const best = [...errs]
-      .filter((e) => !['oneOf', 'anyOf', 'allOf', 'if'].includes(e.keyword))
-      .sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ?? errs[0];
+    const best =
+      [...errs].filter((e) => !['oneOf', 'anyOf', 'allOf', 'if'].includes(e.keyword)).sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ??
+      errs[0];
     if (best === undefined) return 'Invalid value.';
-    const msg = best.keyword === 'enum' && best.instancePath === '' && isNetboxChoice(component, field)
-      ? `${pyRepr(value)} is not a valid choice.`
-      : drfMessage(best, valueAt(value, best.instancePath));
+    const msg =
+      best.keyword === 'enum' && best.instancePath === '' && isNetboxChoice(component, field)
+        ? `${pyRepr(value)} is not a valid choice.`
+        : drfMessage(best, valueAt(value, best.instancePath));
     if (best.instancePath === '') return msg;
     return `${best.instancePath.slice(1).replace(/\//g, '.')}: ${msg}`;
   }

@@ -167,8 +167,19 @@ export function choice(component: string, field: string, value: unknown): Json |
 
 /** CustomField.data_type per type. */
 const CF_DATA_TYPES: Record<string, string> = {
-  text: 'string', longtext: 'string', integer: 'integer', decimal: 'number', boolean: 'boolean', date: 'string',
-  datetime: 'string', url: 'string', json: 'object', select: 'string', multiselect: 'array', object: 'object', multiobject: 'array',
+  text: 'string',
+  longtext: 'string',
+  integer: 'integer',
+  decimal: 'number',
+  boolean: 'boolean',
+  date: 'string',
+  datetime: 'string',
+  url: 'string',
+  json: 'object',
+  select: 'string',
+  multiselect: 'array',
+  object: 'object',
+  multiobject: 'array',
 };
 
 export class Serializer {
@@ -196,31 +207,44 @@ export class Serializer {
 
   display(model: string, row: Row): string {
     switch (model) {
-      case 'devicetype': return String(row.model);
+      case 'devicetype':
+        return String(row.model);
       case 'device': {
         if (typeof row.name === 'string' && row.name !== '') return row.name;
         const dt = this.store.get('devicetype', row.device_type as number);
         const mf = dt ? this.store.get('manufacturer', dt.manufacturer as number) : undefined;
         return `${String(mf?.name ?? '')} ${String(dt?.model ?? '')} (${row.id})`.trim();
       }
-      case 'macaddress': return String(row.mac_address);
-      case 'cable': return typeof row.label === 'string' && row.label !== '' ? row.label : `#${row.id}`;
-      case 'prefix': return String(row.prefix);
-      case 'iprange': return rangeDisplay(row);
+      case 'macaddress':
+        return String(row.mac_address);
+      case 'cable':
+        return typeof row.label === 'string' && row.label !== '' ? row.label : `#${row.id}`;
+      case 'prefix':
+        return String(row.prefix);
+      case 'iprange':
+        return rangeDisplay(row);
       case 'fhrpgroup': {
         const proto = choice('FHRPGroup', 'protocol', row.protocol)?.label;
         const base = `${row.name ? `${String(row.name)} ` : ''}${String(proto)}: ${String(row.group_id)}`;
         const first = this.store.find('ipaddress', (i) => i.assigned_object_type === 'ipam.fhrpgroup' && i.assigned_object_id === row.id)[0];
         return first ? `${base} (${String(first.address)})` : base;
       }
-      case 'customfield': return String(row.label || String(row.name).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()));
-      case 'ipaddress': return String(row.address);
+      case 'customfield':
+        return String(
+          row.label ||
+            String(row.name)
+              .replace(/_/g, ' ')
+              .replace(/^./, (c) => c.toUpperCase()),
+        );
+      case 'ipaddress':
+        return String(row.address);
       case 'journalentry': {
         const d = new Date(row.created);
         const kind = choice('JournalEntry', 'kind', row.kind)?.label;
         return `${d.toISOString().slice(0, 16).replace('T', ' ')} (${String(kind)})`;
       }
-      default: return String(row.name);
+      default:
+        return String(row.name);
     }
   }
 
@@ -254,8 +278,14 @@ export class Serializer {
       const c = this.common(model, row);
       const cable = typeof row.cable === 'number' ? this.store.get('cable', row.cable) : undefined;
       return {
-        id: c.id, url: c.url, display: c.display, device: this.briefOf('device', row.device), name: row.name, description: c.description,
-        cable: cable ? this.brief('cable', cable) : null, _occupied: cable !== undefined || row.mark_connected === true,
+        id: c.id,
+        url: c.url,
+        display: c.display,
+        device: this.briefOf('device', row.device),
+        name: row.name,
+        description: c.description,
+        cable: cable ? this.brief('cable', cable) : null,
+        _occupied: cable !== undefined || row.mark_connected === true,
       };
     }
     if (component === undefined) {
@@ -302,26 +332,36 @@ export class Serializer {
         return { name: row.name, slug: row.slug, device_count: this.count('device', (d) => d.role === row.id), virtualmachine_count: 0, _depth: 0 };
       case 'devicetype':
         return {
-          manufacturer: this.briefOf('manufacturer', row.manufacturer), model: row.model, slug: row.slug,
+          manufacturer: this.briefOf('manufacturer', row.manufacturer),
+          model: row.model,
+          slug: row.slug,
           device_count: this.count('device', (d) => d.device_type === row.id),
         };
-      case 'device': return { name: row.name ?? null };
+      case 'device':
+        return { name: row.name ?? null };
       case 'interface': {
         const cable = typeof row.cable === 'number' ? this.store.get('cable', row.cable) : undefined;
         return {
-          device: this.briefOf('device', row.device), name: row.name,
-          cable: cable ? this.brief('cable', cable) : null, _occupied: cable !== undefined || row.mark_connected === true,
+          device: this.briefOf('device', row.device),
+          name: row.name,
+          cable: cable ? this.brief('cable', cable) : null,
+          _occupied: cable !== undefined || row.mark_connected === true,
         };
       }
-      case 'macaddress': return { mac_address: row.mac_address };
-      case 'fhrpgroup': return { protocol: row.protocol, group_id: row.group_id };
-      case 'virtualmachine': return { name: row.name };
-      case 'cable': return { label: row.label ?? '' };
+      case 'macaddress':
+        return { mac_address: row.mac_address };
+      case 'fhrpgroup':
+        return { protocol: row.protocol, group_id: row.group_id };
+      case 'virtualmachine':
+        return { name: row.name };
+      case 'cable':
+        return { label: row.label ?? '' };
       case 'ipaddress': {
         const fam = String(row.address).includes(':') ? 6 : 4;
         return { family: { value: fam, label: `IPv${fam}` }, address: row.address, nat_inside: null, nat_outside: [] };
       }
-      default: return {};
+      default:
+        return {};
     }
   }
 
@@ -335,29 +375,44 @@ export class Serializer {
     switch (model) {
       case 'site':
         return {
-          name: row.name, slug: row.slug, status: choice('Site', 'status', row.status),
-          facility: row.facility ?? '', time_zone: row.time_zone ?? null,
-          physical_address: row.physical_address ?? '', shipping_address: row.shipping_address ?? '',
-          latitude: row.latitude ?? null, longitude: row.longitude ?? null,
+          name: row.name,
+          slug: row.slug,
+          status: choice('Site', 'status', row.status),
+          facility: row.facility ?? '',
+          time_zone: row.time_zone ?? null,
+          physical_address: row.physical_address ?? '',
+          shipping_address: row.shipping_address ?? '',
+          latitude: row.latitude ?? null,
+          longitude: row.longitude ?? null,
           device_count: this.count('device', (d) => d.site === row.id),
           prefix_count: 0,
         };
       case 'manufacturer':
         return {
-          name: row.name, slug: row.slug,
+          name: row.name,
+          slug: row.slug,
           devicetype_count: this.count('devicetype', (d) => d.manufacturer === row.id),
         };
       case 'devicetype':
         return {
-          manufacturer: this.briefOf('manufacturer', row.manufacturer), model: row.model, slug: row.slug,
-          part_number: row.part_number ?? '', u_height: row.u_height ?? 1.0,
-          is_full_depth: row.is_full_depth ?? true, exclude_from_utilization: row.exclude_from_utilization ?? false,
+          manufacturer: this.briefOf('manufacturer', row.manufacturer),
+          model: row.model,
+          slug: row.slug,
+          part_number: row.part_number ?? '',
+          u_height: row.u_height ?? 1.0,
+          is_full_depth: row.is_full_depth ?? true,
+          exclude_from_utilization: row.exclude_from_utilization ?? false,
           device_count: this.count('device', (d) => d.device_type === row.id),
         };
       case 'devicerole':
         return {
-          name: row.name, slug: row.slug, color: row.color ?? '9e9e9e', vm_role: row.vm_role ?? true,
-          device_count: this.count('device', (d) => d.role === row.id), virtualmachine_count: 0, _depth: 0,
+          name: row.name,
+          slug: row.slug,
+          color: row.color ?? '9e9e9e',
+          vm_role: row.vm_role ?? true,
+          device_count: this.count('device', (d) => d.role === row.id),
+          virtualmachine_count: 0,
+          _depth: 0,
         };
       case 'device': {
         const ip4 = this.briefOf('ipaddress', row.primary_ip4);
@@ -368,18 +423,25 @@ export class Serializer {
           device_type: this.briefOf('devicetype', row.device_type),
           role: this.briefOf('devicerole', row.role),
           site: this.briefOf('site', row.site),
-          serial: row.serial ?? '', asset_tag: row.asset_tag ?? null,
+          serial: row.serial ?? '',
+          asset_tag: row.asset_tag ?? null,
           status: choice('DeviceWithConfigContext', 'status', row.status),
-          primary_ip: ip6 ?? ip4, primary_ip4: ip4, primary_ip6: ip6,
+          primary_ip: ip6 ?? ip4,
+          primary_ip4: ip4,
+          primary_ip6: ip6,
           oob_ip: this.briefOf('ipaddress', row.oob_ip),
           local_context_data: local ?? null,
           config_context: renderConfigContext(this.store, row),
-          position: row.position ?? null, latitude: row.latitude ?? null, longitude: row.longitude ?? null,
-          vc_position: row.vc_position ?? null, vc_priority: row.vc_priority ?? null,
+          position: row.position ?? null,
+          latitude: row.latitude ?? null,
+          longitude: row.longitude ?? null,
+          vc_position: row.vc_position ?? null,
+          vc_priority: row.vc_priority ?? null,
           interface_count: this.count('interface', (i) => i.device === row.id),
         };
       }
-      case 'interface': return this.interfaceValues(row);
+      case 'interface':
+        return this.interfaceValues(row);
       case 'macaddress':
         return {
           mac_address: row.mac_address,
@@ -388,103 +450,176 @@ export class Serializer {
           assigned_object: row.assigned_object_type === 'dcim.interface' ? this.briefOf('interface', row.assigned_object_id) : null,
         };
       case 'cable': {
-        const term = (t: unknown): Json[] => (Array.isArray(t) ? t : []).map((x: { object_type: string; object_id: number }) => ({
-          object_type: x.object_type, object_id: x.object_id, object: this.briefOfType(x.object_type, x.object_id),
-        }));
+        const term = (t: unknown): Json[] =>
+          (Array.isArray(t) ? t : []).map((x: { object_type: string; object_id: number }) => ({
+            object_type: x.object_type,
+            object_id: x.object_id,
+            object: this.briefOfType(x.object_type, x.object_id),
+          }));
         return {
-          type: row.type === '' ? null : (row.type ?? null), a_terminations: term(row.a_terminations), b_terminations: term(row.b_terminations),
-          status: choice('Cable', 'status', row.status), label: row.label ?? '', color: row.color ?? '',
-          length: row.length ?? null, length_unit: choice('Cable', 'length_unit', row.length_unit),
+          type: row.type === '' ? null : (row.type ?? null),
+          a_terminations: term(row.a_terminations),
+          b_terminations: term(row.b_terminations),
+          status: choice('Cable', 'status', row.status),
+          label: row.label ?? '',
+          color: row.color ?? '',
+          length: row.length ?? null,
+          length_unit: choice('Cable', 'length_unit', row.length_unit),
         };
       }
       case 'prefix': {
         const fam = String(row.prefix).includes(':') ? 6 : 4;
         return {
-          family: { value: fam, label: `IPv${fam}` }, prefix: row.prefix, status: choice('Prefix', 'status', row.status),
-          scope_type: null, scope_id: null, scope: null, vrf: this.nestedOf('vrf', row.vrf),
-          is_pool: row.is_pool ?? false, mark_utilized: row.mark_utilized ?? false, children: 0, _depth: 0,
+          family: { value: fam, label: `IPv${fam}` },
+          prefix: row.prefix,
+          status: choice('Prefix', 'status', row.status),
+          scope_type: null,
+          scope_id: null,
+          scope: null,
+          vrf: this.nestedOf('vrf', row.vrf),
+          is_pool: row.is_pool ?? false,
+          mark_utilized: row.mark_utilized ?? false,
+          children: 0,
+          _depth: 0,
         };
       }
       case 'ipaddress': {
         const fam = String(row.address).includes(':') ? 6 : 4;
         return {
-          family: { value: fam, label: `IPv${fam}` }, address: row.address,
-          status: choice('IPAddress', 'status', row.status), role: choice('IPAddress', 'role', row.role),
-          assigned_object_type: row.assigned_object_type ?? null, assigned_object_id: row.assigned_object_id ?? null,
+          family: { value: fam, label: `IPv${fam}` },
+          address: row.address,
+          status: choice('IPAddress', 'status', row.status),
+          role: choice('IPAddress', 'role', row.role),
+          assigned_object_type: row.assigned_object_type ?? null,
+          assigned_object_id: row.assigned_object_id ?? null,
           assigned_object: this.briefOfType(row.assigned_object_type, row.assigned_object_id),
           vrf: this.nestedOf('vrf', row.vrf),
-          nat_inside: null, nat_outside: [], dns_name: row.dns_name ?? '',
+          nat_inside: null,
+          nat_outside: [],
+          dns_name: row.dns_name ?? '',
         };
       }
       case 'vrf':
         return {
-          name: row.name, rd: row.rd ?? null, enforce_unique: row.enforce_unique !== false,
-          ipaddress_count: this.count('ipaddress', (i) => i.vrf === row.id), prefix_count: this.count('prefix', (i) => i.vrf === row.id),
+          name: row.name,
+          rd: row.rd ?? null,
+          enforce_unique: row.enforce_unique !== false,
+          ipaddress_count: this.count('ipaddress', (i) => i.vrf === row.id),
+          prefix_count: this.count('prefix', (i) => i.vrf === row.id),
         };
       case 'iprange': {
         const fam = String(row.start_address).includes(':') ? 6 : 4;
         return {
-          family: { value: fam, label: `IPv${fam}` }, start_address: row.start_address, end_address: row.end_address,
-          size: rangeSize(row), vrf: this.nestedOf('vrf', row.vrf), status: choice('IPRange', 'status', row.status), role: null,
-          mark_populated: row.mark_populated === true, mark_utilized: row.mark_utilized === true,
+          family: { value: fam, label: `IPv${fam}` },
+          start_address: row.start_address,
+          end_address: row.end_address,
+          size: rangeSize(row),
+          vrf: this.nestedOf('vrf', row.vrf),
+          status: choice('IPRange', 'status', row.status),
+          role: null,
+          mark_populated: row.mark_populated === true,
+          mark_utilized: row.mark_utilized === true,
         };
       }
       case 'fhrpgroup':
         return {
-          name: row.name ?? '', protocol: row.protocol, group_id: row.group_id, auth_type: row.auth_type || null, auth_key: row.auth_key ?? '',
-          ip_addresses: this.store.find('ipaddress', (i) => i.assigned_object_type === 'ipam.fhrpgroup' && i.assigned_object_id === row.id)
+          name: row.name ?? '',
+          protocol: row.protocol,
+          group_id: row.group_id,
+          auth_type: row.auth_type || null,
+          auth_key: row.auth_key ?? '',
+          ip_addresses: this.store
+            .find('ipaddress', (i) => i.assigned_object_type === 'ipam.fhrpgroup' && i.assigned_object_id === row.id)
             .map((i) => this.brief('ipaddress', i)),
         };
       case 'virtualmachine':
         return {
-          name: row.name, status: choice('VirtualMachineWithConfigContext', 'status', row.status),
+          name: row.name,
+          status: choice('VirtualMachineWithConfigContext', 'status', row.status),
           start_on_boot: choice('VirtualMachineWithConfigContext', 'start_on_boot', row.start_on_boot ?? 'off'),
-          site: this.briefOf('site', row.site), role: this.briefOf('devicerole', row.role), serial: row.serial ?? '',
+          site: this.briefOf('site', row.site),
+          role: this.briefOf('devicerole', row.role),
+          serial: row.serial ?? '',
           primary_ip: this.briefOf('ipaddress', row.primary_ip6) ?? this.briefOf('ipaddress', row.primary_ip4),
-          primary_ip4: this.briefOf('ipaddress', row.primary_ip4), primary_ip6: this.briefOf('ipaddress', row.primary_ip6),
-          vcpus: row.vcpus ?? null, memory: row.memory ?? null, disk: row.disk ?? null,
-          local_context_data: row.local_context_data ?? null, config_context: renderConfigContext(this.store, row),
-          interface_count: this.count('vminterface', (i) => i.virtual_machine === row.id), virtual_disk_count: 0,
+          primary_ip4: this.briefOf('ipaddress', row.primary_ip4),
+          primary_ip6: this.briefOf('ipaddress', row.primary_ip6),
+          vcpus: row.vcpus ?? null,
+          memory: row.memory ?? null,
+          disk: row.disk ?? null,
+          local_context_data: row.local_context_data ?? null,
+          config_context: renderConfigContext(this.store, row),
+          interface_count: this.count('vminterface', (i) => i.virtual_machine === row.id),
+          virtual_disk_count: 0,
         };
       case 'vminterface':
         return {
-          virtual_machine: this.nestedOf('virtualmachine', row.virtual_machine), name: row.name, enabled: row.enabled !== false,
-          mtu: row.mtu ?? null, vrf: this.nestedOf('vrf', row.vrf), mode: choice('VMInterface', 'mode', row.mode),
-          mac_addresses: this.store.find('macaddress', (m) => m.assigned_object_type === 'virtualization.vminterface' && m.assigned_object_id === row.id)
+          virtual_machine: this.nestedOf('virtualmachine', row.virtual_machine),
+          name: row.name,
+          enabled: row.enabled !== false,
+          mtu: row.mtu ?? null,
+          vrf: this.nestedOf('vrf', row.vrf),
+          mode: choice('VMInterface', 'mode', row.mode),
+          mac_addresses: this.store
+            .find('macaddress', (m) => m.assigned_object_type === 'virtualization.vminterface' && m.assigned_object_id === row.id)
             .map((m) => this.brief('macaddress', m)),
           count_ipaddresses: this.count('ipaddress', (i) => i.assigned_object_type === 'virtualization.vminterface' && i.assigned_object_id === row.id),
           count_fhrp_groups: 0,
         };
       case 'customfield':
         return {
-          object_types: row.object_types, type: choice('CustomField', 'type', row.type), data_type: CF_DATA_TYPES[String(row.type)] ?? 'string',
-          name: row.name, label: row.label ?? '', group_name: row.group_name ?? '', required: row.required === true, unique: row.unique === true,
-          search_weight: row.search_weight ?? 1000, filter_logic: choice('CustomField', 'filter_logic', row.filter_logic),
-          ui_visible: choice('CustomField', 'ui_visible', row.ui_visible), ui_editable: choice('CustomField', 'ui_editable', row.ui_editable),
-          is_cloneable: row.is_cloneable === true, default: row.default ?? null, weight: row.weight ?? 100,
-          validation_minimum: row.validation_minimum ?? null, validation_maximum: row.validation_maximum ?? null,
-          validation_regex: row.validation_regex ?? '', validation_schema: row.validation_schema ?? null,
-          choice_set: null, related_object_type: null, related_object_filter: null,
+          object_types: row.object_types,
+          type: choice('CustomField', 'type', row.type),
+          data_type: CF_DATA_TYPES[String(row.type)] ?? 'string',
+          name: row.name,
+          label: row.label ?? '',
+          group_name: row.group_name ?? '',
+          required: row.required === true,
+          unique: row.unique === true,
+          search_weight: row.search_weight ?? 1000,
+          filter_logic: choice('CustomField', 'filter_logic', row.filter_logic),
+          ui_visible: choice('CustomField', 'ui_visible', row.ui_visible),
+          ui_editable: choice('CustomField', 'ui_editable', row.ui_editable),
+          is_cloneable: row.is_cloneable === true,
+          default: row.default ?? null,
+          weight: row.weight ?? 100,
+          validation_minimum: row.validation_minimum ?? null,
+          validation_maximum: row.validation_maximum ?? null,
+          validation_regex: row.validation_regex ?? '',
+          validation_schema: row.validation_schema ?? null,
+          choice_set: null,
+          related_object_type: null,
+          related_object_filter: null,
         };
       case 'configcontext': {
-        const list = (model: string, ids: unknown): Json[] => ((ids ?? []) as number[]).map((id) => this.briefOf(model, id)).filter((x): x is Json => x !== null);
+        const list = (model: string, ids: unknown): Json[] =>
+          ((ids ?? []) as number[]).map((id) => this.briefOf(model, id)).filter((x): x is Json => x !== null);
         return {
-          name: row.name, weight: row.weight ?? 1000, is_active: row.is_active !== false, data: row.data,
-          sites: list('site', row.sites), roles: list('devicerole', row.roles), device_types: list('devicetype', row.device_types),
+          name: row.name,
+          weight: row.weight ?? 1000,
+          is_active: row.is_active !== false,
+          data: row.data,
+          sites: list('site', row.sites),
+          roles: list('devicerole', row.roles),
+          device_types: list('devicetype', row.device_types),
           data_path: '',
         };
       }
       case 'frontport':
-      case 'rearport': return this.portValues(model, row);
+      case 'rearport':
+        return this.portValues(model, row);
       case 'journalentry': {
         const target = Object.entries(OBJECT_TYPES).find(([, t]) => t === row.assigned_object_type)?.[0];
         return {
-          assigned_object_type: row.assigned_object_type, assigned_object_id: row.assigned_object_id,
+          assigned_object_type: row.assigned_object_type,
+          assigned_object_id: row.assigned_object_id,
           assigned_object: target ? this.briefOf(target, row.assigned_object_id) : null,
-          created_by: row.created_by ?? null, kind: choice('JournalEntry', 'kind', row.kind), comments: row.comments,
+          created_by: row.created_by ?? null,
+          kind: choice('JournalEntry', 'kind', row.kind),
+          comments: row.comments,
         };
       }
-      default: return {};
+      default:
+        return {};
     }
   }
 
@@ -500,8 +635,11 @@ export class Serializer {
       const r = typeof id === 'number' ? this.store.get('interface', id) : undefined;
       if (!r) return null;
       return {
-        ...this.common('interface', r), device: this.nestedDevice(r.device), name: r.name,
-        cable: r.cable ?? null, _occupied: r.cable !== null && r.cable !== undefined,
+        ...this.common('interface', r),
+        device: this.nestedDevice(r.device),
+        name: r.name,
+        cable: r.cable ?? null,
+        _occupied: r.cable !== null && r.cable !== undefined,
       };
     };
     return {
@@ -509,12 +647,16 @@ export class Serializer {
       label: row.label ?? '',
       type: choice('Interface', 'type', row.type),
       enabled: row.enabled ?? true,
-      parent: nested(row.parent), bridge: nested(row.bridge), lag: nested(row.lag),
+      parent: nested(row.parent),
+      bridge: nested(row.bridge),
+      lag: nested(row.lag),
       mtu: row.mtu ?? null,
       mac_address: featuresOf(this.ctx.flavour).macObjects ? (primary?.mac_address ?? null) : (row.mac_address ?? null),
       primary_mac_address: primary ? this.brief('macaddress', primary) : null,
       mac_addresses: macs.map((m) => this.brief('macaddress', m)),
-      speed: row.speed ?? null, duplex: choice('Interface', 'duplex', row.duplex), wwn: row.wwn ?? null,
+      speed: row.speed ?? null,
+      duplex: choice('Interface', 'duplex', row.duplex),
+      wwn: row.wwn ?? null,
       mgmt_only: row.mgmt_only ?? false,
       mode: choice('Interface', 'mode', row.mode),
       mark_connected: row.mark_connected ?? false,
@@ -534,17 +676,30 @@ export class Serializer {
   private portValues(model: string, row: Row): Json {
     const cable = typeof row.cable === 'number' ? this.store.get('cable', row.cable) : undefined;
     const peers = linkPeers(this.store, row);
-    const mappings = model === 'frontport'
-      ? ((row.rear_ports ?? []) as Json[]).map((m) => ({ position: m.position, rear_port: m.rear_port, rear_port_position: m.rear_port_position ?? 1 }))
-      : this.store.find('frontport', () => true).flatMap((f) => ((f.rear_ports ?? []) as Json[])
-        .filter((m) => m.rear_port === row.id)
-        .map((m) => ({ position: m.rear_port_position ?? 1, front_port: f.id, front_port_position: m.position })));
+    const mappings =
+      model === 'frontport'
+        ? ((row.rear_ports ?? []) as Json[]).map((m) => ({ position: m.position, rear_port: m.rear_port, rear_port_position: m.rear_port_position ?? 1 }))
+        : this.store
+            .find('frontport', () => true)
+            .flatMap((f) =>
+              ((f.rear_ports ?? []) as Json[])
+                .filter((m) => m.rear_port === row.id)
+                .map((m) => ({ position: m.rear_port_position ?? 1, front_port: f.id, front_port_position: m.position })),
+            );
     const component = model === 'frontport' ? 'FrontPort' : 'RearPort';
     return {
-      device: this.briefOf('device', row.device), name: row.name, label: row.label ?? '', type: choice(component, 'type', row.type),
-      color: row.color ?? '', positions: row.positions ?? 1, [model === 'frontport' ? 'rear_ports' : 'front_ports']: mappings,
-      mark_connected: row.mark_connected === true, cable: cable ? this.brief('cable', cable) : null, cable_end: cable ? row.cable_end : null,
-      link_peers: peers.map((t) => this.briefOfType(t.object_type, t.object_id)), link_peers_type: peers[0]?.object_type ?? null,
+      device: this.briefOf('device', row.device),
+      name: row.name,
+      label: row.label ?? '',
+      type: choice(component, 'type', row.type),
+      color: row.color ?? '',
+      positions: row.positions ?? 1,
+      [model === 'frontport' ? 'rear_ports' : 'front_ports']: mappings,
+      mark_connected: row.mark_connected === true,
+      cable: cable ? this.brief('cable', cable) : null,
+      cable_end: cable ? row.cable_end : null,
+      link_peers: peers.map((t) => this.briefOfType(t.object_type, t.object_id)),
+      link_peers_type: peers[0]?.object_type ?? null,
       _occupied: cable !== undefined || row.mark_connected === true,
     };
   }
@@ -558,15 +713,30 @@ export class Serializer {
 }
 
 /** Query-driven representation: brief, `fields=` (4.x), `exclude=config_context`. */
-export interface ViewOptions { brief: boolean; fields: string[] | undefined; exclude: string[] }
+export interface ViewOptions {
+  brief: boolean;
+  fields: string[] | undefined;
+  exclude: string[];
+}
 
 export function parseViewOptions(query: URLSearchParams, flavour: Flavour): ViewOptions {
   const b = query.get('brief');
   const brief = b !== null && ['1', 'true', 'True'].includes(b);
   const rawFields = flavour === '3.7' ? null : query.getAll('fields').join(',');
-  const fields = rawFields ? rawFields.split(',').map((f) => f.trim()).filter((f) => f !== '') : undefined;
+  const fields = rawFields
+    ? rawFields
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== '')
+    : undefined;
   const features = featuresOf(flavour);
-  const listOf = (name: string): string[] => query.getAll(name).join(',').split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const listOf = (name: string): string[] =>
+    query
+      .getAll(name)
+      .join(',')
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
   // 4.7 ignores `exclude` (its `omit=` drops any field); older versions exclude config_context only.
   const exclude = [
     ...(features.excludeParameter ? listOf('exclude').filter((f) => f === 'config_context') : []),

@@ -5,11 +5,11 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { traceSegments } from './cabling.ts';
-import { FaultEngine, faultResponse, parseFaults } from './faults.ts';
+import { type FaultEngine, faultResponse, parseFaults } from './faults.ts';
 import { DJANGO, featuresOf, INSTALLED_APPS_47 } from './flavours.ts';
 import { applyFilters } from './filters.ts';
 import type { FilterCtx } from './filters.ts';
-import { available, Models, RESOURCES } from './models.ts';
+import { available, type Models, RESOURCES } from './models.ts';
 import { leastPrivilegeRules, PERMISSION_DENIED, permits } from './permissions.ts';
 import type { Resource } from './models.ts';
 import { OBJECT_TYPES, Serializer, parseViewOptions, render } from './serializers.ts';
@@ -38,7 +38,12 @@ type Headers = Record<string, string>;
 
 const DEFAULT_PAGE_SIZE = 50;
 
-interface Reply { status: number; body?: unknown; headers?: Headers; ignoredFields?: string[] }
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Headers;
+  ignoredFields?: string[];
+}
 
 function authenticate(header: string | undefined, st: ServerState): { kind: AuthKind; detail?: string; leastPrivilege?: boolean } {
   if (header === undefined || header.trim() === '') return { kind: 'none', detail: 'Authentication credentials were not provided.' };
@@ -153,10 +158,10 @@ export function createSimServer(st: ServerState): SimServer {
       }
       return undefined;
     };
-    let hit = match(path);
+    const hit = match(path);
     if (hit === undefined && !path.endsWith('/') && match(`${path}/`) !== undefined) {
       // Django APPEND_SLASH
-      return { status: 301, headers: { Location: `${path}/${url.search}` }, body: '', };
+      return { status: 301, headers: { Location: `${path}/${url.search}` }, body: '' };
     }
     if (hit === undefined || hit.badId === true) return { status: 404, body: { detail: 'Not found.' } };
     const { res } = hit;
@@ -184,9 +189,12 @@ export function createSimServer(st: ServerState): SimServer {
         const page = filtered.rows.slice(offset, offset + limit);
         const listUrl = `${base}${path}`;
         const next = offset + limit < count ? withParams(listUrl, url.searchParams, { limit: String(limit), offset: String(offset + limit) }) : null;
-        const previous = offset <= 0 ? null
-          : offset - limit <= 0 ? withParams(listUrl, url.searchParams, { limit: String(limit), offset: undefined })
-            : withParams(listUrl, url.searchParams, { limit: String(limit), offset: String(offset - limit) });
+        const previous =
+          offset <= 0
+            ? null
+            : offset - limit <= 0
+              ? withParams(listUrl, url.searchParams, { limit: String(limit), offset: undefined })
+              : withParams(listUrl, url.searchParams, { limit: String(limit), offset: String(offset - limit) });
         return { status: 200, body: { count, next, previous, results: page.map((r) => render(ser, res.model, r, view)) } };
       }
       if (method === 'POST') {
@@ -266,7 +274,14 @@ export function createSimServer(st: ServerState): SimServer {
       }
     }
     const entry: RequestLogEntry = {
-      seq: 0, method, path, query: queryRecord(url.searchParams), body: logBody, status: 0, auth: auth.kind, ignoredFields: [],
+      seq: 0,
+      method,
+      path,
+      query: queryRecord(url.searchParams),
+      body: logBody,
+      status: 0,
+      auth: auth.kind,
+      ignoredFields: [],
     };
     const record = (status: number, extra: Partial<RequestLogEntry> = {}): void => {
       Object.assign(entry, extra, { status, seq: ++seq });
@@ -275,7 +290,10 @@ export function createSimServer(st: ServerState): SimServer {
     };
 
     if (path.startsWith('/__sim/')) {
-      const r = (auth.kind === 'v1' || auth.kind === 'v2') && auth.leastPrivilege !== true ? simRoute(method, path, bodyText) : { status: 403, body: { detail: auth.detail ?? 'Invalid token' } };
+      const r =
+        (auth.kind === 'v1' || auth.kind === 'v2') && auth.leastPrivilege !== true
+          ? simRoute(method, path, bodyText)
+          : { status: 403, body: { detail: auth.detail ?? 'Invalid token' } };
       send(res, r);
       return;
     }

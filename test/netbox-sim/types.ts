@@ -29,12 +29,39 @@ export interface RequestLogEntry {
 
 /** Seed objects per endpoint (key = endpoint name, `-` or `_`), created through the API's create path in dependency order. */
 export type SeedKey =
-  | 'sites' | 'manufacturers' | 'device-types' | 'device_types' | 'device-roles' | 'device_roles'
-  | 'devices' | 'interfaces' | 'mac-addresses' | 'mac_addresses' | 'cables' | 'prefixes'
-  | 'ip-addresses' | 'ip_addresses' | 'journal-entries' | 'journal_entries'
-  | 'vrfs' | 'ip-ranges' | 'ip_ranges' | 'fhrp-groups' | 'fhrp_groups' | 'virtual-machines' | 'virtual_machines'
-  | 'vm-interfaces' | 'vm_interfaces' | 'custom-fields' | 'custom_fields' | 'config-contexts' | 'config_contexts'
-  | 'rear-ports' | 'rear_ports' | 'front-ports' | 'front_ports';
+  | 'sites'
+  | 'manufacturers'
+  | 'device-types'
+  | 'device_types'
+  | 'device-roles'
+  | 'device_roles'
+  | 'devices'
+  | 'interfaces'
+  | 'mac-addresses'
+  | 'mac_addresses'
+  | 'cables'
+  | 'prefixes'
+  | 'ip-addresses'
+  | 'ip_addresses'
+  | 'journal-entries'
+  | 'journal_entries'
+  | 'vrfs'
+  | 'ip-ranges'
+  | 'ip_ranges'
+  | 'fhrp-groups'
+  | 'fhrp_groups'
+  | 'virtual-machines'
+  | 'virtual_machines'
+  | 'vm-interfaces'
+  | 'vm_interfaces'
+  | 'custom-fields'
+  | 'custom_fields'
+  | 'config-contexts'
+  | 'config_contexts'
+  | 'rear-ports'
+  | 'rear_ports'
+  | 'front-ports'
+  | 'front_ports';
 export type SeedData = Partial<Record<SeedKey, Record<string, unknown>[]>>;
 
 export interface SimOptions {

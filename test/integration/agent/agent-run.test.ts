@@ -71,7 +71,24 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
 
       const run = (extra: string[] = []) =>
         runAgent(
-          ['run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=3', '--set', `disk.devices=${blank}`, '--set', 'disk.runtime_s=1', ...extra],
+          [
+            'run',
+            '--profile',
+            'quick',
+            '--evidence-dir',
+            evidenceRoot,
+            '--cmdline-file',
+            '/dev/null',
+            '--set',
+            'memory.size_mb=16',
+            '--set',
+            'lldp.deadline_s=3',
+            '--set',
+            `disk.devices=${blank}`,
+            '--set',
+            'disk.runtime_s=1',
+            ...extra,
+          ],
           { NETBOX_URL: target.url, NETBOX_TOKEN: target.token, BM_CALLBACK_URL: receiver.url, BM_CALLBACK_SECRET: SECRET },
         );
 
@@ -94,11 +111,27 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
         // The bundle re-judges to the same verdicts …
         const same = await runAgent(['evaluate', '--evidence', join(evidenceRoot, tarball!), '--json']);
         expect(same.exitCode).toBe(0);
-        expect(JSON.parse(same.stdout)).toMatchObject({ agree: true, schemaProblems: [], steps: expect.arrayContaining([expect.objectContaining({ id: '03-disk', recorded: 'pass', reevaluated: 'pass' })]) });
+        expect(JSON.parse(same.stdout)).toMatchObject({
+          agree: true,
+          schemaProblems: [],
+          steps: expect.arrayContaining([expect.objectContaining({ id: '03-disk', recorded: 'pass', reevaluated: 'pass' })]),
+        });
         // … and a memtester output showing a failure does not.
         const dir = join(evidenceRoot, tarball!.replace(/\.tar\.gz$/, ''));
         cpSync(FAILING_MEMTESTER, join(dir, '02-memory', 'memtester-0.txt'));
-        writeFileSync(join(dir, '02-memory', 'memtester-0.txt.meta.json'), JSON.stringify({ tool: 'memtester', command: ['memtester'], exitCode: 4, signal: null, durationMs: 1, timedOut: false, aborted: false, missing: false }));
+        writeFileSync(
+          join(dir, '02-memory', 'memtester-0.txt.meta.json'),
+          JSON.stringify({
+            tool: 'memtester',
+            command: ['memtester'],
+            exitCode: 4,
+            signal: null,
+            durationMs: 1,
+            timedOut: false,
+            aborted: false,
+            missing: false,
+          }),
+        );
         const differs = await runAgent(['evaluate', '--evidence', dir]);
         expect(differs.exitCode).toBe(1);
         expect(differs.stdout).toContain('DIFFERS for 02-memory');
@@ -117,11 +150,31 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
 
       test('SIGTERM mid-run cancels the running tools, journals the steps as aborted and exits 4', async () => {
         const child = Bun.spawn(
-          [agentBinary(), 'run', '--profile', 'quick', '--evidence-dir', evidenceRoot, '--cmdline-file', '/dev/null', '--set', 'memory.size_mb=16', '--set', 'lldp.deadline_s=120', '--set', 'disk.devices=' + blank, '--set', 'disk.runtime_s=60'],
+          [
+            agentBinary(),
+            'run',
+            '--profile',
+            'quick',
+            '--evidence-dir',
+            evidenceRoot,
+            '--cmdline-file',
+            '/dev/null',
+            '--set',
+            'memory.size_mb=16',
+            '--set',
+            'lldp.deadline_s=120',
+            '--set',
+            'disk.devices=' + blank,
+            '--set',
+            'disk.runtime_s=60',
+          ],
           { env: { PATH: process.env.PATH ?? '', NETBOX_URL: target.url, NETBOX_TOKEN: target.token }, stdout: 'ignore', stderr: 'pipe' },
         );
         // Once 01-init is journaled, the long disk and LLDP steps are running.
-        await waitUntil(async () => (await listDeviceJournal(fx.client, device.id)).some((j) => j.comments.startsWith('**bm-agent 01-init')), { timeoutMs: 60_000, what: '01-init to be journaled' });
+        await waitUntil(async () => (await listDeviceJournal(fx.client, device.id)).some((j) => j.comments.startsWith('**bm-agent 01-init')), {
+          timeoutMs: 60_000,
+          what: '01-init to be journaled',
+        });
         child.kill('SIGTERM');
         expect(await child.exited).toBe(4);
         const journal = await listDeviceJournal(fx.client, device.id);
@@ -189,7 +242,16 @@ describe('bm-agent refuses bad input with a clear error and exit 2', () => {
     expect(result.stderr).toContain('bm.dsik.write_blank: unknown area "dsik"');
   });
   test('an unknown step setting names bm.area.knob', async () => {
-    const result = await runAgent(['run', '--dry-run', '--cmdline-file', '/dev/null', '--set', 'disk.alow_write=1', '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))]);
+    const result = await runAgent([
+      'run',
+      '--dry-run',
+      '--cmdline-file',
+      '/dev/null',
+      '--set',
+      'disk.alow_write=1',
+      '--evidence-dir',
+      mkdtempSync(join(tmpdir(), 'ev-')),
+    ]);
     expect(result.stderr).toContain('bm.disk.alow_write: unknown setting');
   });
 });

@@ -38,9 +38,16 @@ describe.skipIf(!requirementsMet('03-disk on loop devices', needs))('03-disk on 
     await lab.cleanup();
   });
 
-  function context(values: Record<string, unknown>, options: { profile?: Profile; wrap?: (run: ToolRunner) => ToolRunner; signal?: AbortSignal } = {}): TestStepContext {
+  function context(
+    values: Record<string, unknown>,
+    options: { profile?: Profile; wrap?: (run: ToolRunner) => ToolRunner; signal?: AbortSignal } = {},
+  ): TestStepContext {
     const profile = options.profile ?? 'quick';
-    const ctx = createTestContext({ profile, tunables: resolveTunables(diskStep, profile, [{ source: 'test', values: { disk: values } }]), ...(options.signal ? { signal: options.signal } : {}) });
+    const ctx = createTestContext({
+      profile,
+      tunables: resolveTunables(diskStep, profile, [{ source: 'test', values: { disk: values } }]),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const real = createToolRunner({ evidence: ctx.evidence, log: ctx.log });
     ctx.run = options.wrap ? options.wrap(real) : real;
     contexts.push(ctx);
@@ -50,95 +57,142 @@ describe.skipIf(!requirementsMet('03-disk on loop devices', needs))('03-disk on 
   const run = (ctx: TestStepContext, progress: (p: StepProgress) => void = () => {}): Promise<StepResult> => diskStep.run(ctx, progress);
   const details = (result: StepResult) => result.details as Details;
 
-  test('a blank loop device gets read and write jobs and passes', async () => {
-    const device = await lab.createBlank('blank', 128);
-    const ctx = context({ devices: device, runtime_s: 1 });
-    const result = await run(ctx);
-    expect(result.reasons).toEqual([]);
-    expect(result.status).toBe('pass');
-    const [plan] = details(result).plan.disks;
-    expect(plan).toMatchObject({ path: device, decision: 'read-write', mediaClass: 'unknown', regionBytes: 128 * 1024 * 1024 });
-    const report = JSON.parse(readFileSync(ctx.evidence.pathOf(`03-disk/fio-${plan!.name}.json`), 'utf8'));
-    expect(report.jobs.map((j: { jobname: string; error: number }) => [j.jobname, j.error])).toEqual([['seq-write', 0], ['seq-read', 0], ['rand-write', 0], ['rand-read', 0]]);
-    const [outcome] = details(result).outcomes;
-    expect(outcome!.measurements.seqWriteMBps).toBeGreaterThan(0);
-    expect(outcome!.measurements.randReadIops).toBeGreaterThan(0);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a blank loop device gets read and write jobs and passes',
+    async () => {
+      const device = await lab.createBlank('blank', 128);
+      const ctx = context({ devices: device, runtime_s: 1 });
+      const result = await run(ctx);
+      expect(result.reasons).toEqual([]);
+      expect(result.status).toBe('pass');
+      const [plan] = details(result).plan.disks;
+      expect(plan).toMatchObject({ path: device, decision: 'read-write', mediaClass: 'unknown', regionBytes: 128 * 1024 * 1024 });
+      const report = JSON.parse(readFileSync(ctx.evidence.pathOf(`03-disk/fio-${plan!.name}.json`), 'utf8'));
+      expect(report.jobs.map((j: { jobname: string; error: number }) => [j.jobname, j.error])).toEqual([
+        ['seq-write', 0],
+        ['seq-read', 0],
+        ['rand-write', 0],
+        ['rand-read', 0],
+      ]);
+      const [outcome] = details(result).outcomes;
+      expect(outcome!.measurements.seqWriteMBps).toBeGreaterThan(0);
+      expect(outcome!.measurements.randReadIops).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a loop device with a GPT is only read and its contents are unchanged', async () => {
-    const device = await lab.createPartitioned('gpt', 64, 'gpt');
-    const before = await sha256Of(device);
-    const ctx = context({ devices: device, runtime_s: 1 });
-    const result = await run(ctx);
-    expect(result.status).toBe('pass');
-    const [plan] = details(result).plan.disks;
-    expect(plan!.decision).toBe('read-only');
-    expect(plan!.why).toStartWith('read tests only: holds gpt, PMBR');
-    expect(plan!.fioArgs).toContain('--readonly');
-    expect(await sha256Of(device)).toBe(before);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a loop device with a GPT is only read and its contents are unchanged',
+    async () => {
+      const device = await lab.createPartitioned('gpt', 64, 'gpt');
+      const before = await sha256Of(device);
+      const ctx = context({ devices: device, runtime_s: 1 });
+      const result = await run(ctx);
+      expect(result.status).toBe('pass');
+      const [plan] = details(result).plan.disks;
+      expect(plan!.decision).toBe('read-only');
+      expect(plan!.why).toStartWith('read tests only: holds gpt, PMBR');
+      expect(plan!.fioArgs).toContain('--readonly');
+      expect(await sha256Of(device)).toBe(before);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a loop device with an MBR is only read and its contents are unchanged', async () => {
-    const device = await lab.createPartitioned('mbr', 64, 'dos');
-    const before = await sha256Of(device);
-    const result = await run(context({ devices: device, runtime_s: 1 }));
-    expect(details(result).plan.disks[0]!.decision).toBe('read-only');
-    expect(await sha256Of(device)).toBe(before);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a loop device with an MBR is only read and its contents are unchanged',
+    async () => {
+      const device = await lab.createPartitioned('mbr', 64, 'dos');
+      const before = await sha256Of(device);
+      const result = await run(context({ devices: device, runtime_s: 1 }));
+      expect(details(result).plan.disks[0]!.decision).toBe('read-only');
+      expect(await sha256Of(device)).toBe(before);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a mounted loop device is never written, even with allow_write', async () => {
-    const { device } = await lab.createMounted('mounted', 64);
-    const ctx = context({ devices: device, runtime_s: 1, allow_write: true });
-    const result = await run(ctx);
-    expect(result.status).toBe('pass');
-    const [plan] = details(result).plan.disks;
-    expect(plan!.decision).toBe('read-only');
-    expect(plan!.why).toStartWith('read tests only, never written: mounted at ');
-    expect(plan!.fioArgs).toContain('--readonly');
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a mounted loop device is never written, even with allow_write',
+    async () => {
+      const { device } = await lab.createMounted('mounted', 64);
+      const ctx = context({ devices: device, runtime_s: 1, allow_write: true });
+      const result = await run(ctx);
+      expect(result.status).toBe('pass');
+      const [plan] = details(result).plan.disks;
+      expect(plan!.decision).toBe('read-only');
+      expect(plan!.why).toStartWith('read tests only, never written: mounted at ');
+      expect(plan!.fioArgs).toContain('--readonly');
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a device on which every I/O fails makes the step fail with fio\'s error', async () => {
-    const device = await lab.createFailing('failing', 64);
-    const result = await run(context({ devices: device, runtime_s: 1, allow_write: true }));
-    expect(result.status).toBe('fail');
-    expect(result.summary).toContain('Input/output error (errno 5)');
-    expect(result.reasons[0]).toMatch(/fio seq-(read|write) stopped on Input\/output error \(errno 5\)/);
-    expect(details(result).outcomes[0]!.verdict).toBe('fail');
-  }, TEST_TIMEOUT_MS);
+  test(
+    "a device on which every I/O fails makes the step fail with fio's error",
+    async () => {
+      const device = await lab.createFailing('failing', 64);
+      const result = await run(context({ devices: device, runtime_s: 1, allow_write: true }));
+      expect(result.status).toBe('fail');
+      expect(result.summary).toContain('Input/output error (errno 5)');
+      expect(result.reasons[0]).toMatch(/fio seq-(read|write) stopped on Input\/output error \(errno 5\)/);
+      expect(details(result).outcomes[0]!.verdict).toBe('fail');
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('without bm.disk.devices, loop devices and mounted disks are not tested', async () => {
-    const device = await lab.createBlank('enumerated', 64);
-    const fioCalls: ToolInvocation[] = [];
-    // Never let this test write to a spare disk of the machine it runs on.
-    const ctx = context({ runtime_s: 1 }, {
-      wrap: (real) => async (inv) => {
-        if (inv.tool !== 'fio') return real(inv);
-        fioCalls.push(inv);
-        return { tool: 'fio', command: ['fio', ...inv.args], exitCode: 1, signal: null, stdout: '', stderr: 'blocked by the test', durationMs: 0, timedOut: false, aborted: false, missing: false };
-      },
-    });
-    const result = await run(ctx);
-    const plans = details(result).plan.disks;
-    const mine = plans.find((d) => d.path === device);
-    expect(mine).toMatchObject({ decision: 'skip', why: 'loop device (list it in bm.disk.devices to test it)' });
-    const tested = plans.filter((d) => d.decision !== 'skip');
-    expect(tested.filter((d) => d.type === 'loop' || d.mountpoints.length > 0)).toEqual([]);
-    expect(fioCalls.map((c) => c.args.find((a) => a.startsWith('--filename=')))).toEqual(tested.map((d) => `--filename=${d.path}`));
-  }, TEST_TIMEOUT_MS);
+  test(
+    'without bm.disk.devices, loop devices and mounted disks are not tested',
+    async () => {
+      const device = await lab.createBlank('enumerated', 64);
+      const fioCalls: ToolInvocation[] = [];
+      // Never let this test write to a spare disk of the machine it runs on.
+      const ctx = context(
+        { runtime_s: 1 },
+        {
+          wrap: (real) => async (inv) => {
+            if (inv.tool !== 'fio') return real(inv);
+            fioCalls.push(inv);
+            return {
+              tool: 'fio',
+              command: ['fio', ...inv.args],
+              exitCode: 1,
+              signal: null,
+              stdout: '',
+              stderr: 'blocked by the test',
+              durationMs: 0,
+              timedOut: false,
+              aborted: false,
+              missing: false,
+            };
+          },
+        },
+      );
+      const result = await run(ctx);
+      const plans = details(result).plan.disks;
+      const mine = plans.find((d) => d.path === device);
+      expect(mine).toMatchObject({ decision: 'skip', why: 'loop device (list it in bm.disk.devices to test it)' });
+      const tested = plans.filter((d) => d.decision !== 'skip');
+      expect(tested.filter((d) => d.type === 'loop' || d.mountpoints.length > 0)).toEqual([]);
+      expect(fioCalls.map((c) => c.args.find((a) => a.startsWith('--filename=')))).toEqual(tested.map((d) => `--filename=${d.path}`));
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('aborting the signal stops fio and the step reports it was cancelled', async () => {
-    const device = await lab.createBlank('cancelled', 64);
-    const controller = new AbortController();
-    const runtimeS = 60;
-    const ctx = context({ devices: device, runtime_s: runtimeS }, { signal: controller.signal });
-    const started = performance.now();
-    const pending = run(ctx);
-    await waitUntil(() => ctx.logLines.some((line) => line.includes('running') && line.includes('fio ')), { what: 'fio to start' });
-    controller.abort();
-    const result = await pending;
-    expect(result.status).toBe('error');
-    expect(result.summary).toBe('cancelled while fio ran');
-    // Relative to the configured run: well before even the first of the four fio jobs would have ended.
-    expect(performance.now() - started).toBeLessThan(runtimeS * 1000);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'aborting the signal stops fio and the step reports it was cancelled',
+    async () => {
+      const device = await lab.createBlank('cancelled', 64);
+      const controller = new AbortController();
+      const runtimeS = 60;
+      const ctx = context({ devices: device, runtime_s: runtimeS }, { signal: controller.signal });
+      const started = performance.now();
+      const pending = run(ctx);
+      await waitUntil(() => ctx.logLines.some((line) => line.includes('running') && line.includes('fio ')), { what: 'fio to start' });
+      controller.abort();
+      const result = await pending;
+      expect(result.status).toBe('error');
+      expect(result.summary).toBe('cancelled while fio ran');
+      // Relative to the configured run: well before even the first of the four fio jobs would have ended.
+      expect(performance.now() - started).toBeLessThan(runtimeS * 1000);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

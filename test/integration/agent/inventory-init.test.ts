@@ -56,7 +56,10 @@ describe.skipIf(!runnable)('01-init', () => {
       async function createThisMachine(bmExpect: Record<string, unknown> = {}) {
         const device = await fx.createDevice({ serial: serialUsable ? inventory.system.serial : '' });
         await fx.createInterface(device.id, { name: 'nic0', mac: nicMac });
-        const identity = { ...(inventory.system.manufacturer ? { manufacturer: inventory.system.manufacturer } : {}), ...(inventory.system.model ? { model: inventory.system.model } : {}) };
+        const identity = {
+          ...(inventory.system.manufacturer ? { manufacturer: inventory.system.manufacturer } : {}),
+          ...(inventory.system.model ? { model: inventory.system.model } : {}),
+        };
         await client.patch(`/api/dcim/devices/${device.id}/`, { local_context_data: { bm_expect: { ...identity, ...bmExpect } } });
         return device;
       }
@@ -201,7 +204,10 @@ describe.skipIf(!runnable)('01-init', () => {
       test('local context data beats the JSON custom field', async () => {
         await fx.createDeviceCustomField('bm_expect', 'json');
         const device = await createBareMachine();
-        await fx.client.patch(`/api/dcim/devices/${device.id}/`, { custom_fields: { bm_expect: { memoryGB: 4096 } }, local_context_data: { bm_expect: { memoryGB: { min: 0.1 } } } });
+        await fx.client.patch(`/api/dcim/devices/${device.id}/`, {
+          custom_fields: { bm_expect: { memoryGB: 4096 } },
+          local_context_data: { bm_expect: { memoryGB: { min: 0.1 } } },
+        });
         const result = await runInit();
         expect(result.status).toBe('pass');
         expect((result.details as InitDetails).expectationSources).toEqual(['custom_field', 'local_context_data']);

@@ -72,8 +72,15 @@ describe.skipIf(!canRun)('04-lldp with real lldpd pairs in network namespaces', 
   });
 
   /** Runs the step in the lab's server namespace; returns the result, wall time and lldpd's PID. */
-  async function runStep(lab: LldpLab, tunables: Record<string, string | number | boolean>, device?: Device, fx?: Fixtures): Promise<{ result: StepResult; ms: number; lldpd: DaemonProcess | undefined; ctx: TestStepContext }> {
-    const ctx = createTestContext({ tunables: { deadline_s: LLDP_TUNABLES.deadline_s.default, interfaces: 'eno1,eno2,eno3', poll_ms: 250, require_neighbour: true, ...tunables } });
+  async function runStep(
+    lab: LldpLab,
+    tunables: Record<string, string | number | boolean>,
+    device?: Device,
+    fx?: Fixtures,
+  ): Promise<{ result: StepResult; ms: number; lldpd: DaemonProcess | undefined; ctx: TestStepContext }> {
+    const ctx = createTestContext({
+      tunables: { deadline_s: LLDP_TUNABLES.deadline_s.default, interfaces: 'eno1,eno2,eno3', poll_ms: 250, require_neighbour: true, ...tunables },
+    });
     contexts.push(ctx);
     ctx.run = runnerInNetns(lab.serverNs, createToolRunner({ evidence: ctx.evidence, log: ctx.log }));
     if (device && fx) {
@@ -135,7 +142,9 @@ describe.skipIf(!canRun)('04-lldp with real lldpd pairs in network namespaces', 
         // tx-interval 1 s: every neighbour within a few seconds; well under a fifth of the deadline.
         expect(ms).toBeLessThan(deadlineMs / 5);
         expect(result.metrics.allNeighboursMs as number).toBeLessThan(deadlineMs / 5);
-        process.stderr.write(`04-lldp: all neighbours after ${result.metrics.allNeighboursMs} ms, step took ${Math.round(ms)} ms (deadline ${deadlineMs} ms)\n`);
+        process.stderr.write(
+          `04-lldp: all neighbours after ${result.metrics.allNeighboursMs} ms, step took ${Math.round(ms)} ms (deadline ${deadlineMs} ms)\n`,
+        );
         expect(lldpd?.hasExited()).toBe(true);
       }, 45_000);
 

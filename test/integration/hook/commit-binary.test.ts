@@ -156,7 +156,13 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
     const result = await runHook(['commit', '10.7.1.8', mac, '--config', h.configPath]);
     expect(result.exitCode).toBe(0);
     // commit has returned; its drainer is now stuck on the hanging request …
-    await waitUntil(() => sim().requests().some((r) => r.fault === 'hang'), { what: 'the drainer to reach the hanging NetBox' });
+    await waitUntil(
+      () =>
+        sim()
+          .requests()
+          .some((r) => r.fault === 'hang'),
+      { what: 'the drainer to reach the hanging NetBox' },
+    );
     expect(drainerIdle()).toBe(false);
     // … times out (500 ms), retries, and applies the lease.
     await waitUntil(async () => (await status()) === 'discovered', { what: 'device discovered after the hang' });
@@ -166,7 +172,11 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
 describe('no lost and no doubled events', () => {
   test('20 concurrent commits for one MAC give exactly one IP and one status change', async () => {
     const commits = Array.from({ length: 20 }, () =>
-      Bun.spawn([hookBinary(), 'commit', '10.7.2.5', mac, 'ilo', '--config', h.configPath], { env: { PATH: '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' }, stdout: 'ignore', stderr: 'ignore' }),
+      Bun.spawn([hookBinary(), 'commit', '10.7.2.5', mac, 'ilo', '--config', h.configPath], {
+        env: { PATH: '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' },
+        stdout: 'ignore',
+        stderr: 'ignore',
+      }),
     );
     expect(await Promise.all(commits.map((c) => c.exited))).toEqual(Array(20).fill(0));
     await waitUntil(() => pendingNames(h.spoolDir).length === 0 && drainerIdle(), { timeoutMs: 30_000, what: 'all drainers to finish' });
@@ -183,8 +193,18 @@ describe('no lost and no doubled events', () => {
     await runHook(['commit', '10.7.3.5', mac, '--no-drain', '--config', h.configPath]);
     // The IP is created, then the oob_ip PATCH hangs: the drainer is mid-way through recordBmcIp.
     sim().setFaults([{ kind: 'hang', method: 'PATCH', pathPrefix: `/api/dcim/devices/${device.id}/` }]);
-    const drainer = Bun.spawn([hookBinary(), 'drain', '--config', h.configPath], { env: { PATH: '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' }, stdout: 'ignore', stderr: 'ignore' });
-    await waitUntil(() => sim().requests().some((r) => r.fault === 'hang'), { what: 'the drainer to hang on oob_ip' });
+    const drainer = Bun.spawn([hookBinary(), 'drain', '--config', h.configPath], {
+      env: { PATH: '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' },
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    await waitUntil(
+      () =>
+        sim()
+          .requests()
+          .some((r) => r.fault === 'hang'),
+      { what: 'the drainer to hang on oob_ip' },
+    );
     drainer.kill('SIGKILL');
     await drainer.exited;
     expect(pendingNames(h.spoolDir).length).toBe(1);

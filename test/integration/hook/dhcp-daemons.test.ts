@@ -54,14 +54,18 @@ async function setUp(subnet: string): Promise<Setup> {
   const wrapper = join(dir, 'bm-hook-wrapper');
   writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${calls}\nBM_CONFIG=${nsConfig} BM_HOOK_NO_SYSLOG=1 exec ${hookBinary()} "$@"\n`);
   chmodSync(wrapper, 0o755);
-  const lab = createLab(subnet, [...BMCS, NON_BMC].map((c) => c.mac));
+  const lab = createLab(
+    subnet,
+    [...BMCS, NON_BMC].map((c) => c.mac),
+  );
   return { h, lab, dir, calls, wrapper, devices };
 }
 
 async function leaseAll(s: Setup): Promise<void> {
   const names = [...BMCS, NON_BMC].map((c) => c.name);
   const results = await Promise.all(s.lab.clients.map((client, i) => s.lab.exec(client.ns, udhcpcArgv(names[i]!))));
-  for (const [i, result] of results.entries()) expect({ client: names[i], exitCode: result.exitCode, err: result.exitCode ? result.stderr : '' }).toEqual({ client: names[i], exitCode: 0, err: '' });
+  for (const [i, result] of results.entries())
+    expect({ client: names[i], exitCode: result.exitCode, err: result.exitCode ? result.stderr : '' }).toEqual({ client: names[i], exitCode: 0, err: '' });
 }
 
 async function drainFromHost(s: Setup): Promise<void> {
@@ -99,9 +103,24 @@ describe.skipIf(!ready)('ISC dhcpd runs bm-hook through the generated snippet', 
     expect(snippet.exitCode).toBe(0);
     const conf = join(s.dir, 'dhcpd.conf');
     writeFileSync(join(s.dir, 'bm-hook.conf'), snippet.stdout);
-    writeFileSync(conf, `authoritative;\ndefault-lease-time 600;\nmax-lease-time 600;\nsubnet ${subnet}.0 netmask 255.255.255.0 {\n  range ${subnet}.100 ${subnet}.150;\n}\ninclude "${join(s.dir, 'bm-hook.conf')}";\n`);
+    writeFileSync(
+      conf,
+      `authoritative;\ndefault-lease-time 600;\nmax-lease-time 600;\nsubnet ${subnet}.0 netmask 255.255.255.0 {\n  range ${subnet}.100 ${subnet}.150;\n}\ninclude "${join(s.dir, 'bm-hook.conf')}";\n`,
+    );
     writeFileSync(join(s.dir, 'dhcpd.leases'), '');
-    const dhcpd = s.lab.spawn(s.lab.server, ['dhcpd', '-4', '-f', '-d', '-cf', conf, '-lf', join(s.dir, 'dhcpd.leases'), '-pf', join(s.dir, 'dhcpd.pid'), s.lab.bridge]);
+    const dhcpd = s.lab.spawn(s.lab.server, [
+      'dhcpd',
+      '-4',
+      '-f',
+      '-d',
+      '-cf',
+      conf,
+      '-lf',
+      join(s.dir, 'dhcpd.leases'),
+      '-pf',
+      join(s.dir, 'dhcpd.pid'),
+      s.lab.bridge,
+    ]);
     const log = captureOutput(dhcpd.stderr);
     await waitUntil(() => log.text().includes('Sending on') || dhcpd.exitCode !== null, { what: 'dhcpd to start' });
     expect({ exited: dhcpd.exitCode, log: dhcpd.exitCode !== null ? log.text() : '' }).toEqual({ exited: null, log: '' });

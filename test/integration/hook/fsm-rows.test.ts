@@ -37,7 +37,13 @@ for (const flavour of TARGETS) {
         await h.fx.createPrefix(net.supernet);
         await h.fx.createPrefix(net.prefix);
         const { device, mac, bmc } = await server();
-        h.spool(net.host(21), mac.split(':').map((o) => o.replace(/^0/, '')).join(':'));
+        h.spool(
+          net.host(21),
+          mac
+            .split(':')
+            .map((o) => o.replace(/^0/, ''))
+            .join(':'),
+        );
         expect(await h.drain()).toMatchObject({ applied: 1, failed: 0, remaining: 0 });
         const after = await getDevice(h.client, device.id);
         expect(after.status.value).toBe('discovered');

@@ -8,7 +8,14 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetboxClient, findInterfaceIpAddresses, findIpAddresses, getDevice, listDeviceJournal, type NetboxClient } from '../../../shared/netbox/index.ts';
+import {
+  createNetboxClient,
+  findInterfaceIpAddresses,
+  findIpAddresses,
+  getDevice,
+  listDeviceJournal,
+  type NetboxClient,
+} from '../../../shared/netbox/index.ts';
 import { startHookHarness, type HookHarness } from '../../helpers/hook-harness.ts';
 import { randomMac, randomNet } from '../../helpers/netbox-fixtures.ts';
 import { realNetbox, TARGETS, targetAvailable, type TargetName } from '../../helpers/netbox-target.ts';
@@ -99,7 +106,13 @@ for (const flavour of targets) {
       await create('/api/ipam/prefixes/', { prefix: net.prefix, status: 'active', vrf: vrf.id });
       const other = await h.fx.createDevice({ status: 'active' });
       const otherIface = await h.fx.createInterface(other.id, { name: 'eth0' });
-      await create('/api/ipam/ip-addresses/', { address: `${net.host(31)}/24`, status: 'active', vrf: vrf.id, assigned_object_type: 'dcim.interface', assigned_object_id: otherIface.id });
+      await create('/api/ipam/ip-addresses/', {
+        address: `${net.host(31)}/24`,
+        status: 'active',
+        vrf: vrf.id,
+        assigned_object_type: 'dcim.interface',
+        assigned_object_id: otherIface.id,
+      });
       const { device, mac } = await server();
       h.spool(net.host(31), mac);
       expect(await h.drain()).toMatchObject({ applied: 1, failed: 0 });
@@ -127,7 +140,12 @@ for (const flavour of targets) {
       const net = randomNet();
       const vm = await create<{ id: number; name: string }>('/api/virtualization/virtual-machines/', { name: `bm-vm-${net.prefix}`, site: h.fx.site.id });
       const vmIface = await create<{ id: number }>('/api/virtualization/interfaces/', { name: 'eth0', virtual_machine: vm.id });
-      await create('/api/ipam/ip-addresses/', { address: `${net.host(40)}/24`, status: 'active', assigned_object_type: 'virtualization.vminterface', assigned_object_id: vmIface.id });
+      await create('/api/ipam/ip-addresses/', {
+        address: `${net.host(40)}/24`,
+        status: 'active',
+        assigned_object_type: 'virtualization.vminterface',
+        assigned_object_id: vmIface.id,
+      });
       const { device, mac, bmc } = await server();
       h.spool(net.host(40), mac);
       expect(await h.drain()).toMatchObject({ applied: 1, failed: 0 });
@@ -141,7 +159,12 @@ for (const flavour of targets) {
     test('an address held by an FHRP group is a journaled conflict naming the group; nothing changes; the event is done', async () => {
       const net = randomNet();
       const group = await create<{ id: number }>('/api/ipam/fhrp-groups/', { protocol: 'vrrp2', group_id: 7, name: `bm-fhrp-${net.prefix}` });
-      await create('/api/ipam/ip-addresses/', { address: `${net.host(41)}/24`, status: 'active', assigned_object_type: 'ipam.fhrpgroup', assigned_object_id: group.id });
+      await create('/api/ipam/ip-addresses/', {
+        address: `${net.host(41)}/24`,
+        status: 'active',
+        assigned_object_type: 'ipam.fhrpgroup',
+        assigned_object_id: group.id,
+      });
       const { device, mac } = await server();
       h.spool(net.host(41), mac);
       expect(await h.drain()).toMatchObject({ applied: 1, failed: 0 });
@@ -182,7 +205,9 @@ for (const flavour of targets) {
     if (flavour === 'real') {
       test("a CUSTOM_VALIDATORS rule refuses the status change: NetBox's reason is journaled, the OOB IP stays recorded, the event fails", async () => {
         const existing = await admin().get<{ results: { id: number }[] }>('/api/dcim/device-roles/', { slug: 'bm-asset-tag-rule' });
-        const role = existing.results[0] ?? (await admin().post<{ id: number }>('/api/dcim/device-roles/', { name: 'bm-asset-tag-rule', slug: 'bm-asset-tag-rule', color: 'ff5722' }));
+        const role =
+          existing.results[0] ??
+          (await admin().post<{ id: number }>('/api/dcim/device-roles/', { name: 'bm-asset-tag-rule', slug: 'bm-asset-tag-rule', color: 'ff5722' }));
         const net = randomNet();
         await create('/api/ipam/prefixes/', { prefix: net.prefix, status: 'active' });
         const { device, mac } = await server();
@@ -204,10 +229,18 @@ for (const flavour of targets) {
 
       test('a missing object permission is a permanent failure naming it; an invalid token keeps the event', async () => {
         const perms = JSON.parse(readFileSync('test/netbox-real/permissions.json', 'utf8')) as { permissions: { actions: string[]; object_types: string[] }[] };
-        const user = await create<{ id: number }>('/api/users/users/', { username: `bm-nojournal-${Date.now().toString(36)}`, password: `Pw-${crypto.randomUUID()}` });
+        const user = await create<{ id: number }>('/api/users/users/', {
+          username: `bm-nojournal-${Date.now().toString(36)}`,
+          password: `Pw-${crypto.randomUUID()}`,
+        });
         for (const rule of perms.permissions) {
           const types = rule.actions.includes('view') ? rule.object_types.filter((t) => t !== 'extras.journalentry') : rule.object_types;
-          await create('/api/users/permissions/', { name: `bm-nojournal-${user.id}-${rule.actions.join('-')}`, actions: rule.actions, object_types: types, users: [user.id] });
+          await create('/api/users/permissions/', {
+            name: `bm-nojournal-${user.id}-${rule.actions.join('-')}`,
+            actions: rule.actions,
+            object_types: types,
+            users: [user.id],
+          });
         }
         const token = await create<{ id: number; key: string; token: string }>('/api/users/tokens/', { user: user.id });
         const { device, mac } = await server('staged');
@@ -215,14 +248,30 @@ for (const flavour of targets) {
         const { drainSpool } = await import('../../../hook/drain.ts');
         h.spool(randomNet().host(70), mac);
         // The journal is read before posting an anomaly (not repeated on renewals): that needs view extras.journalentry.
-        const summary = await drainSpool({ dir: h.spoolDir, client: limited, ipStatus: 'dhcp', defaultPrefixLength: 32, budgetMs: 2000, log: h.log, random: () => 0 });
+        const summary = await drainSpool({
+          dir: h.spoolDir,
+          client: limited,
+          ipStatus: 'dhcp',
+          defaultPrefixLength: 32,
+          budgetMs: 2000,
+          log: h.log,
+          random: () => 0,
+        });
         expect(summary).toMatchObject({ applied: 0, failed: 1, remaining: 0 });
         expect(failedReasons()[0]).toContain('missing NetBox permission \\"view extras.journalentry\\"');
         expect((await getDevice(h.client, device.id)).status.value).toBe('staged');
 
         const badToken = createNetboxClient({ url: h.target.url, token: '0'.repeat(40) });
         h.spool(randomNet().host(71), mac);
-        const kept = await drainSpool({ dir: h.spoolDir, client: badToken, ipStatus: 'dhcp', defaultPrefixLength: 32, budgetMs: 1000, log: h.log, random: () => 0 });
+        const kept = await drainSpool({
+          dir: h.spoolDir,
+          client: badToken,
+          ipStatus: 'dhcp',
+          defaultPrefixLength: 32,
+          budgetMs: 1000,
+          log: h.log,
+          random: () => 0,
+        });
         expect(kept).toMatchObject({ applied: 0, failed: 0, remaining: 1 });
         expect(kept.lastError).toContain('Invalid v1 token');
         expect(realNetbox).toBeDefined();

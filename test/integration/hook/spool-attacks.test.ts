@@ -5,7 +5,20 @@
  * or created, and an unsafe spool is refused loudly with nothing done.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { hookBinary } from '../../helpers/hook-harness.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
@@ -34,13 +47,18 @@ describe.skipIf(!runnable)('a root drainer on a spool an unprivileged user owns'
     const config = join(root, 'hook.json');
     writeFileSync(config, JSON.stringify({ spool: { dir: spool }, drain: { budgetMs: 1000 } }));
     const drain = () => {
-      const result = Bun.spawnSync([hookBinary(), 'drain', '--config', config], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' }, stdout: 'pipe', stderr: 'pipe' });
+      const result = Bun.spawnSync([hookBinary(), 'drain', '--config', config], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
       return { exitCode: result.exitCode, stderr: result.stderr.toString() };
     };
     return { spool, victim, drain };
   }
 
-  const event = (mac: string) => `${JSON.stringify({ event: { v: 1, ip: '10.0.0.9', mac, hostname: null, source: 'dhcpd', receivedAt: '2026-12-01T00:00:00.000Z' } })}\n`;
+  const event = (mac: string) =>
+    `${JSON.stringify({ event: { v: 1, ip: '10.0.0.9', mac, hostname: null, source: 'dhcpd', receivedAt: '2026-12-01T00:00:00.000Z' } })}\n`;
   const old = (path: string) => utimesSync(path, new Date(0), new Date(0));
 
   test('tmp -> /victim: refused, no file in the victim directory deleted', () => {

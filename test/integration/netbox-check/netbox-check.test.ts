@@ -25,7 +25,11 @@ const CASES: { label: string; options: TargetOptions; scheme: 'Token' | 'Bearer'
 ];
 
 async function netboxCheck(binary: string, args: string[], env: Record<string, string>) {
-  const child = Bun.spawn([binary, 'netbox-check', ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BM_HOOK_NO_SYSLOG: '1', ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const child = Bun.spawn([binary, 'netbox-check', ...args], {
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BM_HOOK_NO_SYSLOG: '1', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { exitCode, output: stdout + stderr, stdout };
 }
@@ -53,7 +57,11 @@ for (const { name, entry } of BINARIES) {
           const probe = JSON.parse(result.stdout);
           expect(probe.authScheme).toBe(scheme);
           expect(probe.visibleDevices).toBeGreaterThanOrEqual(0);
-          if (options.flavour === 'real') expect(probe).toMatchObject({ version: { major: 4, minor: 7 }, capabilities: { macAddressModel: true, fieldsParameter: true, oobIp: true, v2Tokens: true } });
+          if (options.flavour === 'real')
+            expect(probe).toMatchObject({
+              version: { major: 4, minor: 7 },
+              capabilities: { macAddressModel: true, fieldsParameter: true, oobIp: true, v2Tokens: true },
+            });
           expect(result.output).not.toContain(target.token);
         });
 

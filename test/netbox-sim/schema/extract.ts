@@ -41,9 +41,18 @@ export const ENDPOINTS = [
 
 /** Brief serializers returned by `?brief=1` and nested in responses. */
 const EXTRA_ROOTS = [
-  'BriefSite', 'BriefManufacturer', 'BriefDeviceType', 'BriefDeviceRole', 'BriefDevice',
-  'BriefInterface', 'BriefMACAddress', 'BriefCable', 'BriefIPAddress',
-  'BriefVRF', 'BriefFHRPGroup', 'BriefVirtualMachine',
+  'BriefSite',
+  'BriefManufacturer',
+  'BriefDeviceType',
+  'BriefDeviceRole',
+  'BriefDevice',
+  'BriefInterface',
+  'BriefMACAddress',
+  'BriefCable',
+  'BriefIPAddress',
+  'BriefVRF',
+  'BriefFHRPGroup',
+  'BriefVirtualMachine',
 ];
 
 const LIST_METHODS = ['get', 'post'];
@@ -102,15 +111,20 @@ export function extract(openapi: JsonObject): JsonObject {
         const op = item[m];
         if (!isObject(op)) continue;
         const entry: JsonObject = {};
-        const body = isObject(op.requestBody) && isObject(op.requestBody.content)
-          ? op.requestBody.content['application/json'] : undefined;
+        const body = isObject(op.requestBody) && isObject(op.requestBody.content) ? op.requestBody.content['application/json'] : undefined;
         const req = refName(isObject(body) ? body.schema : undefined);
-        if (req) { entry.request = req; roots.add(req); }
+        if (req) {
+          entry.request = req;
+          roots.add(req);
+        }
         for (const [code, resp] of Object.entries(op.responses as JsonObject)) {
           const content = isObject(resp) && isObject(resp.content) ? resp.content['application/json'] : undefined;
           const res = refName(isObject(content) ? content.schema : undefined);
           entry.status = Number(code);
-          if (res) { entry.response = res; roots.add(res); }
+          if (res) {
+            entry.response = res;
+            roots.add(res);
+          }
         }
         methodsOut[m] = entry;
       }

@@ -8,19 +8,32 @@ import { parseSetOptions, resolveTunables } from '../../../agent/tunables.ts';
 import { ConfigError } from '../../../shared/config.ts';
 import type { Step } from '../../../agent/step.ts';
 
-const CMDLINE = 'BOOT_IMAGE=/vmlinuz console=ttyS0,115200 bm.netbox_url=https://nb.example bm.token_file=/run/token bm.profile=quick bm.disk.allow_write=1 "bm.note=two words" bm.callback_url=http://cb.example/hook quiet';
+const CMDLINE =
+  'BOOT_IMAGE=/vmlinuz console=ttyS0,115200 bm.netbox_url=https://nb.example bm.token_file=/run/token bm.profile=quick bm.disk.allow_write=1 "bm.note=two words" bm.callback_url=http://cb.example/hook quiet';
 
 describe('kernel command line', () => {
   test('splits on spaces and keeps quoted groups', () => {
     expect(splitCmdline('a b="c d" "e f"  g')).toEqual(['a', 'b=c d', 'e f', 'g']);
   });
   test('bm.* parameters become settings; others are ignored', () => {
-    expect(bmParameters(CMDLINE)).toEqual({ netbox_url: 'https://nb.example', token_file: '/run/token', profile: 'quick', 'disk.allow_write': '1', note: 'two words', callback_url: 'http://cb.example/hook' });
+    expect(bmParameters(CMDLINE)).toEqual({
+      netbox_url: 'https://nb.example',
+      token_file: '/run/token',
+      profile: 'quick',
+      'disk.allow_write': '1',
+      note: 'two words',
+      callback_url: 'http://cb.example/hook',
+    });
   });
   test('top-level keys map to config and area.knob keys to step settings', () => {
     // bm.note is not a kernel parameter of the agent (refused: config-strict.test.ts); the rest map to config.
     const { layer } = cmdlineLayer(CMDLINE.replace('"bm.note=two words" ', ''));
-    expect(layer).toMatchObject({ netbox: { url: 'https://nb.example', tokenFile: '/run/token' }, profile: 'quick', callback: { url: 'http://cb.example/hook' }, steps: { disk: { allow_write: '1' } } });
+    expect(layer).toMatchObject({
+      netbox: { url: 'https://nb.example', tokenFile: '/run/token' },
+      profile: 'quick',
+      callback: { url: 'http://cb.example/hook' },
+      steps: { disk: { allow_write: '1' } },
+    });
     expect(cmdlineLayer('bm.config_url=http://cfg/x.json').configUrl).toBe('http://cfg/x.json');
   });
 });
@@ -45,7 +58,14 @@ describe('layering', () => {
 
   test('defaults apply with no sources', async () => {
     const config = await loadAgentConfig({ cli: {}, env: {}, configPath: undefined, cmdline: '' });
-    expect(config).toEqual({ profile: 'full', evidenceDir: '/var/lib/bm-agent/runs', onFailure: 'failed', deliveryDeadlineMs: 1800000, steps: {}, logLevel: 'info' });
+    expect(config).toEqual({
+      profile: 'full',
+      evidenceDir: '/var/lib/bm-agent/runs',
+      onFailure: 'failed',
+      deliveryDeadlineMs: 1800000,
+      steps: {},
+      logLevel: 'info',
+    });
   });
 
   test('errors name the key, whatever the source', async () => {
@@ -60,19 +80,32 @@ describe('layering', () => {
 describe('step settings', () => {
   const disk: Pick<Step, 'id' | 'tunables'> = {
     id: '03-disk',
-    tunables: { allow_write: { default: false, description: '' }, runtime_s: { default: 60, profiles: { quick: 3 }, description: '' }, devices: { default: '', description: '' } },
+    tunables: {
+      allow_write: { default: false, description: '' },
+      runtime_s: { default: 60, profiles: { quick: 3 }, description: '' },
+      devices: { default: '', description: '' },
+    },
   };
   test('profile defaults, then config, then --set; values coerced to the default type', () => {
     expect(resolveTunables(disk, 'quick', [])).toEqual({ allow_write: false, runtime_s: 3, devices: '' });
-    expect(resolveTunables(disk, 'full', [{ source: 'cmdline', values: { disk: { allow_write: '1', runtime_s: '30' } } }, { source: '--set', values: parseSetOptions(['disk.devices=/dev/loop1,/dev/loop2']) }])).toEqual({
+    expect(
+      resolveTunables(disk, 'full', [
+        { source: 'cmdline', values: { disk: { allow_write: '1', runtime_s: '30' } } },
+        { source: '--set', values: parseSetOptions(['disk.devices=/dev/loop1,/dev/loop2']) },
+      ]),
+    ).toEqual({
       allow_write: true,
       runtime_s: 30,
       devices: '/dev/loop1,/dev/loop2',
     });
   });
   test('an unknown knob or a bad value is named as bm.area.knob', () => {
-    expect(() => resolveTunables(disk, 'full', [{ source: 'cmdline', values: { disk: { alow_write: '1' } } }])).toThrow(/bm\.disk\.alow_write: unknown setting/);
-    expect(() => resolveTunables(disk, 'full', [{ source: 'cmdline', values: { disk: { runtime_s: 'long' } } }])).toThrow(/bm\.disk\.runtime_s: "long" is not a number/);
+    expect(() => resolveTunables(disk, 'full', [{ source: 'cmdline', values: { disk: { alow_write: '1' } } }])).toThrow(
+      /bm\.disk\.alow_write: unknown setting/,
+    );
+    expect(() => resolveTunables(disk, 'full', [{ source: 'cmdline', values: { disk: { runtime_s: 'long' } } }])).toThrow(
+      /bm\.disk\.runtime_s: "long" is not a number/,
+    );
     expect(() => parseSetOptions(['disk'])).toThrow(ConfigError);
   });
 });

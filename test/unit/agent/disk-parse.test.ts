@@ -15,13 +15,23 @@ describe('lsblk JSON', () => {
 
   test('lists top-level devices with sizes in bytes, types and flags', () => {
     expect(devices.map((d) => d.name)).toEqual(['loop0', 'loop1', 'loop2', 'loop3', 'loop4', 'loop5', 'zram0', 'vda']);
-    expect(byName('loop0')).toMatchObject({ path: '/dev/loop0', type: 'loop', sizeBytes: 268435456, removable: false, readOnly: false, logicalSectorBytes: 512 });
+    expect(byName('loop0')).toMatchObject({
+      path: '/dev/loop0',
+      type: 'loop',
+      sizeBytes: 268435456,
+      removable: false,
+      readOnly: false,
+      logicalSectorBytes: 512,
+    });
     expect(byName('vda')).toMatchObject({ type: 'disk', sizeBytes: 274877906944, rotational: true, transport: null });
   });
 
   test('keeps partitions as children with their mount points', () => {
     const loop1 = byName('loop1')!;
-    expect(loop1.children.map((c) => [c.name, c.type])).toEqual([['loop1p1', 'part'], ['loop1p2', 'part']]);
+    expect(loop1.children.map((c) => [c.name, c.type])).toEqual([
+      ['loop1p1', 'part'],
+      ['loop1p2', 'part'],
+    ]);
     expect(loop1.mountpoints).toEqual([]);
     expect(mountpointsBelow(loop1)).toHaveLength(1);
     expect(mountpointsBelow(loop1)[0]).toEndWith('/gpt-p1.mnt');
@@ -33,8 +43,19 @@ describe('lsblk JSON', () => {
   });
 
   test('accepts the older shape with strings for numbers and a single mountpoint', () => {
-    const [old] = parseLsblkJson('{"blockdevices":[{"name":"sda","kname":"sda","type":"disk","size":"500107862016","rm":"0","ro":"0","rota":"1","tran":"sata","mountpoint":null,"model":"ST500DM002-1BD14 "}]}');
-    expect(old).toMatchObject({ name: 'sda', path: '/dev/sda', sizeBytes: 500107862016, removable: false, rotational: true, transport: 'sata', model: 'ST500DM002-1BD14', mountpoints: [] });
+    const [old] = parseLsblkJson(
+      '{"blockdevices":[{"name":"sda","kname":"sda","type":"disk","size":"500107862016","rm":"0","ro":"0","rota":"1","tran":"sata","mountpoint":null,"model":"ST500DM002-1BD14 "}]}',
+    );
+    expect(old).toMatchObject({
+      name: 'sda',
+      path: '/dev/sda',
+      sizeBytes: 500107862016,
+      removable: false,
+      rotational: true,
+      transport: 'sata',
+      model: 'ST500DM002-1BD14',
+      mountpoints: [],
+    });
   });
 
   test('rejects output that is not lsblk JSON', () => {

@@ -39,8 +39,18 @@ function dev(name: string, overrides: Partial<BlockDevice> = {}): BlockDevice {
 
 const part = (name: string, overrides: Partial<BlockDevice> = {}) => dev(name, { type: 'part', sizeBytes: GIB, ...overrides });
 const blank: ProbeFacts = { signatures: [], readable: true, problems: [] };
-const gpt: ProbeFacts = { signatures: [{ type: 'gpt', offsetBytes: 512, uuid: null, label: null }, { type: 'PMBR', offsetBytes: 510, uuid: null, label: null }], readable: true, problems: [] };
-const settings = (overrides: Partial<DiskSettings> = {}): DiskSettings => ({ ...diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) }), ...overrides });
+const gpt: ProbeFacts = {
+  signatures: [
+    { type: 'gpt', offsetBytes: 512, uuid: null, label: null },
+    { type: 'PMBR', offsetBytes: 510, uuid: null, label: null },
+  ],
+  readable: true,
+  problems: [],
+};
+const settings = (overrides: Partial<DiskSettings> = {}): DiskSettings => ({
+  ...diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) }),
+  ...overrides,
+});
 const only = (devices: BlockDevice[], probes: Record<string, ProbeFacts>, s = settings()): DiskPlan => {
   const [disk] = planDisks(devices, probes, s).disks;
   if (!disk) throw new Error('no plan');
@@ -57,7 +67,17 @@ describe('enumeration', () => {
   });
 
   test('removable, read-only, empty and USB-attached disks are skipped with their reason', () => {
-    const { skipped, candidates } = candidateDevices([dev('sda'), dev('sdb', { removable: true }), dev('sdc', { readOnly: true }), dev('sdd', { sizeBytes: 0 }), dev('sde', { transport: 'usb' }), dev('sr0', { type: 'rom' })], { devices: [] });
+    const { skipped, candidates } = candidateDevices(
+      [
+        dev('sda'),
+        dev('sdb', { removable: true }),
+        dev('sdc', { readOnly: true }),
+        dev('sdd', { sizeBytes: 0 }),
+        dev('sde', { transport: 'usb' }),
+        dev('sr0', { type: 'rom' }),
+      ],
+      { devices: [] },
+    );
     expect(candidates.map((c) => c.device.name)).toEqual(['sda']);
     expect(skipped.map((s) => [s.device.name, s.why])).toEqual([
       ['sdb', 'removable medium'],
@@ -138,9 +158,20 @@ describe('the destructive guard', () => {
   });
 
   test('the probe reads the first and last MiB of the disk with O_DIRECT', () => {
-    expect(probeRegions(2 * GIB)).toEqual([{ offsetBytes: 0, lengthBytes: 1024 * 1024 }, { offsetBytes: 2 * GIB - 1024 * 1024, lengthBytes: 1024 * 1024 }]);
+    expect(probeRegions(2 * GIB)).toEqual([
+      { offsetBytes: 0, lengthBytes: 1024 * 1024 },
+      { offsetBytes: 2 * GIB - 1024 * 1024, lengthBytes: 1024 * 1024 },
+    ]);
     expect(probeRegions(512 * 1024)).toEqual([{ offsetBytes: 0, lengthBytes: 512 * 1024 }]);
-    expect(readRegionArgs('/dev/sda', 2 * GIB - 1024 * 1024, 1024 * 1024)).toEqual(['if=/dev/sda', 'of=/dev/null', 'bs=4096', 'skip=524032', 'count=256', 'iflag=direct', 'status=none']);
+    expect(readRegionArgs('/dev/sda', 2 * GIB - 1024 * 1024, 1024 * 1024)).toEqual([
+      'if=/dev/sda',
+      'of=/dev/null',
+      'bs=4096',
+      'skip=524032',
+      'count=256',
+      'iflag=direct',
+      'status=none',
+    ]);
   });
 
   test('a disk held by LVM or RAID is never written', () => {
@@ -160,11 +191,35 @@ describe('fio jobs', () => {
     const plan = only([dev('nvme0n1', { transport: 'nvme' })], { '/dev/nvme0n1': blank }, settings({ runtimeS: 3, sizeMiB: 1024 }));
     expect(plan.regionBytes).toBe(GIB);
     expect(plan.fioArgs).toEqual([
-      '--output-format=json', '--filename=/dev/nvme0n1', '--direct=1', '--ioengine=libaio', `--size=${GIB}`, '--time_based', '--runtime=3', '--allow_mounted_write=0', '--exitall_on_error=1',
-      '--name=seq-write', '--rw=write', '--bs=1048576', '--iodepth=16', '--stonewall',
-      '--name=seq-read', '--rw=read', '--bs=1048576', '--iodepth=16', '--stonewall',
-      '--name=rand-write', '--rw=randwrite', '--bs=4096', '--iodepth=32', '--stonewall',
-      '--name=rand-read', '--rw=randread', '--bs=4096', '--iodepth=32', '--stonewall',
+      '--output-format=json',
+      '--filename=/dev/nvme0n1',
+      '--direct=1',
+      '--ioengine=libaio',
+      `--size=${GIB}`,
+      '--time_based',
+      '--runtime=3',
+      '--allow_mounted_write=0',
+      '--exitall_on_error=1',
+      '--name=seq-write',
+      '--rw=write',
+      '--bs=1048576',
+      '--iodepth=16',
+      '--stonewall',
+      '--name=seq-read',
+      '--rw=read',
+      '--bs=1048576',
+      '--iodepth=16',
+      '--stonewall',
+      '--name=rand-write',
+      '--rw=randwrite',
+      '--bs=4096',
+      '--iodepth=32',
+      '--stonewall',
+      '--name=rand-read',
+      '--rw=randread',
+      '--bs=4096',
+      '--iodepth=32',
+      '--stonewall',
     ]);
   });
 
@@ -208,7 +263,12 @@ describe('settings', () => {
   });
 
   test('kernel-command-line values override thresholds, devices and writing', () => {
-    const tunables = resolveTunables(diskStep, 'quick', [{ source: 'kernel command line', values: { disk: { allow_write: '1', devices: '/dev/sdb, /dev/sdc', min_seq_read_mbps_ssd: '450', min_rand_write_iops_hdd: '0' } } }]);
+    const tunables = resolveTunables(diskStep, 'quick', [
+      {
+        source: 'kernel command line',
+        values: { disk: { allow_write: '1', devices: '/dev/sdb, /dev/sdc', min_seq_read_mbps_ssd: '450', min_rand_write_iops_hdd: '0' } },
+      },
+    ]);
     const s = diskSettingsFrom({ tunables });
     expect(s.allowWriteBy).toBe('bm.disk.allow_write');
     expect(s.devices).toEqual(['/dev/sdb', '/dev/sdc']);
@@ -222,10 +282,14 @@ describe('settings', () => {
 
   test('NetBox allows writing through the custom field or the local context, only with a literal true', () => {
     expect(netboxWriteAllowance({ custom_fields: { bm_disk_allow_write: true } })).toBe('NetBox custom field bm_disk_allow_write');
-    expect(netboxWriteAllowance({ custom_fields: {}, local_context_data: { bm: { disk: { allow_write: true } } } })).toBe('NetBox local context bm.disk.allow_write');
+    expect(netboxWriteAllowance({ custom_fields: {}, local_context_data: { bm: { disk: { allow_write: true } } } })).toBe(
+      'NetBox local context bm.disk.allow_write',
+    );
     expect(netboxWriteAllowance({ custom_fields: { bm_disk_allow_write: 'true' }, local_context_data: { bm: { disk: { allow_write: 1 } } } })).toBeNull();
     expect(netboxWriteAllowance(undefined)).toBeNull();
-    expect(diskSettingsFrom({ tunables: resolveTunables(diskStep, 'full', []), device: { custom_fields: { bm_disk_allow_write: true } } }).allowWriteBy).toBe('NetBox custom field bm_disk_allow_write');
+    expect(diskSettingsFrom({ tunables: resolveTunables(diskStep, 'full', []), device: { custom_fields: { bm_disk_allow_write: true } } }).allowWriteBy).toBe(
+      'NetBox custom field bm_disk_allow_write',
+    );
   });
 });
 

@@ -62,13 +62,25 @@ describe('03-disk with captured tool outputs', () => {
       ['loop0', 'read-write', 'pass'],
       ['loop2', 'read-only: holds dos', 'pass'],
     ]);
-    expect(result.metrics).toMatchObject({ disksTested: 2, disksReadWrite: 1, disksReadOnly: 1, disksFailed: 0, 'loop0.seqWriteMBps': 4544.18, 'loop2.seqWriteMBps': null });
+    expect(result.metrics).toMatchObject({
+      disksTested: 2,
+      disksReadWrite: 1,
+      disksReadOnly: 1,
+      disksFailed: 0,
+      'loop0.seqWriteMBps': 4544.18,
+      'loop2.seqWriteMBps': null,
+    });
   });
 
   test('raw outputs and the plan are saved as evidence', async () => {
     contextWith({ devices: '/dev/loop0' });
     const result = await diskStep.run(ctx, () => {});
-    expect(result.evidence.map((e) => e.file).sort()).toEqual(['03-disk/fio-loop0.json', '03-disk/lsblk.json', '03-disk/plan.json', '03-disk/wipefs-loop0.json']);
+    expect(result.evidence.map((e) => e.file).sort()).toEqual([
+      '03-disk/fio-loop0.json',
+      '03-disk/lsblk.json',
+      '03-disk/plan.json',
+      '03-disk/wipefs-loop0.json',
+    ]);
     expect(result.evidence.find((e) => e.file === '03-disk/fio-loop0.json')!.command![0]).toBe('fio');
     for (const ref of result.evidence) expect(existsSync(ctx.evidence.pathOf(ref.file))).toBe(true);
     const plan = JSON.parse(readFileSync(ctx.evidence.pathOf('03-disk/plan.json'), 'utf8'));

@@ -15,9 +15,24 @@ const settings = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick',
 
 function planFor(name: string, mediaClass: MediaClass, readWrite = true): DiskPlan {
   const device: BlockDevice = {
-    name, kname: name, path: `/dev/${name}`, type: 'disk', sizeBytes: 2 ** 38, removable: false, readOnly: false,
-    rotational: mediaClass === 'hdd', transport: mediaClass === 'nvme' ? 'nvme' : mediaClass === 'unknown' ? null : 'sata',
-    model: null, serial: null, partitionTableType: null, fsType: null, mountpoints: [], logicalSectorBytes: 512, physicalSectorBytes: 512, hotplug: false, children: [],
+    name,
+    kname: name,
+    path: `/dev/${name}`,
+    type: 'disk',
+    sizeBytes: 2 ** 38,
+    removable: false,
+    readOnly: false,
+    rotational: mediaClass === 'hdd',
+    transport: mediaClass === 'nvme' ? 'nvme' : mediaClass === 'unknown' ? null : 'sata',
+    model: null,
+    serial: null,
+    partitionTableType: null,
+    fsType: null,
+    mountpoints: [],
+    logicalSectorBytes: 512,
+    physicalSectorBytes: 512,
+    hotplug: false,
+    children: [],
   };
   const probe = { signatures: readWrite ? [] : [{ type: 'gpt', offsetBytes: 512, uuid: null, label: null }], readable: true, problems: [] };
   const [plan] = planDisks([device], { [device.path]: probe }, { ...settings, devices: [device.path] }).disks;
@@ -44,7 +59,14 @@ describe('disk verdicts', () => {
   });
 
   test('measurements come from the job that measures each direction', () => {
-    expect(measurementsOf(fio('read-write-blank-loop'))).toEqual({ seqReadMBps: 6919.24, seqWriteMBps: 4544.18, randReadIops: 164498.3, randWriteIops: 69818.1, randReadP99Us: 333.82, randWriteP99Us: 1187.84 });
+    expect(measurementsOf(fio('read-write-blank-loop'))).toEqual({
+      seqReadMBps: 6919.24,
+      seqWriteMBps: 4544.18,
+      randReadIops: 164498.3,
+      randWriteIops: 69818.1,
+      randReadP99Us: 333.82,
+      randWriteP99Us: 1187.84,
+    });
     expect(measurementsOf(fio('read-only-gpt-loop'))).toMatchObject({ seqWriteMBps: null, randWriteIops: null });
   });
 
@@ -73,12 +95,17 @@ describe('disk verdicts', () => {
   test('a fio job error fails the disk with the errno and what fio said', () => {
     const outcome = judgeDisk(planFor('loop5', 'unknown', false), { report: fio('eio-read-only'), problem: 'fio exited 2: fio: io_u error …' }, settings);
     expect(outcome.verdict).toBe('fail');
-    expect(outcome.reasons[0]).toMatch(/^loop5: fio seq-read stopped on Input\/output error \(errno 5\) — Input\/output error \(errno 5\); Input\/output error on read at offset 0 \(1048576 bytes\) of \/dev\/loop\d+$/);
+    expect(outcome.reasons[0]).toMatch(
+      /^loop5: fio seq-read stopped on Input\/output error \(errno 5\) — Input\/output error \(errno 5\); Input\/output error on read at offset 0 \(1048576 bytes\) of \/dev\/loop\d+$/,
+    );
     expect(outcome.reasons).toHaveLength(2);
   });
 
   test('fio not running or printing no report fails the disk with the tool problem', () => {
-    expect(judgeDisk(planFor('sda', 'ssd'), { report: null, problem: 'fio is not installed' }, settings)).toMatchObject({ verdict: 'fail', reasons: ['sda: fio is not installed'] });
+    expect(judgeDisk(planFor('sda', 'ssd'), { report: null, problem: 'fio is not installed' }, settings)).toMatchObject({
+      verdict: 'fail',
+      reasons: ['sda: fio is not installed'],
+    });
     expect(judgeDisk(planFor('sda', 'ssd'), null, settings)).toMatchObject({ verdict: 'fail', reasons: ['sda: fio did not run'] });
   });
 
@@ -93,13 +120,23 @@ describe('disk verdicts', () => {
 describe('step verdict', () => {
   const set = (disks: DiskPlan[], missing: string[] = []): DiskPlanSet => ({ disks, missing });
   const outcome = (plan: DiskPlan, verdict: DiskOutcome['verdict'], reasons: string[] = []): DiskOutcome => ({
-    name: plan.name, path: plan.path, mediaClass: plan.mediaClass, decision: verdict === 'skip' ? 'skip' : plan.decision, verdict, reasons, measurements: measurementsOf(null),
+    name: plan.name,
+    path: plan.path,
+    mediaClass: plan.mediaClass,
+    decision: verdict === 'skip' ? 'skip' : plan.decision,
+    verdict,
+    reasons,
+    measurements: measurementsOf(null),
   });
 
   test('no testable disk is a skip listing why each device was left out', () => {
     const plans = planDisks([{ ...planDevice('loop0'), type: 'loop' }], {}, settings);
     const outcomes = plans.disks.map((d) => judgeDisk(d, null, settings));
-    expect(judgeStep(plans, outcomes)).toEqual({ status: 'skip', summary: 'no disk to test (1 device skipped)', reasons: ['loop0: loop device (list it in bm.disk.devices to test it)'] });
+    expect(judgeStep(plans, outcomes)).toEqual({
+      status: 'skip',
+      summary: 'no disk to test (1 device skipped)',
+      reasons: ['loop0: loop device (list it in bm.disk.devices to test it)'],
+    });
   });
 
   test('one failed disk fails the step, the summary naming it', () => {
@@ -114,7 +151,11 @@ describe('step verdict', () => {
   test('a degraded disk is a pass with the reason in the summary', () => {
     const a = planFor('sda', 'ssd');
     const verdict = judgeStep(set([a]), [outcome(a, 'degraded', ['sda: 4k random write 4000 IOPS is below the ssd minimum of 5000 IOPS'])]);
-    expect(verdict).toEqual({ status: 'pass', summary: '1 disk tested: pass, 1 degraded — sda: 4k random write 4000 IOPS is below the ssd minimum of 5000 IOPS', reasons: [] });
+    expect(verdict).toEqual({
+      status: 'pass',
+      summary: '1 disk tested: pass, 1 degraded — sda: 4k random write 4000 IOPS is below the ssd minimum of 5000 IOPS',
+      reasons: [],
+    });
   });
 
   test('a listed device that does not exist fails the step', () => {
@@ -138,7 +179,23 @@ describe('step verdict', () => {
 
 function planDevice(name: string): BlockDevice {
   return {
-    name, kname: name, path: `/dev/${name}`, type: 'disk', sizeBytes: 2 ** 28, removable: false, readOnly: false, rotational: true, transport: null,
-    model: null, serial: null, partitionTableType: null, fsType: null, mountpoints: [], logicalSectorBytes: 512, physicalSectorBytes: 512, hotplug: false, children: [],
+    name,
+    kname: name,
+    path: `/dev/${name}`,
+    type: 'disk',
+    sizeBytes: 2 ** 28,
+    removable: false,
+    readOnly: false,
+    rotational: true,
+    transport: null,
+    model: null,
+    serial: null,
+    partitionTableType: null,
+    fsType: null,
+    mountpoints: [],
+    logicalSectorBytes: 512,
+    physicalSectorBytes: 512,
+    hotplug: false,
+    children: [],
   };
 }

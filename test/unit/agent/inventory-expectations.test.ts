@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'bun:test';
-import { diffExpectations, expectationsOf, namesMatch, normaliseVendorName, validateExpectations, type DiffInput } from '../../../agent/inventory/expectations.ts';
+import {
+  diffExpectations,
+  expectationsOf,
+  namesMatch,
+  normaliseVendorName,
+  validateExpectations,
+  type DiffInput,
+} from '../../../agent/inventory/expectations.ts';
 import type { Inventory } from '../../../agent/inventory-types.ts';
 
 const GiB = 2 ** 30;
@@ -10,7 +17,10 @@ const inventory: Inventory = {
   baseboard: { manufacturer: 'Dell Inc.', model: '0CRT1G', serial: null },
   chassis: { manufacturer: 'Dell Inc.', type: 'Rack Mount Chassis', serial: '4XK9QJ3' },
   cpus: { sockets: 2, cores: 40, threads: 80, model: 'Intel Xeon Gold 6230' },
-  memory: { totalBytes: 125 * GiB, dimms: [0, 1, 2, 3].map((i) => ({ slot: `A${i + 1}`, sizeBytes: 32 * GiB, type: 'DDR4', speedMTs: 2933, manufacturer: null, serial: null })) },
+  memory: {
+    totalBytes: 125 * GiB,
+    dimms: [0, 1, 2, 3].map((i) => ({ slot: `A${i + 1}`, sizeBytes: 32 * GiB, type: 'DDR4', speedMTs: 2933, manufacturer: null, serial: null })),
+  },
   disks: [
     { name: 'nvme0n1', path: '/dev/nvme0n1', sizeBytes: 960e9, model: 'Dell NVMe', serial: 'S1', mediaClass: 'nvme', removable: false, readOnly: false },
     { name: 'nvme1n1', path: '/dev/nvme1n1', sizeBytes: 960e9, model: 'Dell NVMe', serial: 'S2', mediaClass: 'nvme', removable: false, readOnly: false },
@@ -33,8 +43,22 @@ const iface = (name: string, mac: string | null, extra: Partial<DiffInput['inter
   ...extra,
 });
 
-const device = { device_type: { id: 1, url: '', display: 'PowerEdge R640', model: 'PowerEdge R640', slug: 'r640', manufacturer: { id: 1, url: '', display: 'Dell', name: 'Dell', slug: 'dell' } } };
-const interfaces = [iface('eno1', 'B4:96:91:00:00:01'), iface('eno2', 'b4-96-91-00-00-02'), iface('idrac', 'D0:94:66:00:00:09', { mgmt_only: true }), iface('bond0', null, { type: { value: 'lag', label: 'LAG' } })];
+const device = {
+  device_type: {
+    id: 1,
+    url: '',
+    display: 'PowerEdge R640',
+    model: 'PowerEdge R640',
+    slug: 'r640',
+    manufacturer: { id: 1, url: '', display: 'Dell', name: 'Dell', slug: 'dell' },
+  },
+};
+const interfaces = [
+  iface('eno1', 'B4:96:91:00:00:01'),
+  iface('eno2', 'b4-96-91-00-00-02'),
+  iface('idrac', 'D0:94:66:00:00:09', { mgmt_only: true }),
+  iface('bond0', null, { type: { value: 'lag', label: 'LAG' } }),
+];
 
 const diff = (overrides: Partial<DiffInput> = {}) => diffExpectations({ inventory, device, interfaces, expectations: {}, ...overrides });
 
@@ -44,7 +68,16 @@ describe('planned vs actual', () => {
   });
 
   test('every expectation met gives no differences', () => {
-    expect(diff({ expectations: { cpu: { sockets: 2, cores: 40, threads: 80, modelContains: 'gold 6230' }, memoryGB: 128, disks: { count: 2, minSizeGB: 800 }, nics: { count: 2 } } })).toEqual([]);
+    expect(
+      diff({
+        expectations: {
+          cpu: { sockets: 2, cores: 40, threads: 80, modelContains: 'gold 6230' },
+          memoryGB: 128,
+          disks: { count: 2, minSizeGB: 800 },
+          nics: { count: 2 },
+        },
+      }),
+    ).toEqual([]);
   });
 
   test('wrong memory size is one difference naming memoryGB with both values', () => {
@@ -54,7 +87,9 @@ describe('planned vs actual', () => {
   test('a memory range is checked against MemTotal when DMI lists no DIMMs', () => {
     const noDimms = { ...inventory, memory: { totalBytes: 23.5 * GiB, dimms: [] } };
     expect(diff({ inventory: noDimms, expectations: { memoryGB: 24 } })).toEqual([]);
-    expect(diff({ inventory: noDimms, expectations: { memoryGB: { min: 32 } } })).toEqual([{ field: 'memoryGB', expected: '32…∞ GiB', actual: '23.5 GiB (MemTotal)' }]);
+    expect(diff({ inventory: noDimms, expectations: { memoryGB: { min: 32 } } })).toEqual([
+      { field: 'memoryGB', expected: '32…∞ GiB', actual: '23.5 GiB (MemTotal)' },
+    ]);
   });
 
   test('CPU, disk and NIC differences are each named', () => {
@@ -81,7 +116,9 @@ describe('planned vs actual', () => {
   });
 
   test("a management interface is compared with the BMC's MAC", () => {
-    expect(diff({ interfaces: [iface('idrac', 'D0:94:66:00:00:10', { mgmt_only: true })] })).toEqual([{ field: 'interfaces.idrac.mac', expected: 'D0:94:66:00:00:10', actual: 'BMC D0:94:66:00:00:09' }]);
+    expect(diff({ interfaces: [iface('idrac', 'D0:94:66:00:00:10', { mgmt_only: true })] })).toEqual([
+      { field: 'interfaces.idrac.mac', expected: 'D0:94:66:00:00:10', actual: 'BMC D0:94:66:00:00:09' },
+    ]);
   });
 
   test('interface checks can be turned off', () => {
@@ -127,25 +164,43 @@ describe('bm_expect', () => {
       local_context_data: { bm_expect: { memoryGB: 32 } },
       custom_fields: { bm_expect: { memoryGB: 16, cpu: { cores: 32 } } },
     });
-    expect(found).toEqual({ expectations: { memoryGB: 32, cpu: { sockets: 2, cores: 32 }, disks: { count: 4 } }, sources: ['config_context', 'custom_field', 'local_context_data'], issues: [] });
+    expect(found).toEqual({
+      expectations: { memoryGB: 32, cpu: { sockets: 2, cores: 32 }, disks: { count: 4 } },
+      sources: ['config_context', 'custom_field', 'local_context_data'],
+      issues: [],
+    });
   });
 
   test('the custom field beats config contexts', () => {
-    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 64, nics: { count: 2 } } }, local_context_data: null, custom_fields: { bm_expect: { memoryGB: 128 } } });
+    const found = expectationsOf({
+      config_context: { bm_expect: { memoryGB: 64, nics: { count: 2 } } },
+      local_context_data: null,
+      custom_fields: { bm_expect: { memoryGB: 128 } },
+    });
     expect(found).toEqual({ expectations: { memoryGB: 128, nics: { count: 2 } }, sources: ['config_context', 'custom_field'], issues: [] });
   });
 
   test('a rendered context that only repeats local context data is not counted as a source', () => {
-    const found = expectationsOf({ config_context: { bm_expect: { memoryGB: 32 } }, local_context_data: { bm_expect: { memoryGB: 32 } }, custom_fields: { bm_expect: null } });
+    const found = expectationsOf({
+      config_context: { bm_expect: { memoryGB: 32 } },
+      local_context_data: { bm_expect: { memoryGB: 32 } },
+      custom_fields: { bm_expect: null },
+    });
     expect(found).toEqual({ expectations: { memoryGB: 32 }, sources: ['local_context_data'], issues: [] });
   });
 
   test('a custom field holding JSON text is parsed', () => {
-    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: { bm_expect: '{"nics":{"count":2}}' } })).toEqual({ expectations: { nics: { count: 2 } }, sources: ['custom_field'], issues: [] });
+    expect(expectationsOf({ config_context: {}, local_context_data: null, custom_fields: { bm_expect: '{"nics":{"count":2}}' } })).toEqual({
+      expectations: { nics: { count: 2 } },
+      sources: ['custom_field'],
+      issues: [],
+    });
   });
 
   test('a custom field that is not an object names where it is', () => {
-    expect(expectationsOf({ config_context: { bm_expect: { memoryGB: 8 } }, local_context_data: null, custom_fields: { bm_expect: [1, 2] } }).issues).toEqual(['bm_expect in the custom field must be an object']);
+    expect(expectationsOf({ config_context: { bm_expect: { memoryGB: 8 } }, local_context_data: null, custom_fields: { bm_expect: [1, 2] } }).issues).toEqual([
+      'bm_expect in the custom field must be an object',
+    ]);
   });
 
   test('no bm_expect anywhere means no expectations and no source', () => {

@@ -16,7 +16,14 @@ function machine(): FakeSysfs {
     { name: 'br0', mac: '02:00:5e:10:00:09', carrier: '1', operstate: 'up' },
     { name: 'eno2', mac: '3C:FD:FE:00:00:02', operstate: 'down', device: { driver: 'i40e', address: '0000:3b:00.1' } },
     { name: 'eno1', mac: '3c:fd:fe:00:00:01', carrier: '1', operstate: 'up', speed: '10000', device: { driver: 'i40e', address: '0000:3b:00.0' } },
-    { name: 'enp0s3', mac: '52:54:00:12:34:56', carrier: '0', operstate: 'down', speed: '-1', device: { driver: 'virtio_net', bus: 'virtio', address: 'virtio2' } },
+    {
+      name: 'enp0s3',
+      mac: '52:54:00:12:34:56',
+      carrier: '0',
+      operstate: 'down',
+      speed: '-1',
+      device: { driver: 'virtio_net', bus: 'virtio', address: 'virtio2' },
+    },
   ]);
   trees.push(sys);
   return sys;
@@ -27,7 +34,16 @@ describe('readPhysicalNics', () => {
     expect(readPhysicalNics(machine().root)).toEqual([
       { name: 'eno1', mac: '3c:fd:fe:00:00:01', driver: 'i40e', bus: 'pci', busAddress: '0000:3b:00.0', carrier: true, operstate: 'up', speedMbps: 10000 },
       { name: 'eno2', mac: '3c:fd:fe:00:00:02', driver: 'i40e', bus: 'pci', busAddress: '0000:3b:00.1', carrier: null, operstate: 'down', speedMbps: null },
-      { name: 'enp0s3', mac: '52:54:00:12:34:56', driver: 'virtio_net', bus: 'virtio', busAddress: 'virtio2', carrier: false, operstate: 'down', speedMbps: null },
+      {
+        name: 'enp0s3',
+        mac: '52:54:00:12:34:56',
+        driver: 'virtio_net',
+        bus: 'virtio',
+        busAddress: 'virtio2',
+        carrier: false,
+        operstate: 'down',
+        speedMbps: null,
+      },
     ]);
   });
 
@@ -38,7 +54,16 @@ describe('readPhysicalNics', () => {
 
 describe('nicFromSysfs', () => {
   test('a NIC whose driver is unbound and whose files are unreadable is all unknowns', () => {
-    expect(nicFromSysfs({ name: 'eth9' })).toEqual({ name: 'eth9', mac: null, driver: null, bus: null, busAddress: null, carrier: null, operstate: null, speedMbps: null });
+    expect(nicFromSysfs({ name: 'eth9' })).toEqual({
+      name: 'eth9',
+      mac: null,
+      driver: null,
+      bus: null,
+      busAddress: null,
+      carrier: null,
+      operstate: null,
+      speedMbps: null,
+    });
   });
 
   test('speed -1 (no link, or the driver does not say) is unknown', () => {

@@ -42,7 +42,13 @@ describe('dmidecode', () => {
   });
 
   test('baseboard serial is read when present', () => {
-    expect(dmiBaseboardOf(parseDmidecode(`Handle 0x0002, DMI type 2, 15 bytes\nBase Board Information\n\tManufacturer: Dell Inc.\n\tProduct Name: 0CRT1G\n\tSerial Number: .4XK9QJ3.CN.\n`))).toEqual({ manufacturer: 'Dell Inc.', product: '0CRT1G', serial: '.4XK9QJ3.CN.' });
+    expect(
+      dmiBaseboardOf(
+        parseDmidecode(
+          `Handle 0x0002, DMI type 2, 15 bytes\nBase Board Information\n\tManufacturer: Dell Inc.\n\tProduct Name: 0CRT1G\n\tSerial Number: .4XK9QJ3.CN.\n`,
+        ),
+      ),
+    ).toEqual({ manufacturer: 'Dell Inc.', product: '0CRT1G', serial: '.4XK9QJ3.CN.' });
   });
 
   test('this VM has no SMBIOS table: no records, and the absence is recognised', () => {
@@ -64,9 +70,12 @@ describe('dmidecode', () => {
     expect(parseDmiSize(text)).toBe(bytes);
   });
 
-  test.each(['Not Specified', 'To Be Filled By O.E.M.', 'Default string', '0123456789', 'NO DIMM', '-', '', '00000000'])('placeholder %j is unknown', (value) => {
-    expect(dmiValue(value)).toBeNull();
-  });
+  test.each(['Not Specified', 'To Be Filled By O.E.M.', 'Default string', '0123456789', 'NO DIMM', '-', '', '00000000'])(
+    'placeholder %j is unknown',
+    (value) => {
+      expect(dmiValue(value)).toBeNull();
+    },
+  );
 });
 
 describe('ipmitool lan print', () => {

@@ -4,7 +4,18 @@ import { createInitStep, type InitDetails } from '../../../agent/steps/01-init.t
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
 import { capturedKvmGuest } from '../../helpers/captured-machine.ts';
 
-const dmidecodeResult = { tool: 'dmidecode', command: ['dmidecode'], exitCode: 1, signal: null, stdout: '# dmidecode 3.4\n', stderr: '/dev/mem: No such file or directory\n', durationMs: 3, timedOut: false, aborted: false, missing: false };
+const dmidecodeResult = {
+  tool: 'dmidecode',
+  command: ['dmidecode'],
+  exitCode: 1,
+  signal: null,
+  stdout: '# dmidecode 3.4\n',
+  stderr: '/dev/mem: No such file or directory\n',
+  durationMs: 3,
+  timedOut: false,
+  aborted: false,
+  missing: false,
+};
 
 const collected = capturedKvmGuest({ tools: [dmidecodeResult], notes: ['no SMBIOS/DMI table on this machine: system serial, model and DIMMs are unknown'] });
 

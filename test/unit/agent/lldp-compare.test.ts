@@ -1,7 +1,17 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { awaitedNics, cablingTable, compareCabling, formatVlans, netboxPortsOf, pairNics, TABLE_COLUMNS, type NetboxPort, type NicObservation } from '../../../agent/lldp/compare.ts';
+import {
+  awaitedNics,
+  cablingTable,
+  compareCabling,
+  formatVlans,
+  netboxPortsOf,
+  pairNics,
+  TABLE_COLUMNS,
+  type NetboxPort,
+  type NicObservation,
+} from '../../../agent/lldp/compare.ts';
 import { canonicalPortName, samePort, sameSwitch } from '../../../agent/lldp/names.ts';
 import { neighboursByInterface, parseLldpcliJson0, type LldpNeighbour } from '../../../agent/tools/lldpcli.parse.ts';
 import type { Interface } from '../../../shared/netbox/index.ts';
@@ -115,12 +125,20 @@ describe('verdicts', () => {
   });
 
   test('another switch is a wrong switch', () => {
-    const result = compareCabling({ nics: NICS.slice(0, 1), neighbours: heard, netboxPorts: ports(netboxInterface('eno1', '02:00:5E:10:00:01', { device: 'leaf-2', port: 'swp7' })) });
+    const result = compareCabling({
+      nics: NICS.slice(0, 1),
+      neighbours: heard,
+      netboxPorts: ports(netboxInterface('eno1', '02:00:5E:10:00:01', { device: 'leaf-2', port: 'swp7' })),
+    });
     expect(result.rows[0]).toMatchObject({ verdict: 'mismatch', note: 'eno1: wrong switch: NetBox says leaf-2 swp7, LLDP sees leaf-1 swp7' });
   });
 
   test('the port description matches when the port id does not', () => {
-    const result = compareCabling({ nics: NICS.slice(0, 1), neighbours: heard, netboxPorts: ports(netboxInterface('eno1', '02:00:5E:10:00:01', { device: 'leaf-1', port: 'eno1 (lab server)' })) });
+    const result = compareCabling({
+      nics: NICS.slice(0, 1),
+      neighbours: heard,
+      netboxPorts: ports(netboxInterface('eno1', '02:00:5E:10:00:01', { device: 'leaf-1', port: 'eno1 (lab server)' })),
+    });
     expect(result.rows[0]!.verdict).toBe('match');
   });
 
@@ -149,7 +167,14 @@ describe('verdicts', () => {
   });
 
   test('a cabled NetBox interface no NIC pairs with is listed as absent (warning)', () => {
-    const result = compareCabling({ nics: NICS.slice(0, 1), neighbours: heard, netboxPorts: ports(netboxInterface('eno1', '02:00:5E:10:00:01', { device: 'leaf-1', port: 'swp7' }), netboxInterface('eno4', 'AA:00:00:00:00:04', { device: 'leaf-2', port: 'swp4' })) });
+    const result = compareCabling({
+      nics: NICS.slice(0, 1),
+      neighbours: heard,
+      netboxPorts: ports(
+        netboxInterface('eno1', '02:00:5E:10:00:01', { device: 'leaf-1', port: 'swp7' }),
+        netboxInterface('eno4', 'AA:00:00:00:00:04', { device: 'leaf-2', port: 'swp4' }),
+      ),
+    });
     expect(result.rows.map((r) => [r.nic, r.netboxInterface, r.verdict])).toEqual([
       ['eno1', 'eno1', 'match'],
       [null, 'eno4', 'absent'],
@@ -207,6 +232,12 @@ describe('table', () => {
   });
 
   test('VLANs list the native one first', () => {
-    expect(formatVlans([{ id: 200, pvid: false, name: null }, { id: 100, pvid: true, name: null }, { id: 150, pvid: false, name: null }])).toBe('100 native, 150, 200');
+    expect(
+      formatVlans([
+        { id: 200, pvid: false, name: null },
+        { id: 100, pvid: true, name: null },
+        { id: 150, pvid: false, name: null },
+      ]),
+    ).toBe('100 native, 150, 200');
   });
 });

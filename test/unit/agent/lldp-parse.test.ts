@@ -102,6 +102,18 @@ describe('command lines', () => {
   });
 
   test('lldpd runs in the foreground, receive-only, on its own socket, PID file and config, limited to the NICs', () => {
-    expect(lldpdArgv({ interfaces: ['eno1', 'eno2'], socketPath: '/r/s', pidFile: '/r/p', configFile: '/r/c' })).toEqual(['lldpd', '-d', '-r', '-u', '/r/s', '-p', '/r/p', '-O', '/r/c', '-I', 'eno1,eno2']);
+    expect(lldpdArgv({ interfaces: ['eno1', 'eno2'], socketPath: '/r/s', pidFile: '/r/p', configFile: '/r/c' })).toEqual([
+      'lldpd',
+      '-d',
+      '-r',
+      '-u',
+      '/r/s',
+      '-p',
+      '/r/p',
+      '-O',
+      '/r/c',
+      '-I',
+      'eno1,eno2',
+    ]);
   });
 });

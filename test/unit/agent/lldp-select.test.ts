@@ -25,7 +25,16 @@ test('splitNicList splits the setting on commas and drops blanks', () => {
 });
 
 test('nicsWithFirmwareLldp: the i40e NICs among those checked, in the order checked', () => {
-  const nic = (name: string, driver: string | null) => ({ name, driver, mac: null, bus: 'pci', busAddress: null, carrier: null, operstate: null, speedMbps: null });
+  const nic = (name: string, driver: string | null) => ({
+    name,
+    driver,
+    mac: null,
+    bus: 'pci',
+    busAddress: null,
+    carrier: null,
+    operstate: null,
+    speedMbps: null,
+  });
   const here = [nic('eno1', 'i40e'), nic('eno2', 'i40e'), nic('eno3', 'ixgbe'), nic('eno4', null)];
   expect(nicsWithFirmwareLldp(['eno3', 'eno2', 'veth0', 'eno1'], here).map((n) => n.name)).toEqual(['eno2', 'eno1']);
 });

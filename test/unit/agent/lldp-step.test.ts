@@ -22,13 +22,26 @@ interface FakeLink {
 }
 
 /** A fake machine: `ip` and `lldpcli` answer from state; every call is recorded. */
-function fakeTools(links: FakeLink[], lldpcli: (call: number) => { exitCode: number; stdout: string; stderr?: string }, extra: (inv: ToolInvocation) => FakeAnswer | null = () => null) {
+function fakeTools(
+  links: FakeLink[],
+  lldpcli: (call: number) => { exitCode: number; stdout: string; stderr?: string },
+  extra: (inv: ToolInvocation) => FakeAnswer | null = () => null,
+) {
   let lldpcliCalls = 0;
   const run = fakeToolRunner((inv): FakeAnswer => {
     const custom = extra(inv);
     if (custom) return custom;
     if (inv.tool === 'ip' && inv.args.join(' ') === '-j link show') {
-      return { stdout: JSON.stringify(links.map((l) => ({ ifname: l.name, address: l.mac, operstate: l.up && l.cable ? 'UP' : 'DOWN', flags: ['BROADCAST', ...(l.up ? ['UP'] : []), ...(l.up && l.cable ? ['LOWER_UP'] : [])] }))) };
+      return {
+        stdout: JSON.stringify(
+          links.map((l) => ({
+            ifname: l.name,
+            address: l.mac,
+            operstate: l.up && l.cable ? 'UP' : 'DOWN',
+            flags: ['BROADCAST', ...(l.up ? ['UP'] : []), ...(l.up && l.cable ? ['LOWER_UP'] : [])],
+          })),
+        ),
+      };
     }
     if (inv.tool === 'ip' && inv.args[0] === 'link' && inv.args[1] === 'set') {
       const link = links.find((l) => l.name === inv.args[3]);
@@ -100,7 +113,10 @@ describe('04-lldp step (fake tools)', () => {
     expect(daemon.started[0]).toEqual(expect.arrayContaining(['-d', '-r', '-I', 'eno1,eno2']));
     expect(daemon.stopped()).toBe(1);
     expect(result.evidence.map((e) => e.file)).toEqual(['04-lldp/neighbors.json', '04-lldp/lldpd.log']);
-    expect(result.table?.rows.map((r) => [r[0], r[3], r[6]])).toEqual([['eno1', 'leaf-1 swp7', 'seen'], ['eno2', 'leaf-1 swp8', 'seen']]);
+    expect(result.table?.rows.map((r) => [r[0], r[3], r[6]])).toEqual([
+      ['eno1', 'leaf-1 swp7', 'seen'],
+      ['eno2', 'leaf-1 swp8', 'seen'],
+    ]);
   });
 
   test('the final lldpcli call saves its json0 output as evidence', async () => {
@@ -140,7 +156,9 @@ describe('04-lldp step (fake tools)', () => {
   });
 
   test('lldpcli failing while lldpd starts up is waited out', async () => {
-    const tools = fakeTools(links(), (call) => (call < 2 ? { exitCode: 1, stdout: '', stderr: 'unable to connect to socket' } : { exitCode: 0, stdout: SEVERAL }));
+    const tools = fakeTools(links(), (call) =>
+      call < 2 ? { exitCode: 1, stdout: '', stderr: 'unable to connect to socket' } : { exitCode: 0, stdout: SEVERAL },
+    );
     const result = await createLldpStep({ startDaemon: fakeDaemon().starter }).run(context({ interfaces: 'eno1,eno2' }, tools.run), () => {});
     expect(result.status).toBe('pass');
   });
@@ -164,7 +182,10 @@ describe('04-lldp step (fake tools)', () => {
 
   test('lldpd exiting on its own is an error with its last words', async () => {
     const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: ZERO }));
-    const result = await createLldpStep({ startDaemon: fakeDaemon({ exitAfterStart: true }).starter }).run(context({ interfaces: 'eno1' }, tools.run), () => {});
+    const result = await createLldpStep({ startDaemon: fakeDaemon({ exitAfterStart: true }).starter }).run(
+      context({ interfaces: 'eno1' }, tools.run),
+      () => {},
+    );
     expect(result.status).toBe('error');
     expect(result.reasons[0]).toContain('unable to create control socket');
     expect(result.evidence.map((e) => e.file)).toContain('04-lldp/lldpd.log');
@@ -195,7 +216,10 @@ describe('04-lldp step (fake tools)', () => {
 
   test('no physical NIC skips the step', async () => {
     const sys = fakeSys([{ name: 'lo', mac: '00:00:00:00:00:00', carrier: '1', operstate: 'unknown' }]);
-    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(context({}, fakeTools([], () => ({ exitCode: 0, stdout: ZERO })).run), () => {});
+    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(
+      context({}, fakeTools([], () => ({ exitCode: 0, stdout: ZERO })).run),
+      () => {},
+    );
     expect(result.status).toBe('skip');
   });
 
@@ -219,7 +243,10 @@ const PLAN_AND_RUN_NICS: FakeNic[] = [
 describe('bm-agent plan and run choose the same NICs', () => {
   async function runListensOn(sysRoot: string, interfaces: string): Promise<string[]> {
     const daemon = fakeDaemon();
-    await createLldpStep({ startDaemon: daemon.starter, sysRoot }).run(context({ interfaces }, fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL })).run), () => {});
+    await createLldpStep({ startDaemon: daemon.starter, sysRoot }).run(
+      context({ interfaces }, fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL })).run),
+      () => {},
+    );
     const argv = daemon.started[0] ?? [];
     return argv[argv.indexOf('-I') + 1]?.split(',') ?? [];
   }
@@ -245,11 +272,18 @@ describe('i40e firmware LLDP agent', () => {
 
   test('is stopped through debugfs, or ethtool where debugfs has no command file', async () => {
     const sys = i40eSys();
-    const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }), (inv) => (inv.tool === 'ethtool' ? {} : null));
+    const tools = fakeTools(
+      links(),
+      () => ({ exitCode: 0, stdout: SEVERAL }),
+      (inv) => (inv.tool === 'ethtool' ? {} : null),
+    );
     const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(context({}, tools.run), () => {});
     expect(readFileSync(sys.command, 'utf8')).toBe('lldp stop');
     expect(tools.calls.filter((c) => c.tool === 'ethtool').map((c) => c.args)).toEqual([['--set-priv-flags', 'eno2', 'disable-fw-lldp', 'on']]);
-    expect((result.details as { firmwareLldp: { nic: string; method: string }[] }).firmwareLldp.map((f) => [f.nic, f.method])).toEqual([['eno1', 'debugfs'], ['eno2', 'ethtool']]);
+    expect((result.details as { firmwareLldp: { nic: string; method: string }[] }).firmwareLldp.map((f) => [f.nic, f.method])).toEqual([
+      ['eno1', 'debugfs'],
+      ['eno2', 'ethtool'],
+    ]);
   });
 
   test('an i40e NIC whose firmware agent cannot be stopped is logged and the step goes on', async () => {

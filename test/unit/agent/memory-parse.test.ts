@@ -42,7 +42,11 @@ describe('memtester exit code', () => {
 
 describe('memtester output', () => {
   test('backspace progress sequences vanish like on a terminal', () => {
-    expect(applyBackspaces('  Stuck Address       :            \b\b\b\b\b\b\b\b\b\b\bsetting   0\b\b\b\b\b\b\b\b\b\b\btesting   0\b\b\b\b\b\b\b\b\b\b\b           \b\b\b\b\b\b\b\b\b\b\bok')).toBe('  Stuck Address       : ok');
+    expect(
+      applyBackspaces(
+        '  Stuck Address       :            \b\b\b\b\b\b\b\b\b\b\bsetting   0\b\b\b\b\b\b\b\b\b\b\btesting   0\b\b\b\b\b\b\b\b\b\b\b           \b\b\b\b\b\b\b\b\b\b\bok',
+      ),
+    ).toBe('  Stuck Address       : ok');
     expect(applyBackspaces('  Random Value        :  \b\\\b|\b/\b-\b \bok')).toBe('  Random Value        : ok');
   });
 
@@ -68,7 +72,17 @@ describe('memtester output', () => {
     expect(report.verdict).toBe('fail');
     expect(report.exitBits).toMatchObject({ otherTest: true, addressLines: false });
     expect(report.tests.find((t) => t.name === 'Stuck Address')?.ok).toBe(true);
-    expect(report.tests.filter((t) => !t.ok).map((t) => t.name)).toEqual(['Random Value', 'Solid Bits', 'Block Sequential', 'Checkerboard', 'Bit Spread', 'Bit Flip', 'Walking Ones', 'Walking Zeroes', '16-bit Writes']);
+    expect(report.tests.filter((t) => !t.ok).map((t) => t.name)).toEqual([
+      'Random Value',
+      'Solid Bits',
+      'Block Sequential',
+      'Checkerboard',
+      'Bit Spread',
+      'Bit Flip',
+      'Walking Ones',
+      'Walking Zeroes',
+      '16-bit Writes',
+    ]);
     expect(report.tests).toHaveLength(ALL_TESTS.length);
     expect(report.failureCount).toBe(9);
     expect(report.failures[0]).toBe('FAILURE: 0x2a8d4fded9ed415d != 0x7b2eb62aecdb257e at offset 0x00000000005306b0.');

@@ -42,7 +42,9 @@ describe('02-memory step', () => {
   });
 
   test('one failing process fails the step with its FAILURE lines as reasons', async () => {
-    const run = fakeRunner((_inv, i) => (i === 1 ? { stdout: read('fail-compare-injected.stdout'), stderr: read('fail-compare-injected.stderr'), exitCode: 4 } : pass()));
+    const run = fakeRunner((_inv, i) =>
+      i === 1 ? { stdout: read('fail-compare-injected.stdout'), stderr: read('fail-compare-injected.stderr'), exitCode: 4 } : pass(),
+    );
     ctx = createTestContext({ run, tunables: { loops: 1, size_mb: 64, processes: 2, reserve_mb: 0 } });
     const result = await createMemoryStep({ readFacts: () => facts }).run(ctx, () => {});
     expect(result.status).toBe('fail');

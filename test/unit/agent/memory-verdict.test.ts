@@ -71,9 +71,31 @@ describe('the step and evaluate agree on the bundle that once disagreed', () => 
       const file = join(evidenceDir, `02-memory/memtester-${i}.txt`);
       writeFileSync(file, output.stdout);
       writeFileSync(`${file}.stderr`, output.stderr);
-      writeFileSync(`${file}.meta.json`, JSON.stringify({ tool: 'memtester', command: ['memtester', '32M', '1'], exitCode: output.exitCode, signal: null, durationMs: 1000, timedOut: false, aborted: false, missing: false }));
+      writeFileSync(
+        `${file}.meta.json`,
+        JSON.stringify({
+          tool: 'memtester',
+          command: ['memtester', '32M', '1'],
+          exitCode: output.exitCode,
+          signal: null,
+          durationMs: 1000,
+          timedOut: false,
+          aborted: false,
+          missing: false,
+        }),
+      );
     }
-    const step = { id: '02-memory', title: 'Memory', status: result.status, summary: result.summary, reasons: result.reasons, metrics: {}, startedAt: null, durationMs: 1, evidence: [] };
+    const step = {
+      id: '02-memory',
+      title: 'Memory',
+      status: result.status,
+      summary: result.summary,
+      reasons: result.reasons,
+      metrics: {},
+      startedAt: null,
+      durationMs: 1,
+      evidence: [],
+    };
     writeFileSync(join(evidenceDir, 'report.json'), JSON.stringify({ runId: 'r', verdict: 'fail', steps: [step] }));
 
     const { steps } = await reevaluateBundle(evidenceDir);

@@ -15,7 +15,12 @@ describe('ip', () => {
     const outcome = await readLinks(run, { signal });
     expect(run.calls).toEqual([{ tool: 'ip', args: ['-j', 'link', 'show'], timeoutMs: 5000, signal }]);
     expect(outcome.problem).toBeNull();
-    expect(outcome.links?.map((l) => [l.name, l.carrier])).toEqual([['lo', true], ['eno1', true], ['eno2', true], ['eno3', true]]);
+    expect(outcome.links?.map((l) => [l.name, l.carrier])).toEqual([
+      ['lo', true],
+      ['eno1', true],
+      ['eno2', true],
+      ['eno3', true],
+    ]);
   });
 
   test('readLinks: ip failing or printing something else is a problem, not an exception', async () => {

@@ -35,7 +35,14 @@ describe('what NetBox 4.7.3 returns for patch panels', () => {
   test('a path that stops at a panel has a cable and a front-port peer but no endpoints', () => {
     for (const name of ['eno2', 'eno3']) {
       const i = iface(name);
-      expect({ name, cable: i.cable !== null, peers: i.link_peers_type, endpoints: i.connected_endpoints, type: i.connected_endpoints_type, reachable: i.connected_endpoints_reachable }).toEqual({
+      expect({
+        name,
+        cable: i.cable !== null,
+        peers: i.link_peers_type,
+        endpoints: i.connected_endpoints,
+        type: i.connected_endpoints_type,
+        reachable: i.connected_endpoints_reachable,
+      }).toEqual({
         name,
         cable: true,
         peers: 'dcim.frontport',
@@ -81,7 +88,10 @@ describe('where a cable path ends', () => {
   });
 
   test('a path ending on something else than an interface says what it is', () => {
-    expect(cablePathEndOf({ ...iface('eno4'), connected_endpoints_type: 'circuits.circuittermination' })).toEqual({ kind: 'other', endpointType: 'circuits.circuittermination' });
+    expect(cablePathEndOf({ ...iface('eno4'), connected_endpoints_type: 'circuits.circuittermination' })).toEqual({
+      kind: 'other',
+      endpointType: 'circuits.circuittermination',
+    });
   });
 });
 
@@ -100,7 +110,15 @@ describe('the LLDP comparison on the captured cabling', () => {
     age: null,
   });
   const nics: NicObservation[] = ['eno1', 'eno2', 'eno3', 'eno5'].map((name) => ({ name, mac: null, carrier: true }));
-  const ports = netboxPortsOf(capture.interfaces.results, new Map([['eno2', trace('eno2')], ['eno3', trace('eno3')]].map(([n, t]) => [iface(n as string).id, t as CableTrace])));
+  const ports = netboxPortsOf(
+    capture.interfaces.results,
+    new Map(
+      [
+        ['eno2', trace('eno2')],
+        ['eno3', trace('eno3')],
+      ].map(([n, t]) => [iface(n as string).id, t as CableTrace]),
+    ),
+  );
   const comparison = compareCabling({
     nics,
     neighbours: new Map([
@@ -116,8 +134,18 @@ describe('the LLDP comparison on the captured cabling', () => {
 
   test('a path stopping at a panel says where, not "no cable", and warns instead of failing', () => {
     expect(comparison.rows.slice(1, 3).map((r) => [r.nic, r.verdict, r.severity, r.note])).toEqual([
-      ['eno2', 'incomplete-path', 'warning', 'eno2: path stops at patch panel ppb port F2: not cabled further; LLDP sees leaf-pp swp10: complete the cabling in NetBox'],
-      ['eno3', 'incomplete-path', 'warning', 'eno3: path stops at patch panel ppc port R1: not cabled further; no LLDP neighbour was heard: complete the cabling in NetBox'],
+      [
+        'eno2',
+        'incomplete-path',
+        'warning',
+        'eno2: path stops at patch panel ppb port F2: not cabled further; LLDP sees leaf-pp swp10: complete the cabling in NetBox',
+      ],
+      [
+        'eno3',
+        'incomplete-path',
+        'warning',
+        'eno3: path stops at patch panel ppc port R1: not cabled further; no LLDP neighbour was heard: complete the cabling in NetBox',
+      ],
     ]);
     expect(comparison.failures).toEqual([]);
   });

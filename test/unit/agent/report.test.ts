@@ -1,12 +1,30 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import { bigText, renderBanner, renderLiveLines, renderPlainLine } from '../../../agent/console.ts';
-import { buildReport, callbackEventOf, markdownTable, renderFinalJournal, renderStepJournal, reportProblems, reportStepOf, signBody, verdictOf, type StepRecord } from '../../../agent/report.ts';
+import {
+  buildReport,
+  callbackEventOf,
+  markdownTable,
+  renderFinalJournal,
+  renderStepJournal,
+  reportProblems,
+  reportStepOf,
+  signBody,
+  verdictOf,
+  type StepRecord,
+} from '../../../agent/report.ts';
 
 const record = (id: StepRecord['id'], status: 'pass' | 'fail' | 'skip' | 'error', reasons: string[] = []): StepRecord => ({
   id,
   title: id.slice(3),
-  result: { status, summary: `${id} ${status}`, reasons, metrics: { n: 1 }, evidence: [{ file: `${id}/out.txt` }], table: { columns: ['a', 'b'], rows: [['x|y', 2]] } },
+  result: {
+    status,
+    summary: `${id} ${status}`,
+    reasons,
+    metrics: { n: 1 },
+    evidence: [{ file: `${id}/out.txt` }],
+    table: { columns: ['a', 'b'], rows: [['x|y', 2]] },
+  },
   startedAt: '2026-11-24T10:00:00.000Z',
   durationMs: 1500,
 });

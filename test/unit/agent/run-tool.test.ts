@@ -48,7 +48,17 @@ const hangingTool = (pidFile: string) => ({ tool: 'sh', args: ['-c', `echo $$ > 
 describe('createToolRunner', () => {
   test('a tool that succeeds: output, exit code 0, stdin from input', async () => {
     const result = await createToolRunner()({ tool: 'cat', args: [], timeoutMs: 5000, input: 'hello\n' });
-    expect(result).toMatchObject({ tool: 'cat', command: ['cat'], exitCode: 0, signal: null, stdout: 'hello\n', stderr: '', timedOut: false, aborted: false, missing: false });
+    expect(result).toMatchObject({
+      tool: 'cat',
+      command: ['cat'],
+      exitCode: 0,
+      signal: null,
+      stdout: 'hello\n',
+      stderr: '',
+      timedOut: false,
+      aborted: false,
+      missing: false,
+    });
   });
 
   test('a tool that is not installed is a missing result, not an exception', async () => {

@@ -21,7 +21,11 @@ const baseOptions = () => ({ log: createMemoryLogger(), signal: new AbortControl
 describe('ordering', () => {
   test('dependencies come first and cycles are refused', () => {
     const noop = async () => ok();
-    expect(executionOrder([step('05-report', ['02-memory'], noop), step('02-memory', ['01-init'], noop), step('01-init', [], noop)])).toEqual(['01-init', '02-memory', '05-report']);
+    expect(executionOrder([step('05-report', ['02-memory'], noop), step('02-memory', ['01-init'], noop), step('01-init', [], noop)])).toEqual([
+      '01-init',
+      '02-memory',
+      '05-report',
+    ]);
     expect(() => executionOrder([step('01-init', ['02-memory'], noop), step('02-memory', ['01-init'], noop)])).toThrow(/cycle/);
     expect(() => executionOrder([step('02-memory', ['01-init'], noop)])).toThrow(/unknown step 01-init/);
   });
@@ -59,7 +63,12 @@ describe('failures', () => {
   test('a step that throws becomes an error result and the run goes on', async () => {
     const records = await runSteps({
       ...baseOptions(),
-      steps: [step('01-init', [], async () => { throw new Error('boom'); }), step('02-memory', ['01-init'], async () => ok())],
+      steps: [
+        step('01-init', [], async () => {
+          throw new Error('boom');
+        }),
+        step('02-memory', ['01-init'], async () => ok()),
+      ],
     });
     expect(records[0]!.result).toMatchObject({ status: 'error', reasons: ['boom'] });
     expect(records[1]!.result.status).toBe('pass');
@@ -68,9 +77,7 @@ describe('failures', () => {
   test('a step past its timeout has its signal aborted and is reported as timed out', async () => {
     const records = await runSteps({
       ...baseOptions(),
-      steps: [
-        step('01-init', [], (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(ok('stopped')))), 50),
-      ],
+      steps: [step('01-init', [], (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(ok('stopped')))), 50)],
     });
     expect(records[0]!.result.status).toBe('error');
     expect(records[0]!.result.summary).toMatch(/timed out after 0 s/);
@@ -114,7 +121,11 @@ describe('failures', () => {
 
   test('excluded steps are recorded as skipped without running', async () => {
     let ran = false;
-    const records = await runSteps({ ...baseOptions(), excluded: new Set<StepId>(['02-memory']), steps: [step('02-memory', [], async () => ((ran = true), ok()))] });
+    const records = await runSteps({
+      ...baseOptions(),
+      excluded: new Set<StepId>(['02-memory']),
+      steps: [step('02-memory', [], async () => ((ran = true), ok()))],
+    });
     expect(ran).toBe(false);
     expect(records[0]).toMatchObject({ result: { status: 'skip' }, startedAt: null, durationMs: null });
   });
@@ -133,11 +144,25 @@ test('events: start, progress and end for each step, in order', async () => {
 
 describe('causes and hand-over', () => {
   test('a crash is internal, a timeout timeout, a cancellation aborted; fail without a cause is check-failed', async () => {
-    const crashed = await runSteps({ ...baseOptions(), steps: [step('01-init', [], async () => { throw new Error('boom'); })] });
+    const crashed = await runSteps({
+      ...baseOptions(),
+      steps: [
+        step('01-init', [], async () => {
+          throw new Error('boom');
+        }),
+      ],
+    });
     expect(crashed[0]!.result.cause).toBe('internal');
     const timedOut = await runSteps({
       ...baseOptions(),
-      steps: [step('01-init', [], (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ...ok('stopped'), status: 'error', cause: 'aborted' }))), 20)],
+      steps: [
+        step(
+          '01-init',
+          [],
+          (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ ...ok('stopped'), status: 'error', cause: 'aborted' }))),
+          20,
+        ),
+      ],
     });
     expect(timedOut[0]!.result).toMatchObject({ status: 'error', cause: 'timeout' });
     const controller = new AbortController();
@@ -157,7 +182,7 @@ describe('causes and hand-over', () => {
     expect(events.find((e) => e.type === 'start')).toMatchObject({ timeoutMs: 2 ** 31 - 1 });
   });
 
-  test("what a step hands on (result.outputs) reaches the context of the steps after it, typed", async () => {
+  test('what a step hands on (result.outputs) reaches the context of the steps after it, typed', async () => {
     const inventory = { system: { serial: 'S1' } } as unknown as NonNullable<StepResult['outputs']>['inventory'];
     const seen: unknown[] = [];
     await runSteps({

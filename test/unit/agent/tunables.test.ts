@@ -5,7 +5,14 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { VALIDATION_STEPS } from '../../../agent/steps/index.ts';
-import { defineTunables, parseSetOptions, resolveAllTunables, resolveTunables, tunableDeclarationProblems, type TunableLayer } from '../../../agent/tunables.ts';
+import {
+  defineTunables,
+  parseSetOptions,
+  resolveAllTunables,
+  resolveTunables,
+  tunableDeclarationProblems,
+  type TunableLayer,
+} from '../../../agent/tunables.ts';
 import { phase1Steps } from '../../../agent/flow-dot.ts';
 import { configErrorOf } from '../../helpers/config-error.ts';
 
@@ -49,7 +56,9 @@ describe('strictness (once silently dropped or replaced)', () => {
   });
 
   test('an unknown knob is refused with the closest one', async () => {
-    expect(await issuesOf(() => all({ disk: { alow_write: '1' } }))).toEqual([{ key: 'bm.disk.alow_write', message: 'unknown setting (check the spelling); did you mean allow_write? (from --set)' }]);
+    expect(await issuesOf(() => all({ disk: { alow_write: '1' } }))).toEqual([
+      { key: 'bm.disk.alow_write', message: 'unknown setting (check the spelling); did you mean allow_write? (from --set)' },
+    ]);
   });
 
   test.each([
@@ -85,7 +94,12 @@ describe('strictness (once silently dropped or replaced)', () => {
   });
 
   test('every problem of every layer is reported at once', async () => {
-    const issues = await issuesOf(() => resolveAllTunables(VALIDATION_STEPS, 'full', [layer('config file', { dsik: { a: 1 } }), layer('--set', { memory: { size_mb: '-1' }, disk: { ioengine: 'x' } })]));
+    const issues = await issuesOf(() =>
+      resolveAllTunables(VALIDATION_STEPS, 'full', [
+        layer('config file', { dsik: { a: 1 } }),
+        layer('--set', { memory: { size_mb: '-1' }, disk: { ioengine: 'x' } }),
+      ]),
+    );
     expect(issues.map((i) => i.key)).toEqual(['bm.dsik.a', 'bm.memory.size_mb', 'bm.disk.ioengine']);
   });
 

@@ -42,8 +42,14 @@ test('environment overrides the file', () => {
 });
 
 test('bad keys are named: misspelt, wrong type, bad OUI, bad enum', () => {
-  expect(issuesOf(() => loadHookConfig({ path: file({ spool: { maxEvent: 5 } }), env: {} }))).toContainEqual({ key: 'spool.maxEvent', message: 'unknown key (check the spelling); did you mean maxEvents?' });
-  expect(issuesOf(() => loadHookConfig({ path: file({ ip: { defaultPrefixLength: 'x' } }), env: {} }))).toContainEqual({ key: 'ip.defaultPrefixLength', message: 'must be integer' });
+  expect(issuesOf(() => loadHookConfig({ path: file({ spool: { maxEvent: 5 } }), env: {} }))).toContainEqual({
+    key: 'spool.maxEvent',
+    message: 'unknown key (check the spelling); did you mean maxEvents?',
+  });
+  expect(issuesOf(() => loadHookConfig({ path: file({ ip: { defaultPrefixLength: 'x' } }), env: {} }))).toContainEqual({
+    key: 'ip.defaultPrefixLength',
+    message: 'must be integer',
+  });
   expect(issuesOf(() => loadHookConfig({ path: file({ ouis: { entries: [{ oui: 'zz:zz', vendor: 'X' }] } }), env: {} }))).toEqual([
     { key: 'ouis.entries.0.oui', message: 'not an OUI: "zz:zz" (expected e.g. 94:40:c9)' },
   ]);
@@ -52,7 +58,9 @@ test('bad keys are named: misspelt, wrong type, bad OUI, bad enum', () => {
 });
 
 test('OUIs extend the defaults or replace them', () => {
-  expect(ouiSetOf(loadHookConfig({ path: file({ ouis: { entries: [{ oui: '02-00-00', vendor: 'Lab' }] } }), env: {} })).set.size).toBe(DEFAULT_BMC_OUIS.length + 1);
+  expect(ouiSetOf(loadHookConfig({ path: file({ ouis: { entries: [{ oui: '02-00-00', vendor: 'Lab' }] } }), env: {} })).set.size).toBe(
+    DEFAULT_BMC_OUIS.length + 1,
+  );
   const replaced = ouiSetOf(loadHookConfig({ path: file({ ouis: { mode: 'replace', entries: [{ oui: '020000', vendor: 'Lab' }] } }), env: {} }));
   expect<string[]>([...replaced.set]).toEqual(['02:00:00']);
 });
@@ -63,7 +71,13 @@ test('the defaults-only config ignores NetBox settings but keeps the spool overr
 });
 
 test('the dhcpd snippet guards on every OUI without parentheses and pads every octet', () => {
-  const snippet = renderDhcpdSnippet({ hookPath: '/usr/local/sbin/bm-hook', ouis: [{ oui: '94:40:C9', vendor: 'HPE' }, { oui: '0C:C4:7A', vendor: 'SMC' }] });
+  const snippet = renderDhcpdSnippet({
+    hookPath: '/usr/local/sbin/bm-hook',
+    ouis: [
+      { oui: '94:40:C9', vendor: 'HPE' },
+      { oui: '0C:C4:7A', vendor: 'SMC' },
+    ],
+  });
   expect(snippet).toContain('if substring(hardware, 1, 3) = 94:40:c9\n      or substring(hardware, 1, 3) = 0c:c4:7a {');
   expect(snippet).not.toMatch(/\(substring\(hardware, 1, 3\)/);
   for (let n = 1; n <= 6; n++) expect(snippet).toContain(`suffix(concat("0", binary-to-ascii(16, 8, "", substring(hardware, ${n}, 1))), 2)`);

@@ -4,8 +4,22 @@ import { parseFastPath } from '../../../hook/fast-path.ts';
 import { readFileSync } from 'node:fs';
 
 test("dhcpd's commit call takes the fast path with its arguments", () => {
-  expect(parseFastPath(['commit', '10.0.0.5', '94:40:c9:1:a:56', 'ilo'])).toEqual({ kind: 'commit', ip: '10.0.0.5', mac: '94:40:c9:1:a:56', hostname: 'ilo', configPath: undefined, drain: true });
-  expect(parseFastPath(['commit', '10.0.0.5', 'x', '', '--config', '/c.json', '--no-drain'])).toEqual({ kind: 'commit', ip: '10.0.0.5', mac: 'x', hostname: '', configPath: '/c.json', drain: false });
+  expect(parseFastPath(['commit', '10.0.0.5', '94:40:c9:1:a:56', 'ilo'])).toEqual({
+    kind: 'commit',
+    ip: '10.0.0.5',
+    mac: '94:40:c9:1:a:56',
+    hostname: 'ilo',
+    configPath: undefined,
+    drain: true,
+  });
+  expect(parseFastPath(['commit', '10.0.0.5', 'x', '', '--config', '/c.json', '--no-drain'])).toEqual({
+    kind: 'commit',
+    ip: '10.0.0.5',
+    mac: 'x',
+    hostname: '',
+    configPath: '/c.json',
+    drain: false,
+  });
   expect(parseFastPath(['commit', '--config=/c.json'])).toMatchObject({ kind: 'commit', ip: undefined, configPath: '/c.json' });
 });
 
@@ -15,7 +29,16 @@ test("Kea's hook-point call takes the fast path", () => {
 });
 
 test('help, unknown options, extra arguments and other commands go to the full CLI', () => {
-  for (const argv of [['commit', '--help'], ['commit', '-h'], ['commit', 'a', 'b', 'c', 'd'], ['commit', '--bogus'], ['commit', '--config'], ['drain'], ['--version'], []]) {
+  for (const argv of [
+    ['commit', '--help'],
+    ['commit', '-h'],
+    ['commit', 'a', 'b', 'c', 'd'],
+    ['commit', '--bogus'],
+    ['commit', '--config'],
+    ['drain'],
+    ['--version'],
+    [],
+  ]) {
     expect(parseFastPath(argv)).toBeNull();
   }
 });

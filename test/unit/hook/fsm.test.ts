@@ -29,7 +29,8 @@ describe('each row of the table', () => {
     expect(row('active', 'ip-differs')).toMatchObject({ actions: ['journalIpMismatch'], anomaly: true });
   });
   test('any other status gets a journal warning and no change', () => {
-    for (const when of ['ip-none', 'ip-matches', 'ip-differs'] as const) expect(row('other', when)).toMatchObject({ actions: ['journalUnexpectedStatus'], anomaly: true });
+    for (const when of ['ip-none', 'ip-matches', 'ip-differs'] as const)
+      expect(row('other', when)).toMatchObject({ actions: ['journalUnexpectedStatus'], anomaly: true });
   });
   test('an unknown MAC is logged and changes nothing', () => {
     expect(row('none', 'mac-unknown')).toMatchObject({ actions: ['logUnknownMac'], anomaly: true });
@@ -44,12 +45,17 @@ describe('each row of the table', () => {
     expect(row('offline', 'status-choice-missing')).toMatchObject({ actions: ['recordBmcIp', 'journalStatusChoiceMissing'], anomaly: true });
   });
   test('an IP inside a populated range: an offline device is still discovered, the others only journal; the event is done', () => {
-    expect(row('offline', 'ip-in-populated-range')).toMatchObject({ actions: ['setStatusDiscovered', 'journalDiscoveredWithoutIp'], to: 'discovered', anomaly: true });
+    expect(row('offline', 'ip-in-populated-range')).toMatchObject({
+      actions: ['setStatusDiscovered', 'journalDiscoveredWithoutIp'],
+      to: 'discovered',
+      anomaly: true,
+    });
     expect(row('offline', 'ip-in-populated-range')?.fails).toBeUndefined();
     for (const from of ['discovered', 'active'] as const) expect(row(from, 'ip-in-populated-range')?.actions).toEqual(['journalIpNotRecorded']);
   });
   test('a device change NetBox refuses (whole-object validation) is journaled and fails the event', () => {
-    for (const from of ['offline', 'discovered', 'active'] as const) expect(row(from, 'device-refused')).toMatchObject({ actions: ['journalDeviceRefused'], fails: true, anomaly: true });
+    for (const from of ['offline', 'discovered', 'active'] as const)
+      expect(row(from, 'device-refused')).toMatchObject({ actions: ['journalDeviceRefused'], fails: true, anomaly: true });
   });
 });
 
@@ -75,10 +81,17 @@ describe('the table as a whole', () => {
     for (const r of FSM) expect(r.from.some((from) => r.when.some((when) => decide(from, when) === r))).toBe(true);
   });
   test('statuses group as the FSM expects', () => {
-    expect(['offline', 'discovered', 'active', 'staged', 'planned', 'ready'].map(statusGroupOf)).toEqual(['offline', 'discovered', 'active', 'other', 'other', 'other']);
+    expect(['offline', 'discovered', 'active', 'staged', 'planned', 'ready'].map(statusGroupOf)).toEqual([
+      'offline',
+      'discovered',
+      'active',
+      'other',
+      'other',
+      'other',
+    ]);
   });
   test('IP conditions: another owner wins, then none, matches or differs', () => {
-    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.5'], ownedElsewhere: ["device #7"] })).toBe('ip-owned-elsewhere');
+    expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.5'], ownedElsewhere: ['device #7'] })).toBe('ip-owned-elsewhere');
     expect(ipConditionOf('10.0.0.5', { recordedOnInterface: [], ownedElsewhere: [] })).toBe('ip-none');
     expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.9', '10.0.0.5'], ownedElsewhere: [] })).toBe('ip-matches');
     expect(ipConditionOf('10.0.0.5', { recordedOnInterface: ['10.0.0.9'], ownedElsewhere: [] })).toBe('ip-differs');

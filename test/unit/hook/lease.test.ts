@@ -11,7 +11,10 @@ describe('commit arguments', () => {
     const padded = parseLease('10.1.2.3', '94:40:c9:01:0a:56', 'srv1', 'dhcpd', NOW);
     const naive = parseLease('10.1.2.3', '94:40:c9:1:a:56', 'srv1', 'dhcpd', NOW);
     expect(padded).toEqual(naive);
-    expect(padded as unknown).toEqual({ ok: true, event: { v: 1, ip: '10.1.2.3', mac: '94:40:C9:01:0A:56', hostname: 'srv1', source: 'dhcpd', receivedAt: '2026-11-24T10:00:00.000Z' } });
+    expect(padded as unknown).toEqual({
+      ok: true,
+      event: { v: 1, ip: '10.1.2.3', mac: '94:40:C9:01:0A:56', hostname: 'srv1', source: 'dhcpd', receivedAt: '2026-11-24T10:00:00.000Z' },
+    });
   });
 
   test('missing arguments are a reason, not an exception', () => {

@@ -6,7 +6,14 @@ import { journalTextOf } from '../../../hook/actions.ts';
 import { NetboxHttpError, type IpAddress, type Prefix } from '../../../shared/netbox/index.ts';
 
 const vrf = (id: number, name = `vrf${id}`) => ({ id, url: '', display: name, name, rd: null });
-const prefix = (id: number, text: string, v: ReturnType<typeof vrf> | null): Prefix => ({ id, url: '', display: text, prefix: text, status: { value: 'active', label: 'Active' }, vrf: v });
+const prefix = (id: number, text: string, v: ReturnType<typeof vrf> | null): Prefix => ({
+  id,
+  url: '',
+  display: text,
+  prefix: text,
+  status: { value: 'active', label: 'Active' },
+  vrf: v,
+});
 
 describe('the VRF and length of a lease', () => {
   test('the most specific prefix gives both', () => {
@@ -28,14 +35,30 @@ describe('the VRF and length of a lease', () => {
 
 describe('who else holds the leased IP', () => {
   const ip = (type: string | null, object: Record<string, unknown> | null, id: number | null = 9): IpAddress =>
-    ({ id: 1, url: '', display: '', address: '10.0.0.5/24', status: { value: 'active', label: 'Active' }, assigned_object_type: type, assigned_object_id: id, assigned_object: object, vrf: null, dns_name: '', description: '' }) as IpAddress;
+    ({
+      id: 1,
+      url: '',
+      display: '',
+      address: '10.0.0.5/24',
+      status: { value: 'active', label: 'Active' },
+      assigned_object_type: type,
+      assigned_object_id: id,
+      assigned_object: object,
+      vrf: null,
+      dns_name: '',
+      description: '',
+    }) as IpAddress;
   test('this device, or nobody: no owner', () => {
     expect(foreignOwnerOf(ip('dcim.interface', { id: 9, name: 'eth0', device: { id: 1, display: 'me' } }), 1)).toBeNull();
     expect(foreignOwnerOf(ip(null, null, null), 1)).toBeNull();
   });
   test('another device, a VM interface, an FHRP group are named', () => {
-    expect(foreignOwnerOf(ip('dcim.interface', { id: 9, name: 'eth0', device: { id: 2, display: 'srv-b' } }), 1)?.label).toBe('device #2 srv-b (interface eth0)');
-    expect(foreignOwnerOf(ip('virtualization.vminterface', { id: 9, name: 'eth0', display: 'eth0', virtual_machine: { id: 3, display: 'vm-a' } }), 1)?.label).toBe('VM #3 vm-a (interface eth0)');
+    expect(foreignOwnerOf(ip('dcim.interface', { id: 9, name: 'eth0', device: { id: 2, display: 'srv-b' } }), 1)?.label).toBe(
+      'device #2 srv-b (interface eth0)',
+    );
+    expect(
+      foreignOwnerOf(ip('virtualization.vminterface', { id: 9, name: 'eth0', display: 'eth0', virtual_machine: { id: 3, display: 'vm-a' } }), 1)?.label,
+    ).toBe('VM #3 vm-a (interface eth0)');
     expect(foreignOwnerOf(ip('ipam.fhrpgroup', { id: 4, display: 'gw VRRPv2: 7' }, 4), 1)?.label).toBe('FHRP group #4 gw VRRPv2: 7');
   });
 });
@@ -65,8 +88,14 @@ describe('journal texts of the refusals', () => {
     owners: [],
   } as never;
   const event = { ip: '10.0.0.5', mac: '94:40:C9:00:00:01', hostname: '', source: 'dhcpd', receivedAt: '' } as never;
-  test("a refused device change quotes NetBox, says what was applied and what to do", () => {
-    const text = journalTextOf('journalDeviceRefused', { event, observation, eventName: 'e1.json', reason: 'NetBox refused to change device srv-1 (status offline → discovered; it stays offline): asset_tag: Needs a tag.', done: ['recordBmcIp'] });
+  test('a refused device change quotes NetBox, says what was applied and what to do', () => {
+    const text = journalTextOf('journalDeviceRefused', {
+      event,
+      observation,
+      eventName: 'e1.json',
+      reason: 'NetBox refused to change device srv-1 (status offline → discovered; it stays offline): asset_tag: Needs a tag.',
+      done: ['recordBmcIp'],
+    });
     expect(text?.kind).toBe('danger');
     expect(text?.text).toContain('asset_tag: Needs a tag.');
     expect(text?.text).toContain('Already applied: BMC IP and OOB IP recorded');

@@ -7,7 +7,9 @@ import { parseOui } from '../../../shared/mac.ts';
 const vendorOf = (oui: string) => ((registry as Record<string, string>)[oui.replaceAll(':', '')] ?? '').split('\n')[0];
 
 test('every default OUI is registered to the vendor it is listed under', () => {
-  const wrong = DEFAULT_BMC_OUIS.filter((e) => vendorOf(e.oui) !== e.vendor).map((e) => `${e.oui}: listed ${e.vendor}, registry ${vendorOf(e.oui) || 'unassigned'}`);
+  const wrong = DEFAULT_BMC_OUIS.filter((e) => vendorOf(e.oui) !== e.vendor).map(
+    (e) => `${e.oui}: listed ${e.vendor}, registry ${vendorOf(e.oui) || 'unassigned'}`,
+  );
   expect(wrong).toEqual([]);
 });
 
@@ -18,7 +20,18 @@ test('the list is canonical and has no duplicates', () => {
 
 test('it covers the BMC vendors operators run', () => {
   const vendors = new Set(DEFAULT_BMC_OUIS.map((e) => e.vendor));
-  for (const v of ['Hewlett Packard Enterprise', 'Dell Inc.', 'Super Micro Computer, Inc.', 'Lenovo', 'Cisco Systems, Inc', 'Fujitsu Technology Solutions GmbH', 'GIGA-BYTE TECHNOLOGY CO.,LTD.', 'ASRock Incorporation', 'IEIT SYSTEMS Co., Ltd.', 'HUAWEI TECHNOLOGIES CO.,LTD'])
+  for (const v of [
+    'Hewlett Packard Enterprise',
+    'Dell Inc.',
+    'Super Micro Computer, Inc.',
+    'Lenovo',
+    'Cisco Systems, Inc',
+    'Fujitsu Technology Solutions GmbH',
+    'GIGA-BYTE TECHNOLOGY CO.,LTD.',
+    'ASRock Incorporation',
+    'IEIT SYSTEMS Co., Ltd.',
+    'HUAWEI TECHNOLOGIES CO.,LTD',
+  ])
     expect(vendors.has(v)).toBe(true);
 });
 

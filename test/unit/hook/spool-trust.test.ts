@@ -38,7 +38,11 @@ describe('judgeSpool: whether a spool may be used, and as whom', () => {
     ['the spool is world-writable without the sticky bit', { spool: dir('/var/spool/bm-hook', 101, 0o777) }, /writable by group or others \(mode 0777\)/],
     ['the spool is group-writable', { spool: dir('/var/spool/bm-hook', 101, 0o770) }, /mode 0770/],
     ['new/ is world-writable', { subdirs: [dir('/var/spool/bm-hook/new', 101, 0o777)] }, /new is writable/],
-    ['a parent belongs to an unprivileged user (it could swap the spool)', { ancestors: [dir('/'), dir('/var'), dir('/var/spool', 101)] }, /\/var\/spool is owned by uid 101/],
+    [
+      'a parent belongs to an unprivileged user (it could swap the spool)',
+      { ancestors: [dir('/'), dir('/var'), dir('/var/spool', 101)] },
+      /\/var\/spool is owned by uid 101/,
+    ],
     ['a parent is world-writable without the sticky bit', { ancestors: [dir('/'), dir('/var', 0, 0o777), dir('/var/spool')] }, /\/var is writable by others/],
     ['a parent is a symlink an unprivileged user made', { ancestors: [dir('/'), dir('/var'), link('/var/spool', 101)] }, /symlink owned by uid 101/],
   ] as const)('refused when %s', (_what, overrides, message) => {

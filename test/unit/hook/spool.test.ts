@@ -107,7 +107,10 @@ describe('drain planning', () => {
   });
 
   test('an event already in progress is kept over newer duplicates', () => {
-    const plan = planDrain([spooled('1', 'A', '10.0.0.1', { plan: { rowNote: '', actions: ['recordBmcIp'], done: [] }, attempts: 1 }), spooled('2', 'A', '10.0.0.1')]);
+    const plan = planDrain([
+      spooled('1', 'A', '10.0.0.1', { plan: { rowNote: '', actions: ['recordBmcIp'], done: [] }, attempts: 1 }),
+      spooled('2', 'A', '10.0.0.1'),
+    ]);
     expect(plan.coalesced).toEqual(['2']);
     expect(plan.byMac.get('A')!.map((e) => e.name)).toEqual(['1']);
   });

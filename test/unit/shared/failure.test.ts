@@ -41,7 +41,16 @@ describe('classifyFailure: every row of the table', () => {
   });
   test('network errors, ours and those of fetch/ky/node, are retry-now', () => {
     expect(classifyFailure(new NetboxNetworkError('GET', '/', errno('ECONNREFUSED')))).toBe('retry-now');
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED']) {
+    for (const code of [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'CERT_HAS_EXPIRED',
+    ]) {
       expect(classifyFailure(errno(code))).toBe('retry-now');
     }
     expect(classifyFailure(Object.assign(new TypeError('fetch failed'), { cause: errno('ECONNRESET') }))).toBe('retry-now');
@@ -117,7 +126,12 @@ describe('causeOf and the exit code', () => {
     expect(exitCodeFor(error)).toBe(EXIT.failed);
   });
   test('bad config or arguments: config, exit 2', () => {
-    for (const error of [new ConfigError('--set', [{ key: 'x', message: 'unknown' }]), new InvalidMacError('zz'), new NetboxNotConfiguredError('no URL'), new VrfNotFoundError('oob')]) {
+    for (const error of [
+      new ConfigError('--set', [{ key: 'x', message: 'unknown' }]),
+      new InvalidMacError('zz'),
+      new NetboxNotConfiguredError('no URL'),
+      new VrfNotFoundError('oob'),
+    ]) {
       expect(causeOf(error)).toBe('config');
       expect(exitCodeFor(error)).toBe(EXIT.usage);
     }
@@ -144,12 +158,20 @@ describe('every error serialises to {type, message, details}', () => {
   const netboxRefusal = new NetboxHttpError('PATCH', '/api/dcim/devices/1/', 400, { serial: ['required'] });
   const cases: [BmError, string, Record<string, unknown>][] = [
     [new NetboxTimeoutError('GET', '/x/', 10, 'request'), 'NetboxTimeoutError', { method: 'GET', path: '/x/', timeoutMs: 10, kind: 'request' }],
-    [new NetboxNetworkError('GET', '/x/', errno('ECONNREFUSED', 'ECONNREFUSED: Unable to connect')), 'NetboxNetworkError', { method: 'GET', path: '/x/', code: 'ECONNREFUSED' }],
+    [
+      new NetboxNetworkError('GET', '/x/', errno('ECONNREFUSED', 'ECONNREFUSED: Unable to connect')),
+      'NetboxNetworkError',
+      { method: 'GET', path: '/x/', code: 'ECONNREFUSED' },
+    ],
     [new NetboxAbortedError('GET', '/x/'), 'NetboxAbortedError', { method: 'GET', path: '/x/' }],
     [new NetboxNotConfiguredError('no URL'), 'NetboxNotConfiguredError', { reason: 'no URL' }],
     [new VrfNotFoundError('oob'), 'VrfNotFoundError', { vrf: 'oob' }],
     [new StatusChoiceMissingError('discovered'), 'StatusChoiceMissingError', { condition: 'status-choice-missing', status: 'discovered' }],
-    [new IpInPopulatedRangeError('10.0.0.1-9/24', 'no'), 'IpInPopulatedRangeError', { condition: 'ip-in-populated-range', range: '10.0.0.1-9/24', netboxMessage: 'no' }],
+    [
+      new IpInPopulatedRangeError('10.0.0.1-9/24', 'no'),
+      'IpInPopulatedRangeError',
+      { condition: 'ip-in-populated-range', range: '10.0.0.1-9/24', netboxMessage: 'no' },
+    ],
     [
       new DeviceRefusedError('srv-1', 'status', netboxRefusal),
       'DeviceRefusedError',
@@ -159,7 +181,15 @@ describe('every error serialises to {type, message, details}', () => {
     [
       new DeliveryError('callback', new CallbackHttpError('http://cb/hook', 404, ''), 'refused'),
       'DeliveryError',
-      { what: 'callback', gaveUp: 'refused', lastError: { type: 'CallbackHttpError', message: 'callback receiver answered 404 to POST http://cb/hook', details: { url: 'http://cb/hook', status: 404, body: '' } } },
+      {
+        what: 'callback',
+        gaveUp: 'refused',
+        lastError: {
+          type: 'CallbackHttpError',
+          message: 'callback receiver answered 404 to POST http://cb/hook',
+          details: { url: 'http://cb/hook', status: 404, body: '' },
+        },
+      },
     ],
   ];
   for (const [error, type, details] of cases) {

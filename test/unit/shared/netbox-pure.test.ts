@@ -172,7 +172,7 @@ describe('permissions, populated ranges and whole-object validation (messages of
     expect(permissionFor('DELETE', '/api/dcim/interfaces/3/')).toBe('delete dcim.interface');
     expect(permissionFor('GET', '/api/virtualization/interfaces/')).toBe('view virtualization.vminterface');
   });
-  test('only NetBox\'s permission denial is a missing permission; token refusals are not', () => {
+  test("only NetBox's permission denial is a missing permission; token refusals are not", () => {
     expect(new NetboxHttpError('GET', '/api/extras/journal-entries/', 403, DENIED).missingPermission).toBe('view extras.journalentry');
     for (const detail of ['Invalid v1 token', 'Invalid v2 token', 'Token expired', 'Token disabled', 'Authentication credentials were not provided.']) {
       expect(new NetboxHttpError('GET', '/api/dcim/devices/', 403, { detail }).missingPermission).toBeUndefined();
@@ -200,7 +200,10 @@ describe('permissions, populated ranges and whole-object validation (messages of
     expect(isUnknownChoice(undefined)).toBe(false);
   });
   test("a whole-object validation error keeps NetBox's fields and messages, __all__ included", () => {
-    const error = new NetboxHttpError('PATCH', '/api/dcim/devices/1/', 400, { __all__: ["Missing required custom field 'owner'."], asset_tag: ['Needs a tag.'] });
+    const error = new NetboxHttpError('PATCH', '/api/dcim/devices/1/', 400, {
+      __all__: ["Missing required custom field 'owner'."],
+      asset_tag: ['Needs a tag.'],
+    });
     expect(error.validationSummary).toBe("__all__: Missing required custom field 'owner'.; asset_tag: Needs a tag.");
   });
   test('the most specific prefixes: ties across VRFs are all returned', () => {

@@ -184,7 +184,9 @@ describe('createJournalEntryOnce', () => {
   });
   test('skipIf is judged on the journal, read even on a first attempt', async () => {
     const { client, calls } = fakeJournalClient([{ id: 1, comments: 'same anomaly' } as JournalEntry]);
-    expect(await createJournalEntryOnce(client, ENTRY, MARKER, { retried: false, skipIf: (j) => j.some((e) => e.comments === 'same anomaly') })).toBe('skipped');
+    expect(await createJournalEntryOnce(client, ENTRY, MARKER, { retried: false, skipIf: (j) => j.some((e) => e.comments === 'same anomaly') })).toBe(
+      'skipped',
+    );
     expect(calls).toEqual(['GET /api/extras/journal-entries/']);
   });
   test('an entry without its marker is refused (a bug)', async () => {
@@ -208,7 +210,12 @@ describe('delivery', () => {
       throw new NetboxHttpError('POST', '/api/extras/journal-entries/', 403, { detail: 'You do not have permission to perform this action.' });
     };
     const clock = fakeClock();
-    const error = await deliverJournal(refused.client, 7, ENTRY, MARKER, { deadline: clock.now() + 60_000, log: quietLog(), what: 'journal entry', clock }).catch((e) => e);
+    const error = await deliverJournal(refused.client, 7, ENTRY, MARKER, {
+      deadline: clock.now() + 60_000,
+      log: quietLog(),
+      what: 'journal entry',
+      clock,
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.gaveUp).toBe('refused');
     expect(error.message).toMatch(/^journal entry not delivered \(refused\): NetBox answered 403/);
@@ -216,7 +223,12 @@ describe('delivery', () => {
     late.client.post = async () => {
       throw down();
     };
-    const lateError = await deliverJournal(late.client, 7, ENTRY, MARKER, { deadline: clock.now() + 5000, log: quietLog(), what: 'journal entry', clock }).catch((e) => e);
+    const lateError = await deliverJournal(late.client, 7, ENTRY, MARKER, {
+      deadline: clock.now() + 5000,
+      log: quietLog(),
+      what: 'journal entry',
+      clock,
+    }).catch((e) => e);
     expect(lateError).toBeInstanceOf(DeliveryError);
     expect(lateError.gaveUp).toBe('deadline');
     expect(lateError.failureCause).toBe('netbox-unreachable');

@@ -22,13 +22,23 @@ async function sim(opts: SimOptions = {}): Promise<Simulator> {
   return s;
 }
 
-interface Res { status: number; body: any; headers: Headers; text: string }
+interface Res {
+  status: number;
+  body: any;
+  headers: Headers;
+  text: string;
+}
 
 async function api(s: Simulator, method: string, path: string, body?: unknown, auth: string | null = authHeader(s)): Promise<Res> {
   const headers: Record<string, string> = {};
   if (auth !== null) headers.Authorization = auth;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(`${s.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body), redirect: 'manual' });
+  const r = await fetch(`${s.url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    redirect: 'manual',
+  });
   const text = await r.text();
   let parsed: unknown = null;
   try {
@@ -56,7 +66,10 @@ function expectShape(component: string, body: unknown): void {
 function seed(flavour: Flavour, extra: Partial<SeedData> = {}): SeedData {
   const macs = featuresOf(flavour).macObjects;
   return {
-    sites: [{ name: 'DC1', slug: 'dc1' }, { name: 'DC2', slug: 'dc2' }],
+    sites: [
+      { name: 'DC1', slug: 'dc1' },
+      { name: 'DC2', slug: 'dc2' },
+    ],
     manufacturers: [{ name: 'Dell', slug: 'dell' }],
     'device-types': [{ manufacturer: 1, model: 'R650', slug: 'r650' }],
     'device-roles': [{ name: 'Server', slug: 'server' }],
@@ -71,19 +84,23 @@ function seed(flavour: Flavour, extra: Partial<SeedData> = {}): SeedData {
     ],
     ...(macs
       ? {
-        'mac-addresses': [
-          { mac_address: 'AA:BB:CC:00:00:01', assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
-          { mac_address: 'aa:bb:cc:00:00:02', assigned_object_type: 'dcim.interface', assigned_object_id: 3 },
-          { mac_address: 'aa:bb:cc:00:00:99', assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
-        ],
-      }
+          'mac-addresses': [
+            { mac_address: 'AA:BB:CC:00:00:01', assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
+            { mac_address: 'aa:bb:cc:00:00:02', assigned_object_type: 'dcim.interface', assigned_object_id: 3 },
+            { mac_address: 'aa:bb:cc:00:00:99', assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
+          ],
+        }
       : {}),
     ...extra,
   };
 }
 
 describe('flavours and /api/status/', () => {
-  test.each([['3.7', '3.7.8'], ['4.1', '4.1.11'], ['4.6', '4.6.0']] as const)('NetBox %s reports netbox-version %s and an API-Version header', async (flavour, version) => {
+  test.each([
+    ['3.7', '3.7.8'],
+    ['4.1', '4.1.11'],
+    ['4.6', '4.6.0'],
+  ] as const)('NetBox %s reports netbox-version %s and an API-Version header', async (flavour, version) => {
     const s = await sim({ flavour });
     const r = await api(s, 'GET', '/api/status/');
     expect(r.status).toBe(200);
@@ -214,10 +231,12 @@ describe('request validation', () => {
     expect(r.body).toEqual({ device: ['Incorrect type. Expected pk value, received str.'] });
   });
 
-  test('a non-numeric string for a related object gets NetBox\'s related-object message', async () => {
+  test("a non-numeric string for a related object gets NetBox's related-object message", async () => {
     const s = await sim({ data: seed('4.6') });
     const r = await api(s, 'POST', '/api/dcim/interfaces/', { device: 'srv1', name: 'eth9', type: '1000base-t' });
-    expect(r.body).toEqual({ device: ['Related objects must be referenced by numeric ID or by dictionary of attributes. Received an unrecognized value: srv1'] });
+    expect(r.body).toEqual({
+      device: ['Related objects must be referenced by numeric ID or by dictionary of attributes. Received an unrecognized value: srv1'],
+    });
   });
 
   test('a related object can be referenced by a dictionary of attributes', async () => {
@@ -341,7 +360,12 @@ describe('request validation', () => {
     expect(ok.status).toBe(201);
     expect(ok.body.kind).toEqual({ value: 'info', label: 'Info' });
     expect(ok.body.assigned_object.id).toBe(1);
-    const badKind = await api(s, 'POST', '/api/extras/journal-entries/', { assigned_object_type: 'dcim.device', assigned_object_id: 1, comments: 'x', kind: 'fatal' });
+    const badKind = await api(s, 'POST', '/api/extras/journal-entries/', {
+      assigned_object_type: 'dcim.device',
+      assigned_object_id: 1,
+      comments: 'x',
+      kind: 'fatal',
+    });
     expect(badKind.body).toEqual({ kind: ['fatal is not a valid choice.'] });
     const noObject = await api(s, 'POST', '/api/extras/journal-entries/', { assigned_object_type: 'dcim.device', assigned_object_id: 99, comments: 'x' });
     expect(noObject.body).toEqual({ non_field_errors: ['Invalid assigned_object: dcim | device ID 99'] });
@@ -361,12 +385,15 @@ describe('request validation', () => {
 });
 
 describe('filters', () => {
-  test.each(['aa:bb:cc:00:00:01', 'AA-BB-CC-00-00-01', 'aabb.cc00.0001', 'aabbcc000001', 'AA:BB:CC:0:0:1'])('interfaces ?mac_address=%s finds the BMC on 4.6', async (mac) => {
-    const s = await sim({ flavour: '4.6', data: seed('4.6') });
-    const r = await api(s, 'GET', `/api/dcim/interfaces/?mac_address=${encodeURIComponent(mac)}`);
-    expect(r.status).toBe(200);
-    expect(r.body.results.map((i: any) => i.id)).toEqual([1]);
-  });
+  test.each(['aa:bb:cc:00:00:01', 'AA-BB-CC-00-00-01', 'aabb.cc00.0001', 'aabbcc000001', 'AA:BB:CC:0:0:1'])(
+    'interfaces ?mac_address=%s finds the BMC on 4.6',
+    async (mac) => {
+      const s = await sim({ flavour: '4.6', data: seed('4.6') });
+      const r = await api(s, 'GET', `/api/dcim/interfaces/?mac_address=${encodeURIComponent(mac)}`);
+      expect(r.status).toBe(200);
+      expect(r.body.results.map((i: any) => i.id)).toEqual([1]);
+    },
+  );
 
   test.each(['3.7', '4.1'] as const)('interfaces ?mac_address= matches the interface mac_address on %s', async (flavour) => {
     const s = await sim({ flavour, data: seed(flavour) });
@@ -426,7 +453,8 @@ describe('filters', () => {
 
   test('prefixes ?contains= finds the prefixes containing an IP or a prefix', async () => {
     const s = await sim();
-    for (const p of ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '192.168.0.0/16']) await api(s, 'POST', '/api/ipam/prefixes/', { prefix: p, status: 'active' });
+    for (const p of ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '192.168.0.0/16'])
+      await api(s, 'POST', '/api/ipam/prefixes/', { prefix: p, status: 'active' });
     const byIp = await api(s, 'GET', '/api/ipam/prefixes/?contains=10.1.2.3');
     expect(byIp.body.results.map((p: any) => p.prefix)).toEqual(['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24']);
     const byPrefix = await api(s, 'GET', '/api/ipam/prefixes/?contains=10.1.0.0/16');
@@ -472,7 +500,10 @@ describe('filters', () => {
   test('interfaces ?cabled= and ?mgmt_only= filter booleans', async () => {
     const s = await sim({ data: seed('4.6') });
     expect((await api(s, 'GET', '/api/dcim/interfaces/?mgmt_only=true')).body.count).toBe(2);
-    await api(s, 'POST', '/api/dcim/cables/', { a_terminations: [{ object_type: 'dcim.interface', object_id: 2 }], b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }] });
+    await api(s, 'POST', '/api/dcim/cables/', {
+      a_terminations: [{ object_type: 'dcim.interface', object_id: 2 }],
+      b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }],
+    });
     expect((await api(s, 'GET', '/api/dcim/interfaces/?cabled=true')).body.results.map((i: any) => i.id)).toEqual([2, 3]);
     expect((await api(s, 'GET', '/api/dcim/interfaces/?cabled=false')).body.results.map((i: any) => i.id)).toEqual([1]);
   });
@@ -622,7 +653,10 @@ describe('cables', () => {
   test('an interface that already has a cable cannot get another', async () => {
     const s = await sim({ data: seed('4.6') });
     await api(s, 'POST', '/api/dcim/cables/', cable);
-    const r = await api(s, 'POST', '/api/dcim/cables/', { a_terminations: [{ object_type: 'dcim.interface', object_id: 2 }], b_terminations: [{ object_type: 'dcim.interface', object_id: 1 }] });
+    const r = await api(s, 'POST', '/api/dcim/cables/', {
+      a_terminations: [{ object_type: 'dcim.interface', object_id: 2 }],
+      b_terminations: [{ object_type: 'dcim.interface', object_id: 1 }],
+    });
     expect(r.status).toBe(400);
     expect(r.body.non_field_errors[0]).toContain('Duplicate termination');
   });
@@ -655,7 +689,7 @@ describe('device IP fields', () => {
     expectShape('DeviceWithConfigContext', r.body);
   });
 
-  test('an IP that is a device\'s OOB IP cannot be moved to another device', async () => {
+  test("an IP that is a device's OOB IP cannot be moved to another device", async () => {
     const s = await sim({ data: seed('4.6') });
     await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.1.2.3/24', assigned_object_type: 'dcim.interface', assigned_object_id: 1 });
     await api(s, 'PATCH', '/api/dcim/devices/1/', { oob_ip: 1 });
@@ -694,11 +728,14 @@ describe('deletion', () => {
 });
 
 describe('response shapes (4.6) match the OpenAPI response components', () => {
-  test('every endpoint\'s list and detail responses validate', async () => {
+  test("every endpoint's list and detail responses validate", async () => {
     const s = await sim({ data: seed('4.6', { prefixes: [{ prefix: '10.1.2.0/24' }] }) });
     await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.1.2.3/24', assigned_object_type: 'dcim.interface', assigned_object_id: 1, role: 'vip' });
     await api(s, 'POST', '/api/extras/journal-entries/', { assigned_object_type: 'dcim.device', assigned_object_id: 1, comments: 'x', kind: 'warning' });
-    await api(s, 'POST', '/api/dcim/cables/', { a_terminations: [{ object_type: 'dcim.interface', object_id: 2 }], b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }] });
+    await api(s, 'POST', '/api/dcim/cables/', {
+      a_terminations: [{ object_type: 'dcim.interface', object_id: 2 }],
+      b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }],
+    });
     await api(s, 'PATCH', '/api/dcim/interfaces/1/', { primary_mac_address: 1 });
     const endpoints: [string, string, string][] = [
       ['/api/dcim/sites/', 'PaginatedSiteList', 'Site'],
@@ -738,9 +775,15 @@ describe('faults', () => {
 
   test('hang never answers until the client aborts, and close() still finishes', async () => {
     const s = await sim({ faults: [{ kind: 'hang' }] });
-    const err = await fetch(`${s.url}/api/status/`, { headers: { Authorization: authHeader(s) }, signal: AbortSignal.timeout(200) }).then(() => null, (e: unknown) => e as Error);
+    const err = await fetch(`${s.url}/api/status/`, { headers: { Authorization: authHeader(s) }, signal: AbortSignal.timeout(200) }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err?.name).toBe('TimeoutError');
-    const pending = fetch(`${s.url}/api/status/`, { headers: { Authorization: authHeader(s) } }).then(() => 'answered', () => 'failed');
+    const pending = fetch(`${s.url}/api/status/`, { headers: { Authorization: authHeader(s) } }).then(
+      () => 'answered',
+      () => 'failed',
+    );
     await s.waitForRequest((e) => e.fault === 'hang' && e.seq === 2);
     await s.close();
     expect(await pending).toBe('failed');
@@ -754,7 +797,7 @@ describe('faults', () => {
     expect(r.text).toContain(`<title>${status}`);
   });
 
-  test('status 500 answers with NetBox\'s JSON server error', async () => {
+  test("status 500 answers with NetBox's JSON server error", async () => {
     const s = await sim({ faults: [{ kind: 'status', status: 500 }] });
     const r = await api(s, 'GET', '/api/status/');
     expect(r.status).toBe(500);
@@ -771,7 +814,10 @@ describe('faults', () => {
 
   test('drop destroys the connection without a response', async () => {
     const s = await sim({ faults: [{ kind: 'drop' }] });
-    const err = await fetch(`${s.url}/api/status/`, { headers: { Authorization: authHeader(s) } }).then(() => null, (e: unknown) => e);
+    const err = await fetch(`${s.url}/api/status/`, { headers: { Authorization: authHeader(s) } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).not.toBeNull();
     expect(s.requests()[0]?.fault).toBe('drop');
   });
@@ -819,7 +865,15 @@ describe('request log', () => {
     await api(s, 'GET', '/api/dcim/interfaces/?mac_address=a&mac_address=b');
     await api(s, 'PATCH', '/api/dcim/devices/1/', { status: 'staged' });
     const [get, patch] = s.requests();
-    expect(get).toMatchObject({ seq: 1, method: 'GET', path: '/api/dcim/interfaces/', query: { mac_address: ['a', 'b'] }, body: null, auth: 'v2', ignoredFields: [] });
+    expect(get).toMatchObject({
+      seq: 1,
+      method: 'GET',
+      path: '/api/dcim/interfaces/',
+      query: { mac_address: ['a', 'b'] },
+      body: null,
+      auth: 'v2',
+      ignoredFields: [],
+    });
     expect(patch).toMatchObject({ seq: 2, method: 'PATCH', path: '/api/dcim/devices/1/', body: { status: 'staged' }, status: 200 });
     s.clearRequests();
     expect(s.requests()).toEqual([]);
@@ -868,12 +922,14 @@ describe('models the product needs beyond devices (each checked against the real
     expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/24' })).status).toBe(201);
     const inVrf = await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/24', vrf: vrf.id });
     expect(inVrf.body.vrf).toEqual({ id: vrf.id, url: expect.any(String), display: 'blue', name: 'blue', rd: null, description: '' });
-    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/25', vrf: vrf.id })).body)
-      .toEqual({ address: ['Duplicate IP address found in VRF blue: 10.0.0.5/24'] });
+    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.0.5/25', vrf: vrf.id })).body).toEqual({
+      address: ['Duplicate IP address found in VRF blue: 10.0.0.5/24'],
+    });
     expect((await api(s, 'GET', '/api/ipam/ip-addresses/?vrf_id=null')).body.count).toBe(1);
     await api(s, 'POST', '/api/ipam/ip-ranges/', { start_address: '10.0.1.10/24', end_address: '10.0.1.20/24', mark_populated: true });
-    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.1.15/24' })).body)
-      .toEqual({ address: ['Cannot create IP address 10.0.1.15/24 inside range 10.0.1.10-20/24.'] });
+    expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.1.15/24' })).body).toEqual({
+      address: ['Cannot create IP address 10.0.1.15/24 inside range 10.0.1.10-20/24.'],
+    });
     expect((await api(s, 'POST', '/api/ipam/ip-addresses/', { address: '10.0.1.15/24', vrf: vrf.id })).status).toBe(201);
   });
 

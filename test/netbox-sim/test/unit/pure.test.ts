@@ -162,7 +162,11 @@ describe('IPAM, config contexts, cable paths, differential shapes (checked again
     const f1 = s.insert('frontport', { name: 'F1', rear_ports: [{ position: 1, rear_port: r1.id, rear_port_position: 1 }] });
     const f2 = s.insert('frontport', { name: 'F1', rear_ports: [{ position: 1, rear_port: r2.id, rear_port_position: 1 }] });
     const cable = (a: [string, string, number], b: [string, string, number]) => {
-      const c = s.insert('cable', { status: 'connected', a_terminations: [{ object_type: a[0], object_id: a[2] }], b_terminations: [{ object_type: b[0], object_id: b[2] }] });
+      const c = s.insert('cable', {
+        status: 'connected',
+        a_terminations: [{ object_type: a[0], object_id: a[2] }],
+        b_terminations: [{ object_type: b[0], object_id: b[2] }],
+      });
       s.update(a[1], a[2], { cable: c.id, cable_end: 'A' });
       s.update(b[1], b[2], { cable: c.id, cable_end: 'B' });
     };
