@@ -211,7 +211,7 @@ export function stepMarker(id: StepId, runId: string): string {
 export function renderStepJournal(step: ReportStep, runId: string): { kind: 'success' | 'danger' | 'info' | 'warning'; comments: string } {
   const lines = [`**bm-agent ${step.id} ${step.title}: ${ICON[step.status]}** — ${step.summary}`];
   if (step.reasons.length) lines.push('', ...step.reasons.map((r) => `- ${r}`));
-  if (step.table && step.table.rows.length) lines.push('', markdownTable(step.table));
+  if (step.table?.rows.length) lines.push('', markdownTable(step.table));
   lines.push('', `_${stepMarker(step.id, runId)}${step.durationMs !== null ? `, ${formatSeconds(step.durationMs, 1)}` : ''}_`);
   return { kind: JOURNAL_KIND[step.status], comments: lines.join('\n') };
 }

@@ -68,7 +68,7 @@ try {
   const together = span(await agent([]), concurrentIds);
   const slowest = Math.max(...Object.values(solo));
   const sum = Object.values(solo).reduce((a, b) => a + b, 0);
-  console.log('agent: quick profile, dry run against the simulator' + (disk ? `, fio on a blank ${disk}` : ' (not root: no disk under test)'));
+  console.log(`agent: quick profile, dry run against the simulator${disk ? `, fio on a blank ${disk}` : ' (not root: no disk under test)'}`);
   console.log(`  solo: ${concurrentIds.map((id) => `${id} ${(solo[id]! / 1000).toFixed(1)} s`).join(', ')}`);
   console.log(`  concurrent phase: ${(together / 1000).toFixed(1)} s; sequential would be ${(sum / 1000).toFixed(1)} s`);
   console.log(

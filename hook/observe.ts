@@ -153,7 +153,7 @@ export function leaseScopeOf(prefixes: readonly Prefix[], defaultPrefixLength: n
 }
 
 export async function observe(client: NetboxClient, event: LeaseEvent, options: ObserveOptions): Promise<Observation> {
-  let match;
+  let match: Awaited<ReturnType<typeof findDeviceByMac>>;
   try {
     match = await findDeviceByMac(client, event.mac);
   } catch (error) {

@@ -14,7 +14,21 @@
  * its owner) by spool-trust.ts before use, files are opened with O_NOFOLLOW, and
  * what is not a regular file is moved aside, never read or deleted through.
  */
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  type Stats,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseMac } from '../shared/mac.ts';
 import type { LeaseEvent } from './lease.ts';
@@ -153,7 +167,7 @@ export function failEvent(dir: string, name: string, event: unknown, reason: str
   const record: FailureRecord = { event, reason, failedAt: new Date().toISOString() };
   writeDurably(join(dir, 'tmp', `failed-${name}.${process.pid}.${sequence++}`), join(dir, 'failed', name), `${JSON.stringify(record, null, 2)}\n`);
   const entry = join(dir, 'new', name);
-  let stats;
+  let stats: Stats;
   try {
     stats = lstatSync(entry);
   } catch {
@@ -198,7 +212,7 @@ export function readEvent(dir: string, name: string): ReadResult {
     raw = readRegularFile(join(dir, 'new', name), MAX_EVENT_BYTES);
     const parsed = JSON.parse(raw) as { event?: Partial<LeaseEvent>; progress?: EventProgress };
     const event = parsed.event;
-    if (!event || event.v !== 1 || typeof event.ip !== 'string' || typeof event.mac !== 'string' || !parseMac(event.mac)) {
+    if (event?.v !== 1 || typeof event.ip !== 'string' || typeof event.mac !== 'string' || !parseMac(event.mac)) {
       return { ok: false, name, reason: 'not a version-1 lease event', raw };
     }
     return { ok: true, spooled: { name, event: event as LeaseEvent, progress: parsed.progress } };

@@ -23,7 +23,7 @@ export function redact(text: string): string {
   let out = text;
   for (const secret of knownSecrets) out = out.split(secret).join(REDACTED);
   for (const pattern of TOKEN_PATTERNS) {
-    out = out.replace(pattern, (match, scheme?: string) =>
+    out = out.replace(pattern, (_match, scheme?: string) =>
       typeof scheme === 'string' && /^(token|bearer)$/i.test(scheme) ? `${scheme} ${REDACTED}` : REDACTED,
     );
   }

@@ -5,7 +5,6 @@
  */
 import type { Device } from '../../shared/netbox/index.ts';
 import type { DiskInfo } from '../inventory-types.ts';
-import type { Profile } from '../step.ts';
 import { defineTunables, type Tunable, type TunableValues } from '../tunables.ts';
 import { isJsonObject } from '../../shared/json.ts';
 

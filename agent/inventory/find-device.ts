@@ -75,7 +75,7 @@ export async function findDeviceForInventory(client: NetboxClient, inventory: In
   const macs = lookupMacsOf(inventory);
   const found = new Map<number, { device: BriefDevice; macs: string[] }>();
   for (const mac of macs) {
-    let match;
+    let match: Awaited<ReturnType<typeof findDeviceByMac>>;
     try {
       match = await findDeviceByMac(client, mac);
     } catch (error) {

@@ -101,7 +101,7 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
       progress({ fraction: 0.5, message: 'finding the device in NetBox' });
       let match: DeviceMatch;
       let device: Device;
-      let interfaces;
+      let interfaces: Awaited<ReturnType<typeof listDeviceInterfaces>>;
       try {
         match = await findDeviceForInventory(ctx.netbox, inventory);
         details.match = { by: match.by, value: match.value };

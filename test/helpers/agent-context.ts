@@ -42,6 +42,7 @@ export interface TestStepContext extends StepContext<any> {
 export function createTestContext(overrides: Partial<StepContext<any>> = {}): TestStepContext {
   const log = createMemoryLogger('debug');
   const evidenceDir = mkdtempSync(join(tmpdir(), 'bmt-evidence-'));
+  // biome-ignore lint/suspicious/noExplicitAny: one helper builds contexts for every step's tunables
   const ctx: StepContext<any> = {
     profile: 'quick',
     tunables: {},

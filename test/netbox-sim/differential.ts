@@ -58,7 +58,7 @@ export function compareShapes(real: Shape, sim: Shape, path = '$'): { path: stri
 export function errorTexts(body: unknown, path = '$'): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof body === 'string') out[path] = body.replace(/\d+/g, 'N');
-  else if (Array.isArray(body)) body.forEach((b, i) => Object.assign(out, errorTexts(b, `${path}[${i}]`)));
+  else if (Array.isArray(body)) for (const [i, b] of body.entries()) Object.assign(out, errorTexts(b, `${path}[${i}]`));
   else if (typeof body === 'object' && body !== null) for (const [k, v] of Object.entries(body)) Object.assign(out, errorTexts(v, `${path}.${k}`));
   return out;
 }

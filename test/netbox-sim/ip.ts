@@ -32,7 +32,7 @@ function parseV6(s: string): bigint | undefined {
   // embedded IPv4 in the last group
   const all = dbl.length === 2 ? tail : head;
   const last = all[all.length - 1];
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     const v4 = parseV4(last);
     if (v4 === undefined) return undefined;
     all.splice(all.length - 1, 1, ((v4 >> 16n) & 0xffffn).toString(16), (v4 & 0xffffn).toString(16));

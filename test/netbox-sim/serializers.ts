@@ -371,7 +371,6 @@ export class Serializer {
 
   /** Model-specific values (brief: only what the Brief* components need). */
   private specific(model: string, row: Row): Json {
-    const s = this.store;
     switch (model) {
       case 'site':
         return {

@@ -164,7 +164,7 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
             '--set',
             'lldp.deadline_s=120',
             '--set',
-            'disk.devices=' + blank,
+            `disk.devices=${blank}`,
             '--set',
             'disk.runtime_s=60',
           ],

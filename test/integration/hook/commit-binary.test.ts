@@ -5,7 +5,6 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tryLockDrain } from '../../../hook/lock.ts';
 import { pendingNames } from '../../../hook/spool.ts';
 import { findInterfaceIpAddresses, getDevice, listDeviceJournal } from '../../../shared/netbox/index.ts';

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tryLockDrain } from '../../../hook/lock.ts';
 import { pendingNames } from '../../../hook/spool.ts';
 import { getDevice } from '../../../shared/netbox/index.ts';
 import { hookBinary, runHook, startHookHarness, type HookHarness } from '../../helpers/hook-harness.ts';
