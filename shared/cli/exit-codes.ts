@@ -50,6 +50,3 @@ export function exitCodeOfCause(cause: Cause): ExitCode {
 export function exitCodesText(indent = '  '): string {
   return ['Exit codes:', ...Object.entries(EXIT_CODE_MEANINGS).map(([code, meaning]) => `${indent}${code}  ${meaning}`)].join('\n');
 }
-
-/** @deprecated kept until the epilogues use exitCodesText(). */
-export const EXIT_CODES_EPILOGUE = exitCodesText();
