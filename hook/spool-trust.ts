@@ -16,6 +16,7 @@
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { BmError } from '../shared/errors.ts';
 
 export type PathKind = 'directory' | 'symlink' | 'file' | 'other' | 'missing';
 
@@ -108,17 +109,26 @@ export function gatherSpoolFacts(dir: string): SpoolFacts {
   return { ancestors, spool: pathFacts(spoolPath), subdirs: SPOOL_SUBDIRS.map((sub) => pathFacts(join(spoolPath, sub))) };
 }
 
-export class SpoolUntrustedError extends Error {
+export class SpoolUntrustedError extends BmError {
   override readonly name = 'SpoolUntrustedError';
   constructor(
     readonly dir: string,
     readonly problems: readonly string[],
   ) {
-    super(`refusing to use the spool ${dir}: ${problems.join('; ')} — nothing was touched (fix ownership/modes: docs/hook.md "Spool")`);
+    super(`refusing to use the spool ${dir}: ${problems.join('; ')} — nothing was touched (fix ownership/modes: docs/hook.md "Spool safety")`);
   }
 
-  toJSON() {
-    return { type: this.name, message: this.message, details: { dir: this.dir, problems: this.problems } };
+  /** A deployment problem an operator fixes (exit 2, like bad config); leases wait meanwhile. */
+  override get failureCause() {
+    return 'config' as const;
+  }
+
+  override get failureClass() {
+    return 'retry-later' as const;
+  }
+
+  override details() {
+    return { dir: this.dir, problems: this.problems };
   }
 }
 

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, Options } from 'ajv';
 import { isJsonObject, type JsonObject } from './json.ts';
+import { BmError } from './errors.ts';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `netbox.timeoutMs`; `(root)` for the whole object. */
@@ -24,7 +25,7 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends BmError {
   override readonly name = 'ConfigError';
   constructor(
     readonly source: string,
@@ -33,8 +34,12 @@ export class ConfigError extends Error {
     super(`invalid config (${source}): ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`);
   }
 
-  toJSON() {
-    return { type: this.name, message: this.message, details: { source: this.source, issues: this.issues } };
+  override get failureCause() {
+    return 'config' as const;
+  }
+
+  override details() {
+    return { source: this.source, issues: this.issues };
   }
 }
 

@@ -6,6 +6,7 @@
  * which drops leading zeros of each octet (`94:40:c9:1:a:56`).
  * The canonical form is NetBox's: upper-case, colon-separated, zero-padded.
  */
+import { BmError } from './errors.ts';
 
 /** Canonical MAC: `AA:BB:CC:DD:EE:FF`. */
 export type Mac = string & { readonly __brand: 'Mac' };
@@ -40,10 +41,18 @@ export function normaliseMac(input: string): Mac {
   return mac;
 }
 
-export class InvalidMacError extends Error {
+export class InvalidMacError extends BmError {
   override readonly name = 'InvalidMacError';
   constructor(readonly input: string) {
     super(`not a MAC address: ${JSON.stringify(input.slice(0, 64))} (expected e.g. 94:40:c9:01:0a:56)`);
+  }
+
+  override get failureCause() {
+    return 'config' as const;
+  }
+
+  override details() {
+    return { input: this.input.slice(0, 64) };
   }
 }
 

@@ -11,9 +11,14 @@ import { describeError, exitCodeFor } from './errors.ts';
 import { EXIT, exitCodesText } from './exit-codes.ts';
 import { NETBOX_CHECK_OPTIONS, runNetboxCheck, type NetboxCheckArgs } from './netbox-check.ts';
 import { VERSION } from '../version.ts';
+import { BmError } from '../errors.ts';
 
-export class UsageError extends Error {
+export class UsageError extends BmError {
   override readonly name = 'UsageError';
+
+  override get failureCause() {
+    return 'config' as const;
+  }
 }
 
 /**
