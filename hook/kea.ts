@@ -2,7 +2,9 @@
  * Kea's run_script hook (`libdhcp_run_script.so`): the hook point is argv[1] and
  * the lease comes in environment variables. Only `leases4_committed` carries
  * leases we act on (LEASES4_SIZE, LEASES4_AT<i>_ADDRESS / _HWADDR / _HOSTNAME).
- * Pure: returns the raw triples for parseLease.
+ * No lease data ever comes as an argument (fast-path.ts reads whatever follows the
+ * hook point as data, never as options). Pure: returns the raw triples for parseLease,
+ * which validates them like dhcpd's arguments.
  */
 
 export const KEA_COMMIT_HOOK = 'leases4_committed';

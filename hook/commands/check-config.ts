@@ -1,6 +1,7 @@
-/** `bm-hook check-config`: validate the config and say what it resolves to (never the token). */
+/** `bm-hook check-config`: validate the config and say what it resolves to (never the token, nor a password in the URL). */
 import { resolveNetboxToken } from '../../shared/config.ts';
 import { EXIT } from '../../shared/cli/exit-codes.ts';
+import { redactUrl } from '../../shared/redact.ts';
 import { configPathOf, loadHookConfig, ouiSetOf } from '../config.ts';
 import type { CliContext } from '../context.ts';
 
@@ -15,7 +16,7 @@ export const checkConfigCommand = (ctx: CliContext) => ({
     ctx.print(`config: ${path} — valid`);
     if (config.netbox) {
       ctx.print(
-        `netbox: ${config.netbox.url} (token: ${config.netbox.token ? 'inline' : `file ${config.netbox.tokenFile}`}; timeout ${config.netbox.timeoutMs} ms, deadline ${config.netbox.deadlineMs} ms, ${config.netbox.retries} retries)`,
+        `netbox: ${redactUrl(config.netbox.url)} (token: ${config.netbox.token ? 'inline' : `file ${config.netbox.tokenFile}`}; timeout ${config.netbox.timeoutMs} ms, deadline ${config.netbox.deadlineMs} ms, ${config.netbox.retries} retries)`,
       );
     } else {
       ctx.print('netbox: NOT CONFIGURED — leases are spooled but not applied (set netbox.url and a token)');

@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.ts';
 import { describeError, exitCodeFor } from './errors.ts';
 import { createNetboxClient } from '../netbox/client.ts';
 import { probeNetbox } from '../netbox/probe.ts';
+import { redactUrl } from '../redact.ts';
 
 export const NETBOX_CHECK_OPTIONS = {
   url: { type: 'string', describe: 'NetBox base URL (env NETBOX_URL)' },
@@ -37,7 +38,8 @@ export async function runNetboxCheck(args: NetboxCheckArgs, env: Record<string, 
   try {
     const connection = netboxConnectionFrom(args, env);
     const client = createNetboxClient({ ...connection, token: resolveNetboxToken(connection) });
-    const probe = await probeNetbox(client);
+    // A password written into the URL (`https://user:pass@…`) is never printed.
+    const probe = { ...(await probeNetbox(client)), url: redactUrl(client.baseUrl) };
     if (args.json) {
       print(JSON.stringify(probe, null, 2));
     } else {

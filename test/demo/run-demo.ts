@@ -88,7 +88,7 @@ try {
   const spool = mkdtempSync(join(tmpdir(), 'bm-demo-spool-'));
   const hookEnv = { ...env, BM_SPOOL_DIR: spool, BM_HOOK_NO_SYSLOG: '1' };
   const commitStarted = performance.now();
-  await run(['dist/bm-hook', 'commit', '10.20.30.41', '94:40:c9:1:a:56', 'ilo-srv-demo', '--no-drain'], hookEnv);
+  await run(['dist/bm-hook', '--no-drain', 'commit', '--', '10.20.30.41', '94:40:c9:1:a:56', 'ilo-srv-demo'], hookEnv);
   say(`  (commit returned in ${(performance.now() - commitStarted).toFixed(0)} ms without calling NetBox; now the drainer:)`);
   await run(['dist/bm-hook', 'drain'], hookEnv);
   const client = createNetboxClient({ url: netbox.url, token: netbox.adminToken });

@@ -81,7 +81,7 @@ test('the dhcpd snippet guards on every OUI without parentheses and pads every o
   expect(snippet).toContain('if substring(hardware, 1, 3) = 94:40:c9\n      or substring(hardware, 1, 3) = 0c:c4:7a {');
   expect(snippet).not.toMatch(/\(substring\(hardware, 1, 3\)/);
   for (let n = 1; n <= 6; n++) expect(snippet).toContain(`suffix(concat("0", binary-to-ascii(16, 8, "", substring(hardware, ${n}, 1))), 2)`);
-  expect(snippet).toContain('execute("/usr/local/sbin/bm-hook", "commit", bm_hook_ip, bm_hook_mac, bm_hook_name);');
+  expect(snippet).toContain('execute("/usr/local/sbin/bm-hook", "commit", "--", bm_hook_ip, bm_hook_mac, bm_hook_name);');
   expect(() => renderDhcpdSnippet({ hookPath: '/x', ouis: [] })).toThrow(/no OUIs/);
   expect(() => renderDhcpdSnippet({ hookPath: '/x y', ouis: [{ oui: '94:40:C9', vendor: 'x' }] })).toThrow(/must not contain/);
 });

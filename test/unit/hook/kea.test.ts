@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test';
 import { keaLeases, MAX_KEA_LEASES } from '../../../hook/kea.ts';
+import { parseLease } from '../../../hook/lease.ts';
 
 test('leases4_committed yields every lease of the batch', () => {
   const env = {
@@ -30,4 +31,16 @@ test('a huge batch is capped and says so', () => {
   const result = keaLeases('leases4_committed', { LEASES4_SIZE: String(MAX_KEA_LEASES + 10) });
   expect(result.leases.length).toBe(MAX_KEA_LEASES);
   expect(result.truncated).toBe(true);
+});
+
+test("a hostile client hostname from Kea's environment is handed on verbatim as data; lease.ts drops it and keeps the lease", () => {
+  const hostname = '--no-drain`<img src=x onerror=alert(1)>|**x**\n$(reboot)';
+  const { leases } = keaLeases('leases4_committed', {
+    LEASES4_SIZE: '1',
+    LEASES4_AT0_ADDRESS: '10.0.0.5',
+    LEASES4_AT0_HWADDR: '94:40:c9:01:0a:56',
+    LEASES4_AT0_HOSTNAME: hostname,
+  });
+  expect(leases).toEqual([{ ip: '10.0.0.5', mac: '94:40:c9:01:0a:56', hostname }]);
+  expect(parseLease(leases[0]!.ip, leases[0]!.mac, leases[0]!.hostname, 'kea', new Date())).toMatchObject({ ok: true, event: { hostname: null } });
 });

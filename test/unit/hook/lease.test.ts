@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { parseLease, parseLeaseIp, sanitiseHostname } from '../../../hook/lease.ts';
+import { isValidHostname, parseLease, parseLeaseIp, sanitiseHostname, validateSpooledEvent } from '../../../hook/lease.ts';
 
 const NOW = new Date('2026-11-24T10:00:00Z');
 const octet = fc.integer({ min: 0, max: 255 });
@@ -32,6 +32,62 @@ describe('commit arguments', () => {
     expect(sanitiseHostname('bad name; rm -rf /')).toBeNull();
     expect(sanitiseHostname('x'.repeat(300))).toBeNull();
     expect(parseLease('10.1.2.3', '94:40:c9:01:0a:56', '$(reboot)', 'dhcpd', NOW)).toMatchObject({ ok: true, event: { hostname: null } });
+  });
+
+  test('a dropped hostname is reported for the log, escaped and cut to 64 characters', () => {
+    expect(parseLease('10.1.2.3', '94:40:c9:01:0a:56', '--no-drain', 'dhcpd', NOW)).toMatchObject({ ok: true, droppedHostname: '--no-drain' });
+    expect(parseLease('10.1.2.3', '94:40:c9:01:0a:56', '\u001b[2Jx\n', 'dhcpd', NOW)).toMatchObject({ droppedHostname: '\\u001b[2Jx\\n' });
+    expect(parseLease('10.1.2.3', '94:40:c9:01:0a:56', 'x'.repeat(300), 'dhcpd', NOW)).toMatchObject({ droppedHostname: 'x'.repeat(64) });
+    for (const absent of [undefined, '', 'ilo-1'])
+      expect(parseLease('10.1.2.3', '94:40:c9:01:0a:56', absent, 'dhcpd', NOW)).not.toHaveProperty('droppedHostname');
+  });
+});
+
+describe('events read back from the spool: the same rules, strictly', () => {
+  const good = { v: 1, ip: '10.1.2.3', mac: '94:40:C9:01:0A:56', hostname: 'ilo-1.example.net', source: 'dhcpd', receivedAt: '2026-11-24T10:00:00.000Z' };
+
+  test('an event bm-hook wrote is valid as it is', () => {
+    expect(validateSpooledEvent(good)).toEqual({ ok: true, event: good as never });
+    expect(validateSpooledEvent({ ...good, hostname: null, source: 'kea' })).toMatchObject({ ok: true });
+  });
+
+  test('IP and MAC are normalised like a lease argument', () => {
+    expect(validateSpooledEvent({ ...good, mac: '94-40-c9-1-a-56' })).toMatchObject({ ok: true, event: { mac: '94:40:C9:01:0A:56' } });
+  });
+
+  test.each([
+    ['a markdown breaker', 'x` <img src=x onerror=alert(1)> `'],
+    ['a table breaker', 'a|b\n|---|'],
+    ['an option', '--no-drain'],
+    ['a shell command', '$(reboot)'],
+    ['non-ASCII', 'hôte'],
+    ['300 characters', 'x'.repeat(300)],
+    ['an empty string', ''],
+    ['a number', 5],
+  ])('a hostname that is %s refuses the event, naming the field', (_what, hostname) => {
+    const result = validateSpooledEvent({ ...good, hostname });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toStartWith('event hostname is not a valid hostname: ');
+  });
+
+  test('the other fields are checked too; the reason says which', () => {
+    expect(validateSpooledEvent({ ...good, ip: '10.1.2.3; rm -rf /' })).toEqual({ ok: false, reason: 'not a version-1 lease event' });
+    expect(validateSpooledEvent({ ...good, mac: 'nope' })).toEqual({ ok: false, reason: 'not a version-1 lease event' });
+    expect(validateSpooledEvent({ ...good, v: 2 })).toEqual({ ok: false, reason: 'not a version-1 lease event' });
+    expect(validateSpooledEvent(undefined)).toEqual({ ok: false, reason: 'not a version-1 lease event' });
+    expect(validateSpooledEvent({ ...good, source: 'manual' })).toMatchObject({ ok: false, reason: expect.stringContaining('source') });
+    expect(validateSpooledEvent({ ...good, receivedAt: '\u001b[2Jyesterday' })).toMatchObject({ ok: false, reason: expect.stringContaining('receivedAt') });
+  });
+
+  test('one hostname rule: what parseLease keeps is exactly what the spool check accepts', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: fc.constantFrom(...'ab9-_.`|<> '), maxLength: 30 })), (raw) => {
+        const kept = sanitiseHostname(raw);
+        if (kept !== null) expect(isValidHostname(kept)).toBe(true);
+        expect(validateSpooledEvent({ ...good, hostname: raw }).ok).toBe(isValidHostname(raw));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

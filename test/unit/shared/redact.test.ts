@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test';
-import { redact, redactValue, registerSecret } from '../../../shared/redact.ts';
+import { createMemoryLogger } from '../../../shared/log.ts';
+import { redact, redactUrl, redactValue, registerSecret } from '../../../shared/redact.ts';
 
 const V1 = '0123456789abcdef0123456789abcdef01234567';
 const V2 = 'nbt_AbCdEf012345.s3cr3tS3cr3tS3cr3t';
@@ -27,4 +28,25 @@ test('values under secret-like keys are blanked in objects', () => {
     token: '[REDACTED]',
     nested: { Authorization: '[REDACTED]', ok: 't [REDACTED]' },
   });
+});
+
+test('a password written into a URL is redacted, wherever the URL appears; the rest of the URL stays', () => {
+  expect(redactUrl('http://user:pass@netbox.example.net/api/')).toBe('http://user:[REDACTED]@netbox.example.net/api/');
+  // The WHATWG parser takes the last @ before the host: an unencoded @ in the password is still all redacted.
+  expect(redactUrl('https://u:p@ss@nb:8443/?next=a@b')).toBe('https://u:[REDACTED]@nb:8443/?next=a@b');
+  expect(redactUrl('https://s3cr3tt0ken@nb/')).toBe('https://[REDACTED]@nb/');
+  expect(redactUrl('HTTP://A:B@H')).toBe('HTTP://A:[REDACTED]@H');
+  for (const plain of ['https://nb.example.net/api/?q=a@b', 'http://[::1]:8000/', 'mailto:ops@example.net', 'ops@example.net'])
+    expect(redactUrl(plain)).toBe(plain);
+  expect(redact('GET "http://bob:pw1@nb/api/status/" failed; see ftp://a:pw2@c')).toBe(
+    'GET "http://bob:[REDACTED]@nb/api/status/" failed; see ftp://a:[REDACTED]@c',
+  );
+  expect(redactValue({ url: 'http://bob:pw1@nb/' })).toEqual({ url: 'http://bob:[REDACTED]@nb/' });
+});
+
+test('log lines carry no URL password (the logger redacts every line)', () => {
+  const log = createMemoryLogger();
+  log.error('cannot reach NetBox', { url: 'http://bob:pw1@nb/', error: 'fetch http://bob:pw1@nb/api/ failed' });
+  expect(log.lines.join('\n')).not.toContain('pw1');
+  expect(log.lines[0]).toContain('url=http://bob:[REDACTED]@nb/');
 });
