@@ -18,6 +18,7 @@ import {
   populatedRangeOf,
   setDeviceOobIp,
   setDeviceStatus,
+  updateDevice,
   updateIpAddress,
   assignIpAddress,
   type IpAddress,
@@ -25,6 +26,7 @@ import {
   type JournalKind,
   type NetboxClient,
 } from '../shared/netbox/index.ts';
+import { mdCode, mdText } from '../shared/markdown.ts';
 import type { Action, Condition } from './fsm.ts';
 import type { LeaseEvent } from './lease.ts';
 import type { Observation } from './observe.ts';
@@ -41,6 +43,8 @@ export interface ActionContext {
   reason?: string;
   /** Actions of this event already applied (for the journal after a refusal). */
   done?: readonly Action[];
+  /** Every action of the row being applied: recordBmcIp also sets the status when setStatusDiscovered is still to come. */
+  plan?: readonly Action[];
   log: Logger;
 }
 
@@ -126,17 +130,21 @@ async function patchDevice<T>(ctx: ActionContext, change: string, write: () => P
 }
 
 /** Identifies the event that wrote an entry: a retried event never posts the same entry twice. */
-const eventMarker = (eventName: string, action: Action) => `bm-hook event \`${eventName.replace(/\.json$/, '')}\` (${action})`;
+const eventMarker = (eventName: string, action: Action) => `bm-hook event ${mdCode(eventName.replace(/\.json$/, ''))} (${action})`;
 /** Identifies an anomaly: the same warning for the same lease is not repeated on every renewal. */
-const anomalyMarker = (action: Action, event: LeaseEvent) => `[${ANOMALY_OF[action] ?? action} ${event.mac} ${event.ip}]`;
+const anomalyMarker = (action: Action, event: LeaseEvent) => `[${ANOMALY_OF[action] ?? action} ${mdText(event.mac)} ${mdText(event.ip)}]`;
 /** Actions reporting the same anomaly: a renewal does not report it again under another name. */
 const ANOMALY_OF: Partial<Record<Action, Action>> = { journalDiscoveredWithoutIp: 'journalIpNotRecorded' };
 
 function deviceRef(observation: Observation): string {
-  return observation.kind === 'device' ? (observation.device.name ?? `#${observation.device.id}`) : '-';
+  return 'device' in observation ? (observation.device.name ?? `#${observation.device.id}`) : '-';
 }
 
-/** The journal entry each journaling action writes: markdown, short verdict first. Pure. */
+/**
+ * The journal entry each journaling action writes: markdown, short verdict first. Pure.
+ * Everything not written here (the lease's fields, names and statuses from NetBox,
+ * NetBox's refusal messages) goes through shared/markdown.ts: shown as text, never markup.
+ */
 const APPLIED: Partial<Record<Action, string>> = { recordBmcIp: 'BMC IP and OOB IP recorded', setStatusDiscovered: 'status → discovered' };
 const appliedText = (done: readonly Action[] | undefined) =>
   (done ?? [])
@@ -149,11 +157,14 @@ export function journalTextOf(
   context: Pick<ActionContext, 'event' | 'observation' | 'eventName' | 'reason' | 'done'>,
 ): { kind: JournalKind; text: string } | null {
   const { event, observation } = context;
-  const lease = `**${event.ip}** for BMC MAC \`${event.mac}\`${event.hostname ? ` (hostname \`${event.hostname}\`)` : ''}`;
-  const recorded = observation.kind === 'device' ? observation.interfaceIps.map((ip) => ip.address).join(', ') || 'none' : 'none';
-  const vrf = observation.kind === 'device' && observation.scope.vrf ? ` in VRF **${observation.scope.vrf.name}**` : '';
-  const reason = context.reason ?? 'NetBox refused the change';
-  const iface = observation.kind === 'device' ? `\`${observation.bmcInterface.name}\`` : '-';
+  const lease = `**${mdText(event.ip)}** for BMC MAC ${mdCode(event.mac)}${event.hostname ? ` (hostname ${mdCode(event.hostname)})` : ''}`;
+  const recorded = observation.kind === 'device' ? observation.interfaceIps.map((ip) => mdText(ip.address)).join(', ') || 'none' : 'none';
+  const vrf = observation.kind === 'device' && observation.scope.vrf ? ` in VRF **${mdText(observation.scope.vrf.name)}**` : '';
+  const reason = mdText(context.reason ?? 'NetBox refused the change');
+  const iface = observation.kind === 'device' ? mdCode(observation.bmcInterface.name) : '-';
+  const owners = observation.kind === 'device' ? observation.owners.map((o) => mdText(o.label)).join(', ') : '-';
+  const status = observation.kind === 'device' ? mdText(observation.device.status.value) : '?';
+  const devices = observation.kind === 'no-device' ? observation.devices.map((d) => `#${d.id} ${mdText(d.display)}`).join(', ') : '';
   const texts: Partial<Record<Action, { kind: JournalKind; text: string }>> = {
     journalDiscovered: { kind: 'success', text: `BMC seen by DHCP: ${lease} on ${iface}. Status offline → **discovered**; BMC IP recorded and set as OOB IP.` },
     journalIpRecorded: { kind: 'info', text: `BMC IP recorded from DHCP: ${lease} on ${iface}; it had none.` },
@@ -164,7 +175,7 @@ export function journalTextOf(
     },
     journalIpConflict: {
       kind: 'warning',
-      text: `DHCP gave ${lease}, but that IP is owned elsewhere in NetBox${vrf}: ${observation.kind === 'device' ? observation.owners.map((o) => o.label).join(', ') : '-'}. Nothing changed; free the IP or fix the DHCP reservation.`,
+      text: `DHCP gave ${lease}, but that IP is owned elsewhere in NetBox${vrf}: ${owners}. Nothing changed; free the IP or fix the DHCP reservation.`,
     },
     journalDiscoveredWithoutIp: {
       kind: 'warning',
@@ -180,11 +191,11 @@ export function journalTextOf(
     },
     journalUnexpectedStatus: {
       kind: 'warning',
-      text: `DHCP lease ${lease} while the device is **${observation.kind === 'device' ? observation.device.status.value : '?'}**; bm-hook acts only on offline, discovered and active devices. Nothing changed.`,
+      text: `DHCP lease ${lease} while the device is **${status}**; bm-hook acts only on offline, discovered and active devices. Nothing changed.`,
     },
     journalAmbiguousMac: {
       kind: 'warning',
-      text: `DHCP lease ${lease}: this MAC is on several devices (${observation.kind === 'no-device' ? observation.devices.map((d) => `#${d.id} ${d.display}`).join(', ') : ''}). Nothing changed; fix the duplicate MAC.`,
+      text: `DHCP lease ${lease}: this MAC is on several devices (${devices}). Nothing changed; fix the duplicate MAC.`,
     },
     journalStatusChoiceMissing: {
       kind: 'danger',
@@ -246,7 +257,8 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
   const refreshable = o.interfaceIps.filter((ip) => ip.status.value === ctx.ipStatus && hostOf(ip.address) !== ctx.event.ip);
   let ip: IpAddress;
   if (reusable) {
-    ip = await updateIpAddress(ctx.client, reusable.id, { address, status: ctx.ipStatus });
+    const same = reusable.address === address && reusable.status.value === ctx.ipStatus;
+    ip = same ? reusable : await updateIpAddress(ctx.client, reusable.id, { address, status: ctx.ipStatus });
     if (ip.assigned_object_id !== o.bmcInterface.id) ip = await assignIpAddress(ctx.client, ip.id, o.bmcInterface.id);
   } else if (refreshable.length === 1) {
     const changes = (refreshable[0]!.vrf?.id ?? null) === vrfId ? { address } : { address, vrf: vrfId };
@@ -260,9 +272,20 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
       throw error;
     }
   }
-  if (o.device.oob_ip?.id !== ip.id)
+  const ipId = ip.id;
+  const discoverToo = ctx.plan?.includes('setStatusDiscovered') && !ctx.done?.includes('setStatusDiscovered') && o.device.status.value !== 'discovered';
+  if (o.device.oob_ip?.id !== ipId && discoverToo) {
+    // One PATCH for both when NetBox takes it; refused, each change is tried alone (below, then
+    // setStatusDiscovered), so the refusal is NetBox's answer to that change alone, as documented.
+    try {
+      o.device = await updateDevice(ctx.client, o.device.id, { oob_ip: ipId, status: 'discovered' });
+    } catch (error) {
+      if (!(error instanceof NetboxHttpError && error.status === 400)) throw error;
+    }
+  }
+  if (o.device.oob_ip?.id !== ipId)
     await patchDevice(ctx, `oob_ip → ${address}; the IP object stays recorded on \`${o.bmcInterface.name}\``, () =>
-      setDeviceOobIp(ctx.client, o.device.id, ip.id),
+      setDeviceOobIp(ctx.client, o.device.id, ipId),
     );
   ctx.log.info('BMC IP recorded', { device: deviceRef(o), address, vrf: scope.vrf?.name ?? 'global', interface: o.bmcInterface.name });
 }
@@ -270,6 +293,11 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
 async function setStatusDiscovered(ctx: ActionContext): Promise<void> {
   const o = ctx.observation;
   if (o.kind !== 'device') throw new Error('setStatusDiscovered needs a device');
+  // Already set together with the oob_ip by recordBmcIp (or by an earlier, interrupted run).
+  if (o.device.status.value === 'discovered') {
+    ctx.log.notice('device discovered', { device: deviceRef(o), mac: ctx.event.mac, ip: ctx.event.ip });
+    return;
+  }
   try {
     await patchDevice(ctx, `status ${o.device.status.value} → discovered; it stays ${o.device.status.value}`, () =>
       setDeviceStatus(ctx.client, o.device.id, 'discovered'),
@@ -285,6 +313,15 @@ export const ACTIONS: Record<Action, (ctx: ActionContext) => Promise<void>> = {
   recordBmcIp,
   setStatusDiscovered,
   logUnknownMac: async (ctx) => ctx.log.warning('lease for a BMC MAC unknown in NetBox; nothing changed', { mac: ctx.event.mac, ip: ctx.event.ip }),
+  logNotBmc: async (ctx) => {
+    const o = ctx.observation;
+    ctx.log.info('lease for a data interface, not the BMC (not mgmt-only, name not like bmc.interfaceNames); ignored', {
+      device: deviceRef(o),
+      interfaces: o.kind === 'not-bmc' ? o.interfaces.map((i) => i.name).join(', ') : '-',
+      mac: ctx.event.mac,
+      ip: ctx.event.ip,
+    });
+  },
   journalAmbiguousMac: async (ctx) => {
     const devices = ctx.observation.kind === 'no-device' ? ctx.observation.devices.map((d) => d.id) : [];
     ctx.log.warning('BMC MAC on several devices; nothing changed', { mac: ctx.event.mac, devices });

@@ -38,6 +38,10 @@ export interface HookConfig {
     mode: 'extend' | 'replace';
     entries: OuiEntry[];
   };
+  bmc: {
+    /** Regular expressions (case-insensitive) naming BMC interfaces besides mgmt-only ones. */
+    interfaceNames: string[];
+  };
   spool: {
     dir: string;
     /** Events kept before coalescing by MAC (newest per MAC kept); default 10000. */
@@ -54,6 +58,11 @@ export interface HookConfig {
   drain: {
     /** How long one drainer run keeps retrying before leaving events for the next; default 120000 ms. */
     budgetMs: number;
+    /**
+     * How `commit` gets a drainer going: `spawn` (default) starts a detached `bm-hook drain`; `systemd` starts
+     * nothing, systemd's bm-hook-drain.path unit sees the event land in new/ (docs/hook.md). bench/README.md.
+     */
+    trigger: 'spawn' | 'systemd';
   };
   /** Path dhcpd executes (for the generated snippet); default /usr/local/sbin/bm-hook. */
   hookPath: string;
@@ -102,8 +111,22 @@ export function validateHookConfig(value: unknown, source: string): HookConfig {
     .map((entry, index) => ({ key: `ouis.entries.${index}.oui`, ok: parseOui(entry.oui) !== null, value: entry.oui }))
     .filter((e) => !e.ok)
     .map((e) => ({ key: e.key, message: `not an OUI: ${JSON.stringify(e.value)} (expected e.g. 94:40:c9)` }));
-  if (badOuis.length) throw new ConfigError(source, badOuis);
+  const badNames = config.bmc.interfaceNames
+    .map((pattern, index) => ({ key: `bmc.interfaceNames.${index}`, problem: regexProblem(pattern) }))
+    .filter((e) => e.problem !== null)
+    .map((e) => ({ key: e.key, message: `not a regular expression: ${e.problem}` }));
+  if (badOuis.length || badNames.length) throw new ConfigError(source, [...badOuis, ...badNames]);
   return config;
+}
+
+/** Why `pattern` is not a usable regular expression, or null. Pure. */
+function regexProblem(pattern: string): string | null {
+  try {
+    new RegExp(pattern, 'i');
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** Defaults only (no file, no environment): what the spool path of `commit` falls back to. */

@@ -12,6 +12,8 @@ export type StatusGroup = 'offline' | 'discovered' | 'active' | 'other';
 export type Condition =
   | 'mac-unknown'
   | 'mac-ambiguous'
+  /** The MAC is on the device, but not on its BMC interface (mgmt-only, or named like `bmc.interfaceNames`): a data NIC. */
+  | 'mac-not-on-bmc'
   | 'ip-owned-elsewhere'
   | 'ip-none'
   | 'ip-matches'
@@ -36,7 +38,11 @@ export type Action =
   | 'journalDiscoveredWithoutIp'
   | 'journalIpNotRecorded'
   | 'journalDeviceRefused'
-  | 'logUnknownMac';
+  | 'logUnknownMac'
+  | 'logNotBmc';
+
+/** Actions that only log: a row made of them changes nothing, and the drainer adds no "lease applied" line. */
+export const LOG_ONLY_ACTIONS: ReadonlySet<Action> = new Set<Action>(['logUnknownMac', 'logNotBmc']);
 
 export interface Row {
   /** Device status groups this row applies to; `none` = no single device was found. */
@@ -65,6 +71,12 @@ export const FSM: readonly Row[] = [
     actions: ['journalAmbiguousMac'],
     anomaly: true,
     note: 'MAC on several devices: journal a warning on each, change nothing',
+  },
+  {
+    from: ANY_STATUS,
+    when: ['mac-not-on-bmc'],
+    actions: ['logNotBmc'],
+    note: 'MAC on a data interface, not the BMC (a LOM with a BMC vendor OUI, a PXE boot): log one line, change nothing',
   },
   {
     from: ANY_STATUS,
@@ -128,6 +140,7 @@ export const STATUS_GROUPS: readonly (StatusGroup | 'none')[] = ['none', ...ANY_
 export const CONDITIONS: readonly Condition[] = [
   'mac-unknown',
   'mac-ambiguous',
+  'mac-not-on-bmc',
   'ip-owned-elsewhere',
   ...ANY_OWN_IP,
   'status-choice-missing',

@@ -1,19 +1,27 @@
 /**
- * Reads what NetBox knows about a lease (device by MAC, its status, the IPs on
- * its BMC interface, the VRF and prefix the lease falls in, who else holds the
- * leased IP in that VRF) and reduces it to the FSM's (status group, condition).
- * Reads only; actions.ts writes.
+ * Reads what NetBox knows about a lease and reduces it to the FSM's (status group,
+ * condition). Reads only; actions.ts writes. Few requests, in this order:
+ *
+ * 1. together: the devices with the lease's MAC (status, `oob_ip`) and every IP object
+ *    with the lease's address (who holds it, in which VRF). A renewal whose address is the
+ *    device's `oob_ip`, held by nothing else in its VRF, on a discovered or active device,
+ *    stops here: two reads, nothing to do.
+ * 2. the interfaces with the MAC: only the device's BMC interface (mgmt-only, or named like
+ *    `bmc.interfaceNames`) counts; a data NIC (a LOM with a BMC vendor's OUI, a PXE boot)
+ *    is `mac-not-on-bmc`.
+ * 3. when an IP may be written (or its VRF is not known from an object already on the BMC
+ *    interface): the prefixes containing the lease; the interface's other IPs only when
+ *    NetBox counts some that step 1 did not return.
  */
 import { BmError } from '../shared/errors.ts';
 import type { Cause, FailureClass } from '../shared/failure.ts';
 import {
-  AmbiguousMatchError,
-  findDeviceByMac,
+  findDevicesByMac,
   findInterfaceIpAddresses,
+  findInterfacesByMac,
   findIpAddresses,
   findPrefixesContaining,
   findVrf,
-  getDevice,
   hostOf,
   mostSpecificPrefixes,
   mostSpecificPrefixLength,
@@ -70,13 +78,35 @@ export interface NoDeviceObservation {
   devices: { id: number; display: string }[];
 }
 
-export type Observation = DeviceObservation | NoDeviceObservation;
+/** A renewal NetBox already reflects (step 1 above): nothing to decide beyond the status. */
+export interface UnchangedObservation {
+  kind: 'unchanged';
+  from: 'discovered' | 'active';
+  when: 'ip-matches';
+  device: Device;
+  /** The IP object: the device's `oob_ip`, with the lease's address. */
+  ip: IpAddress;
+}
+
+/** The MAC is on the device, but on none of its BMC interfaces: not a BMC lease. */
+export interface NotBmcObservation {
+  kind: 'not-bmc';
+  from: StatusGroup;
+  when: 'mac-not-on-bmc';
+  device: Device;
+  /** The device's interfaces carrying the MAC (none of them a BMC's). */
+  interfaces: Interface[];
+}
+
+export type Observation = DeviceObservation | NoDeviceObservation | UnchangedObservation | NotBmcObservation;
 
 export interface ObserveOptions {
   /** Prefix length when no prefix contains the IP. */
   defaultPrefixLength: number;
   /** `ip.vrf`: look up and create IPs in this VRF (id or name) instead of the containing prefix's. */
   vrf?: number | string;
+  /** `bmc.interfaceNames`, compiled (bmcNamePatterns); default DEFAULT_BMC_INTERFACE_NAMES. */
+  bmcNames?: readonly RegExp[];
 }
 
 /** A configured VRF that NetBox does not have: leases stay spooled until the config or NetBox is fixed. */
@@ -99,10 +129,26 @@ export class VrfNotFoundError extends BmError {
   }
 }
 
-/** Prefer the management-only interface when the MAC is on several of one device's interfaces. */
-export function pickBmcInterface(interfaces: readonly Interface[]): Interface {
-  const sorted = [...interfaces].sort((a, b) => Number(b.mgmt_only) - Number(a.mgmt_only) || a.id - b.id);
-  return sorted[0]!;
+/** Default `bmc.interfaceNames`: names vendors and operators give BMC ports (case-insensitive). */
+export const DEFAULT_BMC_INTERFACE_NAMES: readonly string[] = ['^(bmc|idrac|ilo|ipmi|imm|xcc|irmc|cimc|mgmt|oob)'];
+
+/** Compiles `bmc.interfaceNames` (validated by config.ts), case-insensitive. */
+export function bmcNamePatterns(names: readonly string[] = DEFAULT_BMC_INTERFACE_NAMES): RegExp[] {
+  return names.map((name) => new RegExp(name, 'i'));
+}
+
+/** A BMC's interface: management-only, or named like one (`bmc.interfaceNames`). Pure. */
+export function isBmcInterface(iface: Pick<Interface, 'mgmt_only' | 'name'>, names: readonly RegExp[]): boolean {
+  return iface.mgmt_only === true || names.some((pattern) => pattern.test(iface.name));
+}
+
+/**
+ * The BMC interface among those carrying the lease's MAC: management-only first, then one
+ * named like a BMC's, lowest id first; null when the MAC is only on data interfaces. Pure.
+ */
+export function pickBmcInterface(interfaces: readonly Interface[], names: readonly RegExp[]): Interface | null {
+  const sorted = interfaces.filter((i) => isBmcInterface(i, names)).sort((a, b) => Number(b.mgmt_only) - Number(a.mgmt_only) || a.id - b.id);
+  return sorted[0] ?? null;
 }
 
 /** What holds this IP object, unless it is unassigned or on one of this device's interfaces. Pure. */
@@ -152,36 +198,79 @@ export function leaseScopeOf(prefixes: readonly Prefix[], defaultPrefixLength: n
   };
 }
 
-export async function observe(client: NetboxClient, event: LeaseEvent, options: ObserveOptions): Promise<Observation> {
-  let match: Awaited<ReturnType<typeof findDeviceByMac>>;
-  try {
-    match = await findDeviceByMac(client, event.mac);
-  } catch (error) {
-    if (error instanceof AmbiguousMatchError) {
-      return { kind: 'no-device', from: 'none', when: 'mac-ambiguous', devices: [...error.matches] };
-    }
-    throw error;
-  }
-  if (!match) return { kind: 'no-device', from: 'none', when: 'mac-unknown', devices: [] };
+/** Whether the IP object is in this VRF (null = the global table). Pure. */
+export function inVrf(ip: Pick<IpAddress, 'vrf'>, vrf: Pick<BriefVrf, 'id'> | null): boolean {
+  return (ip.vrf?.id ?? null) === (vrf?.id ?? null);
+}
 
-  const bmcInterface = pickBmcInterface(match.interfaces);
+/** Whether the IP object is in the configured `ip.vrf` (an id or an exact name). Pure. */
+function inConfiguredVrf(ip: Pick<IpAddress, 'vrf'>, configured: number | string): boolean {
+  return typeof configured === 'number' ? ip.vrf?.id === configured : ip.vrf?.name === configured;
+}
+
+/**
+ * The IP object that makes this lease an unchanged renewal, or null: the device is
+ * discovered or active, its `oob_ip` is an object with the lease's address on one of its
+ * interfaces (in the configured VRF, when there is one), and nothing else holds the
+ * address in that VRF. Pure.
+ */
+export function unchangedRenewalIp(device: Device, addressObjects: readonly IpAddress[], configuredVrf?: number | string): IpAddress | null {
+  const group = statusGroupOf(device.status.value);
+  if (group !== 'discovered' && group !== 'active') return null;
+  const ip = addressObjects.find((candidate) => candidate.id === device.oob_ip?.id);
+  if (ip?.assigned_object_type !== 'dcim.interface' || ip.assigned_object?.device?.id !== device.id) return null;
+  if (configuredVrf !== undefined && !inConfiguredVrf(ip, configuredVrf)) return null;
+  const foreign = addressObjects.some((other) => inVrf(other, ip.vrf) && foreignOwnerOf(other, device.id) !== null);
+  return foreign ? null : ip;
+}
+
+export async function observe(client: NetboxClient, event: LeaseEvent, options: ObserveOptions): Promise<Observation> {
+  const [devices, addressObjects] = await Promise.all([findDevicesByMac(client, event.mac), findIpAddresses(client, event.ip)]);
+  if (devices.length === 0) return { kind: 'no-device', from: 'none', when: 'mac-unknown', devices: [] };
+  if (devices.length > 1) return { kind: 'no-device', from: 'none', when: 'mac-ambiguous', devices: devices.map((d) => ({ id: d.id, display: d.display })) };
+  const device = devices[0]!;
+  const from = statusGroupOf(device.status.value);
+
+  const unchanged = unchangedRenewalIp(device, addressObjects, options.vrf);
+  if (unchanged) return { kind: 'unchanged', from: from as 'discovered' | 'active', when: 'ip-matches', device, ip: unchanged };
+
+  const interfaces = (await findInterfacesByMac(client, event.mac)).filter((i) => i.device.id === device.id);
+  // The MAC left the device between the two reads: as if unknown (the next lease decides afresh).
+  if (interfaces.length === 0) return { kind: 'no-device', from: 'none', when: 'mac-unknown', devices: [] };
+  const bmcInterface = pickBmcInterface(interfaces, options.bmcNames ?? bmcNamePatterns());
+  if (!bmcInterface) return { kind: 'not-bmc', from, when: 'mac-not-on-bmc', device, interfaces };
+
   let configuredVrf: BriefVrf | undefined;
   if (options.vrf !== undefined) {
     const vrf = await findVrf(client, options.vrf);
     if (!vrf) throw new VrfNotFoundError(options.vrf);
     configuredVrf = vrf;
   }
-  const [device, interfaceIps, prefixes] = await Promise.all([
-    getDevice(client, match.device.id),
-    findInterfaceIpAddresses(client, bmcInterface.id),
-    findPrefixesContaining(client, event.ip, configuredVrf ? { vrfId: configuredVrf.id } : {}),
+  const onBmc = addressObjects.filter(
+    (ip) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object_id === bmcInterface.id && (!configuredVrf || inVrf(ip, configuredVrf)),
+  );
+  // The prefix gives the VRF and length of an IP to write; an object already on the BMC interface gives its VRF.
+  const needPrefixes = onBmc.length === 0 || from === 'offline';
+  const count = bmcInterface.count_ipaddresses;
+  const needInterfaceIps = count === undefined || count > onBmc.length;
+  const [prefixes, interfaceIps] = await Promise.all([
+    needPrefixes ? findPrefixesContaining(client, event.ip, configuredVrf ? { vrfId: configuredVrf.id } : {}) : null,
+    needInterfaceIps ? findInterfaceIpAddresses(client, bmcInterface.id) : onBmc,
   ]);
-  const scope = leaseScopeOf(prefixes, options.defaultPrefixLength, configuredVrf);
-  const leaseIpObjects = await findIpAddresses(client, event.ip, { vrfId: scope.vrf?.id ?? null });
+  const scope: LeaseScope = prefixes
+    ? leaseScopeOf(prefixes, options.defaultPrefixLength, configuredVrf)
+    : {
+        vrf: configuredVrf ?? (onBmc[0]!.vrf ? { id: onBmc[0]!.vrf.id, name: onBmc[0]!.vrf.name } : null),
+        prefix: null,
+        length: Number(onBmc[0]!.address.split('/')[1] ?? options.defaultPrefixLength),
+        alsoIn: [],
+        configured: configuredVrf !== undefined,
+      };
+  const leaseIpObjects = addressObjects.filter((ip) => inVrf(ip, scope.vrf));
   const owners = leaseIpObjects.map((ip) => foreignOwnerOf(ip, device.id)).filter((o): o is Owner => o !== null);
   const when = ipConditionOf(event.ip, {
     recordedOnInterface: interfaceIps.map((ip) => hostOf(ip.address)),
     ownedElsewhere: owners.map((o) => o.label),
   });
-  return { kind: 'device', from: statusGroupOf(device.status.value), when, device, bmcInterface, interfaceIps, scope, leaseIpObjects, owners };
+  return { kind: 'device', from, when, device, bmcInterface, interfaceIps, scope, leaseIpObjects, owners };
 }

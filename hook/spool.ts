@@ -30,8 +30,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { parseMac } from '../shared/mac.ts';
-import type { LeaseEvent } from './lease.ts';
+import { validateSpooledEvent, type LeaseEvent } from './lease.ts';
 import { SPOOL_SUBDIRS, trustSpool } from './spool-trust.ts';
 
 export interface SpooledEvent {
@@ -210,12 +209,11 @@ export function readEvent(dir: string, name: string): ReadResult {
   let raw = '';
   try {
     raw = readRegularFile(join(dir, 'new', name), MAX_EVENT_BYTES);
-    const parsed = JSON.parse(raw) as { event?: Partial<LeaseEvent>; progress?: EventProgress };
-    const event = parsed.event;
-    if (event?.v !== 1 || typeof event.ip !== 'string' || typeof event.mac !== 'string' || !parseMac(event.mac)) {
-      return { ok: false, name, reason: 'not a version-1 lease event', raw };
-    }
-    return { ok: true, spooled: { name, event: event as LeaseEvent, progress: parsed.progress } };
+    const parsed = JSON.parse(raw) as { event?: unknown; progress?: EventProgress };
+    // The same rules as a lease from dhcpd (lease.ts): a planted event gets no further than a hostile client.
+    const valid = validateSpooledEvent(parsed.event);
+    if (!valid.ok) return { ok: false, name, reason: valid.reason, raw };
+    return { ok: true, spooled: { name, event: valid.event, progress: parsed.progress } };
   } catch (error) {
     return { ok: false, name, reason: `unreadable: ${(error as Error).message}`, raw };
   }
@@ -268,10 +266,16 @@ export function cleanTmp(dir: string, olderThanMs = 60_000, now = Date.now()): n
 
 export interface DrainStatus {
   lastRunAt?: string;
+  /** How the last run ended: all applied, leases waiting on NetBox, an event failed or stuck, or the run itself failed. */
+  lastRunResult?: 'ok' | 'waiting' | 'failed' | 'error';
+  /** The last run's counts (hook/drain.ts DrainSummary). */
+  lastRun?: { applied: number; failed: number; stuck: number; waiting: number; coalesced: number };
   lastSuccessAt?: string;
   lastError?: string;
   lastErrorAt?: string;
   applied?: number;
+  /** NetBox's version per base URL, remembered across drainers (hook/version-cache.ts). */
+  netboxVersions?: Record<string, { text: string; major: number; minor: number; patch: number; at: string }>;
 }
 
 export function readStatus(dir: string): DrainStatus {

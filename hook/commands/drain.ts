@@ -1,4 +1,8 @@
-/** `bm-hook drain`: apply the spooled leases to NetBox now. */
+/**
+ * `bm-hook drain`: apply the spooled leases to NetBox now. By hand it tries every waiting
+ * event at once; machines (the timer, the .path unit, the drainer `commit` starts) pass
+ * `--respect-backoff` so that an outage is not hammered by each of them.
+ */
 import type { Argv } from 'yargs';
 import { ConfigError, resolveNetboxToken } from '../../shared/config.ts';
 import { EXIT } from '../../shared/cli/exit-codes.ts';
@@ -7,12 +11,18 @@ import { loadHookConfig, type HookConfig } from '../config.ts';
 import type { CliContext } from '../context.ts';
 import { drainSpool } from '../drain.ts';
 import { pendingNames } from '../spool.ts';
+import { spoolVersionStore } from '../version-cache.ts';
 
 export const drainCommand = (ctx: CliContext) => ({
   command: 'drain',
   describe: 'apply spooled leases to NetBox now (dhcpd/Kea start this detached; a timer may too)',
-  builder: (y: Argv) => y.option('budget-ms', { type: 'number', describe: 'keep retrying NetBox this long (default: config drain.budgetMs)' }),
-  handler: async (args: { config?: string; budgetMs?: number }) => {
+  builder: (y: Argv) =>
+    y.option('budget-ms', { type: 'number', describe: 'keep retrying NetBox this long (default: config drain.budgetMs)' }).option('respect-backoff', {
+      type: 'boolean',
+      default: false,
+      describe: "leave events whose retry back-off has not expired (the timer and dhcpd's drainer pass it); without it, every event is tried now",
+    }),
+  handler: async (args: { config?: string; budgetMs?: number; respectBackoff?: boolean }) => {
     let config: HookConfig;
     try {
       config = loadHookConfig({ path: args.config, env: ctx.env });
@@ -26,7 +36,13 @@ export const drainCommand = (ctx: CliContext) => ({
     let notConfiguredReason: string | undefined;
     try {
       if (!config.netbox) throw new ConfigError('config', [{ key: 'netbox.url', message: 'is required (or set NETBOX_URL)' }]);
-      client = createNetboxClient({ ...config.netbox, token: resolveNetboxToken(config.netbox), logger: log });
+      // Off dhcpd's clock: hook defaults wait for a slow NetBox (config-schema.ts); the budget bounds the run (drain.ts).
+      client = createNetboxClient({
+        ...config.netbox,
+        token: resolveNetboxToken(config.netbox),
+        logger: log,
+        versionStore: spoolVersionStore(config.spool.dir),
+      });
     } catch (error) {
       notConfiguredReason = (error as Error).message;
       log.error('NetBox not configured; leases stay spooled', { error: notConfiguredReason });
@@ -41,14 +57,27 @@ export const drainCommand = (ctx: CliContext) => ({
         defaultPrefixLength: config.ip.defaultPrefixLength,
         ...(config.ip.vrf !== undefined ? { vrf: config.ip.vrf } : {}),
         budgetMs,
+        ignoreStoredBackoff: !args.respectBackoff,
+        bmcInterfaceNames: config.bmc.interfaceNames,
         log,
       });
       if (summary.locked) {
         log.debug('another drainer is running; it will take these events');
         return;
       }
-      if (summary.applied || summary.failed || summary.remaining) {
-        log.info('drain finished', { applied: summary.applied, failed: summary.failed, coalesced: summary.coalesced, waiting: summary.remaining });
+      if (summary.applied || summary.failed || summary.remaining || summary.stuck) {
+        log.info('drain finished', {
+          applied: summary.applied,
+          failed: summary.failed,
+          stuck: summary.stuck,
+          coalesced: summary.coalesced,
+          waiting: summary.remaining,
+        });
+      }
+      // Entries that could not be moved aside (a full disk) stay in new/: running again would not help.
+      if (summary.stuck > 0) {
+        ctx.setExitCode(EXIT.internal);
+        return;
       }
       // Events spooled while we held the lock, whose own drainer found it taken.
       if (summary.remaining > 0 || pendingNames(config.spool.dir).length === 0) {

@@ -4,7 +4,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","additionalProperties":false,"required":["ouis","spool","ip","drain","hookPath","logLevel"],"properties":{"netbox":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"NetBox base URL, e.g. https://netbox.example.net"},"token":{"type":"string","minLength":1,"description":"API token (v1 40-hex or v2 nbt_…); prefer tokenFile"},"tokenFile":{"type":"string","minLength":1,"description":"file whose first line is the API token"},"timeoutMs":{"type":"integer","minimum":100,"maximum":600000,"default":5000},"deadlineMs":{"type":"integer","minimum":100,"maximum":3600000,"default":20000},"retries":{"type":"integer","minimum":0,"maximum":20,"default":3},"insecureTls":{"type":"boolean","default":false}}},"ouis":{"type":"object","additionalProperties":false,"default":{},"required":["mode","entries"],"properties":{"mode":{"type":"string","enum":["extend","replace"],"default":"extend"},"entries":{"type":"array","default":[],"items":{"type":"object","additionalProperties":false,"required":["oui","vendor"],"properties":{"oui":{"type":"string","description":"first three octets: aa:bb:cc, aa-bb-cc or aabbcc"},"vendor":{"type":"string","minLength":1}}}}}},"spool":{"type":"object","additionalProperties":false,"default":{},"required":["dir","maxEvents"],"properties":{"dir":{"type":"string","minLength":1,"default":"/var/spool/bm-hook"},"maxEvents":{"type":"integer","minimum":10,"maximum":1000000,"default":10000}}},"ip":{"type":"object","additionalProperties":false,"default":{},"required":["status","defaultPrefixLength"],"properties":{"status":{"type":"string","enum":["active","reserved","deprecated","dhcp","slaac"],"default":"dhcp"},"defaultPrefixLength":{"type":"integer","minimum":1,"maximum":32,"default":32},"vrf":{"description":"VRF (id or exact name) to look BMC IPs up and create them in; absent = the VRF of the most specific prefix containing the IP","oneOf":[{"type":"integer","minimum":1},{"type":"string","minLength":1}]}}},"drain":{"type":"object","additionalProperties":false,"default":{},"required":["budgetMs"],"properties":{"budgetMs":{"type":"integer","minimum":1000,"maximum":3600000,"default":120000}}},"hookPath":{"type":"string","pattern":"^/[^\"\\\\\\s]+$","default":"/usr/local/sbin/bm-hook"},"logLevel":{"type":"string","enum":["debug","info","notice","warning","error"],"default":"info"}}};
+const schema11 = {"type":"object","additionalProperties":false,"required":["ouis","bmc","spool","ip","drain","hookPath","logLevel"],"properties":{"netbox":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","description":"NetBox base URL, e.g. https://netbox.example.net"},"token":{"type":"string","minLength":1,"description":"API token (v1 40-hex or v2 nbt_…); prefer tokenFile"},"tokenFile":{"type":"string","minLength":1,"description":"file whose first line is the API token"},"timeoutMs":{"type":"integer","minimum":100,"maximum":600000,"default":30000},"deadlineMs":{"type":"integer","minimum":100,"maximum":3600000,"default":60000},"retries":{"type":"integer","minimum":0,"maximum":20,"default":3},"insecureTls":{"type":"boolean","default":false}}},"ouis":{"type":"object","additionalProperties":false,"default":{},"required":["mode","entries"],"properties":{"mode":{"type":"string","enum":["extend","replace"],"default":"extend"},"entries":{"type":"array","default":[],"items":{"type":"object","additionalProperties":false,"required":["oui","vendor"],"properties":{"oui":{"type":"string","description":"first three octets: aa:bb:cc, aa-bb-cc or aabbcc"},"vendor":{"type":"string","minLength":1}}}}}},"bmc":{"type":"object","additionalProperties":false,"default":{},"required":["interfaceNames"],"properties":{"interfaceNames":{"description":"regular expressions (case-insensitive) naming a BMC interface besides mgmt-only ones; a lease whose MAC is on no such interface of its device is ignored","type":"array","items":{"type":"string","minLength":1},"default":["^(bmc|idrac|ilo|ipmi|imm|xcc|irmc|cimc|mgmt|oob)"]}}},"spool":{"type":"object","additionalProperties":false,"default":{},"required":["dir","maxEvents"],"properties":{"dir":{"type":"string","minLength":1,"default":"/var/spool/bm-hook"},"maxEvents":{"type":"integer","minimum":10,"maximum":1000000,"default":10000}}},"ip":{"type":"object","additionalProperties":false,"default":{},"required":["status","defaultPrefixLength"],"properties":{"status":{"type":"string","enum":["active","reserved","deprecated","dhcp","slaac"],"default":"dhcp"},"defaultPrefixLength":{"type":"integer","minimum":1,"maximum":32,"default":32},"vrf":{"description":"VRF (id or exact name) to look BMC IPs up and create them in; absent = the VRF of the most specific prefix containing the IP","oneOf":[{"type":"integer","minimum":1},{"type":"string","minLength":1}]}}},"drain":{"type":"object","additionalProperties":false,"default":{},"required":["budgetMs","trigger"],"properties":{"budgetMs":{"type":"integer","minimum":1000,"maximum":3600000,"default":120000},"trigger":{"description":"how commit gets a drainer going: spawn one detached, or leave it to systemd (bm-hook-drain.path watches new/)","type":"string","enum":["spawn","systemd"],"default":"spawn"}}},"hookPath":{"type":"string","pattern":"^/[^\"\\\\\\s]+$","default":"/usr/local/sbin/bm-hook"},"logLevel":{"type":"string","enum":["debug","info","notice","warning","error"],"default":"info"}}};
 const pattern0 = new RegExp("^https?://[^\\s]+$", "u");
 const pattern1 = new RegExp("^/[^\"\\\\\\s]+$", "u");
 const func2 = require("ajv/dist/runtime/ucs2length").default;
@@ -15,6 +15,9 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.ouis === undefined){
 data.ouis = {};
+}
+if(data.bmc === undefined){
+data.bmc = {};
 }
 if(data.spool === undefined){
 data.spool = {};
@@ -41,8 +44,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.spool === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spool"},message:"must have required property '"+"spool"+"'"};
+if(data.bmc === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "bmc"},message:"must have required property '"+"bmc"+"'"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -51,8 +54,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.ip === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'"};
+if(data.spool === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spool"},message:"must have required property '"+"spool"+"'"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -61,8 +64,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.drain === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "drain"},message:"must have required property '"+"drain"+"'"};
+if(data.ip === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -71,8 +74,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.hookPath === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "hookPath"},message:"must have required property '"+"hookPath"+"'"};
+if(data.drain === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "drain"},message:"must have required property '"+"drain"+"'"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -81,8 +84,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.logLevel === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "logLevel"},message:"must have required property '"+"logLevel"+"'"};
+if(data.hookPath === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "hookPath"},message:"must have required property '"+"hookPath"+"'"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -91,9 +94,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((((((key0 === "netbox") || (key0 === "ouis")) || (key0 === "spool")) || (key0 === "ip")) || (key0 === "drain")) || (key0 === "hookPath")) || (key0 === "logLevel"))){
-const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(data.logLevel === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "logLevel"},message:"must have required property '"+"logLevel"+"'"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -102,24 +104,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.netbox !== undefined){
-let data0 = data.netbox;
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-if(data0.timeoutMs === undefined){
-data0.timeoutMs = 5000;
-}
-if(data0.deadlineMs === undefined){
-data0.deadlineMs = 20000;
-}
-if(data0.retries === undefined){
-data0.retries = 3;
-}
-if(data0.insecureTls === undefined){
-data0.insecureTls = false;
-}
-if(data0.url === undefined){
-const err7 = {instancePath:instancePath+"/netbox",schemaPath:"#/properties/netbox/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+for(const key0 in data){
+if(!((((((((key0 === "netbox") || (key0 === "ouis")) || (key0 === "bmc")) || (key0 === "spool")) || (key0 === "ip")) || (key0 === "drain")) || (key0 === "hookPath")) || (key0 === "logLevel"))){
+const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -128,9 +115,24 @@ vErrors.push(err7);
 }
 errors++;
 }
-for(const key1 in data0){
-if(!(((((((key1 === "url") || (key1 === "token")) || (key1 === "tokenFile")) || (key1 === "timeoutMs")) || (key1 === "deadlineMs")) || (key1 === "retries")) || (key1 === "insecureTls"))){
-const err8 = {instancePath:instancePath+"/netbox",schemaPath:"#/properties/netbox/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+}
+if(data.netbox !== undefined){
+let data0 = data.netbox;
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if(data0.timeoutMs === undefined){
+data0.timeoutMs = 30000;
+}
+if(data0.deadlineMs === undefined){
+data0.deadlineMs = 60000;
+}
+if(data0.retries === undefined){
+data0.retries = 3;
+}
+if(data0.insecureTls === undefined){
+data0.insecureTls = false;
+}
+if(data0.url === undefined){
+const err8 = {instancePath:instancePath+"/netbox",schemaPath:"#/properties/netbox/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -139,12 +141,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-if(data0.url !== undefined){
-let data1 = data0.url;
-if(typeof data1 === "string"){
-if(!pattern0.test(data1)){
-const err9 = {instancePath:instancePath+"/netbox/url",schemaPath:"#/properties/netbox/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+for(const key1 in data0){
+if(!(((((((key1 === "url") || (key1 === "token")) || (key1 === "tokenFile")) || (key1 === "timeoutMs")) || (key1 === "deadlineMs")) || (key1 === "retries")) || (key1 === "insecureTls"))){
+const err9 = {instancePath:instancePath+"/netbox",schemaPath:"#/properties/netbox/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -154,8 +153,11 @@ vErrors.push(err9);
 errors++;
 }
 }
-else {
-const err10 = {instancePath:instancePath+"/netbox/url",schemaPath:"#/properties/netbox/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data0.url !== undefined){
+let data1 = data0.url;
+if(typeof data1 === "string"){
+if(!pattern0.test(data1)){
+const err10 = {instancePath:instancePath+"/netbox/url",schemaPath:"#/properties/netbox/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -165,11 +167,8 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data0.token !== undefined){
-let data2 = data0.token;
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err11 = {instancePath:instancePath+"/netbox/token",schemaPath:"#/properties/netbox/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err11 = {instancePath:instancePath+"/netbox/url",schemaPath:"#/properties/netbox/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -179,8 +178,11 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/netbox/token",schemaPath:"#/properties/netbox/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data0.token !== undefined){
+let data2 = data0.token;
+if(typeof data2 === "string"){
+if(func2(data2) < 1){
+const err12 = {instancePath:instancePath+"/netbox/token",schemaPath:"#/properties/netbox/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -190,11 +192,8 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data0.tokenFile !== undefined){
-let data3 = data0.tokenFile;
-if(typeof data3 === "string"){
-if(func2(data3) < 1){
-const err13 = {instancePath:instancePath+"/netbox/tokenFile",schemaPath:"#/properties/netbox/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err13 = {instancePath:instancePath+"/netbox/token",schemaPath:"#/properties/netbox/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -204,8 +203,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-else {
-const err14 = {instancePath:instancePath+"/netbox/tokenFile",schemaPath:"#/properties/netbox/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data0.tokenFile !== undefined){
+let data3 = data0.tokenFile;
+if(typeof data3 === "string"){
+if(func2(data3) < 1){
+const err14 = {instancePath:instancePath+"/netbox/tokenFile",schemaPath:"#/properties/netbox/properties/tokenFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -215,9 +217,8 @@ vErrors.push(err14);
 errors++;
 }
 }
-let data4 = data0.timeoutMs;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err15 = {instancePath:instancePath+"/netbox/timeoutMs",schemaPath:"#/properties/netbox/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err15 = {instancePath:instancePath+"/netbox/tokenFile",schemaPath:"#/properties/netbox/properties/tokenFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -226,9 +227,10 @@ vErrors.push(err15);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 600000 || isNaN(data4)){
-const err16 = {instancePath:instancePath+"/netbox/timeoutMs",schemaPath:"#/properties/netbox/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+let data4 = data0.timeoutMs;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err16 = {instancePath:instancePath+"/netbox/timeoutMs",schemaPath:"#/properties/netbox/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -237,8 +239,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(data4 < 100 || isNaN(data4)){
-const err17 = {instancePath:instancePath+"/netbox/timeoutMs",schemaPath:"#/properties/netbox/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 600000 || isNaN(data4)){
+const err17 = {instancePath:instancePath+"/netbox/timeoutMs",schemaPath:"#/properties/netbox/properties/timeoutMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -247,10 +250,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-let data5 = data0.deadlineMs;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err18 = {instancePath:instancePath+"/netbox/deadlineMs",schemaPath:"#/properties/netbox/properties/deadlineMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data4 < 100 || isNaN(data4)){
+const err18 = {instancePath:instancePath+"/netbox/timeoutMs",schemaPath:"#/properties/netbox/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -259,9 +260,10 @@ vErrors.push(err18);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 3600000 || isNaN(data5)){
-const err19 = {instancePath:instancePath+"/netbox/deadlineMs",schemaPath:"#/properties/netbox/properties/deadlineMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+}
+let data5 = data0.deadlineMs;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err19 = {instancePath:instancePath+"/netbox/deadlineMs",schemaPath:"#/properties/netbox/properties/deadlineMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -270,8 +272,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(data5 < 100 || isNaN(data5)){
-const err20 = {instancePath:instancePath+"/netbox/deadlineMs",schemaPath:"#/properties/netbox/properties/deadlineMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 3600000 || isNaN(data5)){
+const err20 = {instancePath:instancePath+"/netbox/deadlineMs",schemaPath:"#/properties/netbox/properties/deadlineMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -280,10 +283,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-let data6 = data0.retries;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err21 = {instancePath:instancePath+"/netbox/retries",schemaPath:"#/properties/netbox/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data5 < 100 || isNaN(data5)){
+const err21 = {instancePath:instancePath+"/netbox/deadlineMs",schemaPath:"#/properties/netbox/properties/deadlineMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -292,9 +293,10 @@ vErrors.push(err21);
 }
 errors++;
 }
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 20 || isNaN(data6)){
-const err22 = {instancePath:instancePath+"/netbox/retries",schemaPath:"#/properties/netbox/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+}
+let data6 = data0.retries;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err22 = {instancePath:instancePath+"/netbox/retries",schemaPath:"#/properties/netbox/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -303,8 +305,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data6 < 0 || isNaN(data6)){
-const err23 = {instancePath:instancePath+"/netbox/retries",schemaPath:"#/properties/netbox/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 20 || isNaN(data6)){
+const err23 = {instancePath:instancePath+"/netbox/retries",schemaPath:"#/properties/netbox/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -313,9 +316,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(typeof data0.insecureTls !== "boolean"){
-const err24 = {instancePath:instancePath+"/netbox/insecureTls",schemaPath:"#/properties/netbox/properties/insecureTls/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data6 < 0 || isNaN(data6)){
+const err24 = {instancePath:instancePath+"/netbox/retries",schemaPath:"#/properties/netbox/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -325,13 +327,24 @@ vErrors.push(err24);
 errors++;
 }
 }
-else {
-const err25 = {instancePath:instancePath+"/netbox",schemaPath:"#/properties/netbox/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data0.insecureTls !== "boolean"){
+const err25 = {instancePath:instancePath+"/netbox/insecureTls",schemaPath:"#/properties/netbox/properties/insecureTls/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err25];
 }
 else {
 vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/netbox",schemaPath:"#/properties/netbox/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
 }
 errors++;
 }
@@ -345,17 +358,7 @@ if(data8.entries === undefined){
 data8.entries = [];
 }
 if(data8.mode === undefined){
-const err26 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data8.entries === undefined){
-const err27 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/required",keyword:"required",params:{missingProperty: "entries"},message:"must have required property '"+"entries"+"'"};
+const err27 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -364,9 +367,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-for(const key2 in data8){
-if(!((key2 === "mode") || (key2 === "entries"))){
-const err28 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data8.entries === undefined){
+const err28 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/required",keyword:"required",params:{missingProperty: "entries"},message:"must have required property '"+"entries"+"'"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -375,10 +377,9 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-let data9 = data8.mode;
-if(typeof data9 !== "string"){
-const err29 = {instancePath:instancePath+"/ouis/mode",schemaPath:"#/properties/ouis/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key2 in data8){
+if(!((key2 === "mode") || (key2 === "entries"))){
+const err29 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -387,13 +388,25 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(!((data9 === "extend") || (data9 === "replace"))){
-const err30 = {instancePath:instancePath+"/ouis/mode",schemaPath:"#/properties/ouis/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.ouis.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+let data9 = data8.mode;
+if(typeof data9 !== "string"){
+const err30 = {instancePath:instancePath+"/ouis/mode",schemaPath:"#/properties/ouis/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
 else {
 vErrors.push(err30);
+}
+errors++;
+}
+if(!((data9 === "extend") || (data9 === "replace"))){
+const err31 = {instancePath:instancePath+"/ouis/mode",schemaPath:"#/properties/ouis/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.ouis.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
 }
 errors++;
 }
@@ -404,17 +417,7 @@ for(let i0=0; i0<len0; i0++){
 let data11 = data10[i0];
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 if(data11.oui === undefined){
-const err31 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/required",keyword:"required",params:{missingProperty: "oui"},message:"must have required property '"+"oui"+"'"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-if(data11.vendor === undefined){
-const err32 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'"};
+const err32 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/required",keyword:"required",params:{missingProperty: "oui"},message:"must have required property '"+"oui"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -423,9 +426,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-for(const key3 in data11){
-if(!((key3 === "oui") || (key3 === "vendor"))){
-const err33 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data11.vendor === undefined){
+const err33 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/required",keyword:"required",params:{missingProperty: "vendor"},message:"must have required property '"+"vendor"+"'"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -434,10 +436,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(data11.oui !== undefined){
-if(typeof data11.oui !== "string"){
-const err34 = {instancePath:instancePath+"/ouis/entries/" + i0+"/oui",schemaPath:"#/properties/ouis/properties/entries/items/properties/oui/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data11){
+if(!((key3 === "oui") || (key3 === "vendor"))){
+const err34 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -447,11 +448,9 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data11.vendor !== undefined){
-let data13 = data11.vendor;
-if(typeof data13 === "string"){
-if(func2(data13) < 1){
-const err35 = {instancePath:instancePath+"/ouis/entries/" + i0+"/vendor",schemaPath:"#/properties/ouis/properties/entries/items/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data11.oui !== undefined){
+if(typeof data11.oui !== "string"){
+const err35 = {instancePath:instancePath+"/ouis/entries/" + i0+"/oui",schemaPath:"#/properties/ouis/properties/entries/items/properties/oui/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -461,8 +460,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-else {
-const err36 = {instancePath:instancePath+"/ouis/entries/" + i0+"/vendor",schemaPath:"#/properties/ouis/properties/entries/items/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data11.vendor !== undefined){
+let data13 = data11.vendor;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err36 = {instancePath:instancePath+"/ouis/entries/" + i0+"/vendor",schemaPath:"#/properties/ouis/properties/entries/items/properties/vendor/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -472,9 +474,8 @@ vErrors.push(err36);
 errors++;
 }
 }
-}
 else {
-const err37 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err37 = {instancePath:instancePath+"/ouis/entries/" + i0+"/vendor",schemaPath:"#/properties/ouis/properties/entries/items/properties/vendor/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -486,7 +487,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/ouis/entries",schemaPath:"#/properties/ouis/properties/entries/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err38 = {instancePath:instancePath+"/ouis/entries/" + i0,schemaPath:"#/properties/ouis/properties/entries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -496,8 +497,9 @@ vErrors.push(err38);
 errors++;
 }
 }
+}
 else {
-const err39 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err39 = {instancePath:instancePath+"/ouis/entries",schemaPath:"#/properties/ouis/properties/entries/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -506,16 +508,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-let data14 = data.spool;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.dir === undefined){
-data14.dir = "/var/spool/bm-hook";
 }
-if(data14.maxEvents === undefined){
-data14.maxEvents = 10000;
-}
-if(data14.dir === undefined){
-const err40 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
+else {
+const err40 = {instancePath:instancePath+"/ouis",schemaPath:"#/properties/ouis/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -524,8 +519,13 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data14.maxEvents === undefined){
-const err41 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/required",keyword:"required",params:{missingProperty: "maxEvents"},message:"must have required property '"+"maxEvents"+"'"};
+let data14 = data.bmc;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.interfaceNames === undefined){
+data14.interfaceNames = ["^(bmc|idrac|ilo|ipmi|imm|xcc|irmc|cimc|mgmt|oob)"];
+}
+if(data14.interfaceNames === undefined){
+const err41 = {instancePath:instancePath+"/bmc",schemaPath:"#/properties/bmc/required",keyword:"required",params:{missingProperty: "interfaceNames"},message:"must have required property '"+"interfaceNames"+"'"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -535,8 +535,8 @@ vErrors.push(err41);
 errors++;
 }
 for(const key4 in data14){
-if(!((key4 === "dir") || (key4 === "maxEvents"))){
-const err42 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(!(key4 === "interfaceNames")){
+const err42 = {instancePath:instancePath+"/bmc",schemaPath:"#/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -546,10 +546,14 @@ vErrors.push(err42);
 errors++;
 }
 }
-let data15 = data14.dir;
-if(typeof data15 === "string"){
-if(func2(data15) < 1){
-const err43 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data15 = data14.interfaceNames;
+if(Array.isArray(data15)){
+const len1 = data15.length;
+for(let i1=0; i1<len1; i1++){
+let data16 = data15[i1];
+if(typeof data16 === "string"){
+if(func2(data16) < 1){
+const err43 = {instancePath:instancePath+"/bmc/interfaceNames/" + i1,schemaPath:"#/properties/bmc/properties/interfaceNames/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -560,7 +564,7 @@ errors++;
 }
 }
 else {
-const err44 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err44 = {instancePath:instancePath+"/bmc/interfaceNames/" + i1,schemaPath:"#/properties/bmc/properties/interfaceNames/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -569,9 +573,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-let data16 = data14.maxEvents;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err45 = {instancePath:instancePath+"/spool/maxEvents",schemaPath:"#/properties/spool/properties/maxEvents/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/bmc/interfaceNames",schemaPath:"#/properties/bmc/properties/interfaceNames/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -580,9 +585,9 @@ vErrors.push(err45);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 1000000 || isNaN(data16)){
-const err46 = {instancePath:instancePath+"/spool/maxEvents",schemaPath:"#/properties/spool/properties/maxEvents/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+else {
+const err46 = {instancePath:instancePath+"/bmc",schemaPath:"#/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -591,8 +596,16 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data16 < 10 || isNaN(data16)){
-const err47 = {instancePath:instancePath+"/spool/maxEvents",schemaPath:"#/properties/spool/properties/maxEvents/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+let data17 = data.spool;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.dir === undefined){
+data17.dir = "/var/spool/bm-hook";
+}
+if(data17.maxEvents === undefined){
+data17.maxEvents = 10000;
+}
+if(data17.dir === undefined){
+const err47 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/required",keyword:"required",params:{missingProperty: "dir"},message:"must have required property '"+"dir"+"'"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -601,10 +614,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-}
-else {
-const err48 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data17.maxEvents === undefined){
+const err48 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/required",keyword:"required",params:{missingProperty: "maxEvents"},message:"must have required property '"+"maxEvents"+"'"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -613,16 +624,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-let data17 = data.ip;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-if(data17.status === undefined){
-data17.status = "dhcp";
-}
-if(data17.defaultPrefixLength === undefined){
-data17.defaultPrefixLength = 32;
-}
-if(data17.status === undefined){
-const err49 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+for(const key5 in data17){
+if(!((key5 === "dir") || (key5 === "maxEvents"))){
+const err49 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -631,8 +635,11 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data17.defaultPrefixLength === undefined){
-const err50 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/required",keyword:"required",params:{missingProperty: "defaultPrefixLength"},message:"must have required property '"+"defaultPrefixLength"+"'"};
+}
+let data18 = data17.dir;
+if(typeof data18 === "string"){
+if(func2(data18) < 1){
+const err50 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -641,9 +648,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-for(const key5 in data17){
-if(!(((key5 === "status") || (key5 === "defaultPrefixLength")) || (key5 === "vrf"))){
-const err51 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+else {
+const err51 = {instancePath:instancePath+"/spool/dir",schemaPath:"#/properties/spool/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -652,10 +659,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-let data18 = data17.status;
-if(typeof data18 !== "string"){
-const err52 = {instancePath:instancePath+"/ip/status",schemaPath:"#/properties/ip/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data19 = data17.maxEvents;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err52 = {instancePath:instancePath+"/spool/maxEvents",schemaPath:"#/properties/spool/properties/maxEvents/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -664,8 +670,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(!(((((data18 === "active") || (data18 === "reserved")) || (data18 === "deprecated")) || (data18 === "dhcp")) || (data18 === "slaac"))){
-const err53 = {instancePath:instancePath+"/ip/status",schemaPath:"#/properties/ip/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.ip.properties.status.enum},message:"must be equal to one of the allowed values"};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 1000000 || isNaN(data19)){
+const err53 = {instancePath:instancePath+"/spool/maxEvents",schemaPath:"#/properties/spool/properties/maxEvents/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -674,9 +681,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-let data19 = data17.defaultPrefixLength;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err54 = {instancePath:instancePath+"/ip/defaultPrefixLength",schemaPath:"#/properties/ip/properties/defaultPrefixLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data19 < 10 || isNaN(data19)){
+const err54 = {instancePath:instancePath+"/spool/maxEvents",schemaPath:"#/properties/spool/properties/maxEvents/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -685,9 +691,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 32 || isNaN(data19)){
-const err55 = {instancePath:instancePath+"/ip/defaultPrefixLength",schemaPath:"#/properties/ip/properties/defaultPrefixLength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32"};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/spool",schemaPath:"#/properties/spool/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -696,8 +703,16 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(data19 < 1 || isNaN(data19)){
-const err56 = {instancePath:instancePath+"/ip/defaultPrefixLength",schemaPath:"#/properties/ip/properties/defaultPrefixLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+let data20 = data.ip;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.status === undefined){
+data20.status = "dhcp";
+}
+if(data20.defaultPrefixLength === undefined){
+data20.defaultPrefixLength = 32;
+}
+if(data20.status === undefined){
+const err56 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -706,15 +721,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data17.vrf !== undefined){
-let data20 = data17.vrf;
-const _errs48 = errors;
-let valid8 = false;
-let passing0 = null;
-const _errs49 = errors;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err57 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data20.defaultPrefixLength === undefined){
+const err57 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/required",keyword:"required",params:{missingProperty: "defaultPrefixLength"},message:"must have required property '"+"defaultPrefixLength"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -723,9 +731,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 1 || isNaN(data20)){
-const err58 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+for(const key6 in data20){
+if(!(((key6 === "status") || (key6 === "defaultPrefixLength")) || (key6 === "vrf"))){
+const err58 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -735,15 +743,9 @@ vErrors.push(err58);
 errors++;
 }
 }
-var _valid0 = _errs49 === errors;
-if(_valid0){
-valid8 = true;
-passing0 = 0;
-}
-const _errs51 = errors;
-if(typeof data20 === "string"){
-if(func2(data20) < 1){
-const err59 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+let data21 = data20.status;
+if(typeof data21 !== "string"){
+const err59 = {instancePath:instancePath+"/ip/status",schemaPath:"#/properties/ip/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -752,9 +754,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-else {
-const err60 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(((((data21 === "active") || (data21 === "reserved")) || (data21 === "deprecated")) || (data21 === "dhcp")) || (data21 === "slaac"))){
+const err60 = {instancePath:instancePath+"/ip/status",schemaPath:"#/properties/ip/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.ip.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -763,19 +764,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-var _valid0 = _errs51 === errors;
-if(_valid0 && valid8){
-valid8 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid8 = true;
-passing0 = 1;
-}
-}
-if(!valid8){
-const err61 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+let data22 = data20.defaultPrefixLength;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err61 = {instancePath:instancePath+"/ip/defaultPrefixLength",schemaPath:"#/properties/ip/properties/defaultPrefixLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -784,11 +775,110 @@ vErrors.push(err61);
 }
 errors++;
 }
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 32 || isNaN(data22)){
+const err62 = {instancePath:instancePath+"/ip/defaultPrefixLength",schemaPath:"#/properties/ip/properties/defaultPrefixLength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32"};
+if(vErrors === null){
+vErrors = [err62];
+}
 else {
-errors = _errs48;
+vErrors.push(err62);
+}
+errors++;
+}
+if(data22 < 1 || isNaN(data22)){
+const err63 = {instancePath:instancePath+"/ip/defaultPrefixLength",schemaPath:"#/properties/ip/properties/defaultPrefixLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+if(data20.vrf !== undefined){
+let data23 = data20.vrf;
+const _errs55 = errors;
+let valid11 = false;
+let passing0 = null;
+const _errs56 = errors;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err64 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 1 || isNaN(data23)){
+const err65 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+var _valid0 = _errs56 === errors;
+if(_valid0){
+valid11 = true;
+passing0 = 0;
+}
+const _errs58 = errors;
+if(typeof data23 === "string"){
+if(func2(data23) < 1){
+const err66 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+var _valid0 = _errs58 === errors;
+if(_valid0 && valid11){
+valid11 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid11 = true;
+passing0 = 1;
+}
+}
+if(!valid11){
+const err68 = {instancePath:instancePath+"/ip/vrf",schemaPath:"#/properties/ip/properties/vrf/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+else {
+errors = _errs55;
 if(vErrors !== null){
-if(_errs48){
-vErrors.length = _errs48;
+if(_errs55){
+vErrors.length = _errs55;
 }
 else {
 vErrors = null;
@@ -798,90 +888,7 @@ vErrors = null;
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-let data21 = data.drain;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-if(data21.budgetMs === undefined){
-data21.budgetMs = 120000;
-}
-if(data21.budgetMs === undefined){
-const err63 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/required",keyword:"required",params:{missingProperty: "budgetMs"},message:"must have required property '"+"budgetMs"+"'"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-for(const key6 in data21){
-if(!(key6 === "budgetMs")){
-const err64 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-}
-let data22 = data21.budgetMs;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err65 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 3600000 || isNaN(data22)){
-const err66 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-if(data22 < 1000 || isNaN(data22)){
-const err67 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1000},message:"must be >= 1000"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-let data23 = data.hookPath;
-if(typeof data23 === "string"){
-if(!pattern1.test(data23)){
-const err69 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/pattern",keyword:"pattern",params:{pattern: "^/[^\"\\\\\\s]+$"},message:"must match pattern \""+"^/[^\"\\\\\\s]+$"+"\""};
+const err69 = {instancePath:instancePath+"/ip",schemaPath:"#/properties/ip/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -890,9 +897,16 @@ vErrors.push(err69);
 }
 errors++;
 }
+let data24 = data.drain;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.budgetMs === undefined){
+data24.budgetMs = 120000;
 }
-else {
-const err70 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.trigger === undefined){
+data24.trigger = "spawn";
+}
+if(data24.budgetMs === undefined){
+const err70 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/required",keyword:"required",params:{missingProperty: "budgetMs"},message:"must have required property '"+"budgetMs"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -901,9 +915,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-let data24 = data.logLevel;
-if(typeof data24 !== "string"){
-const err71 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.trigger === undefined){
+const err71 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/required",keyword:"required",params:{missingProperty: "trigger"},message:"must have required property '"+"trigger"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -912,8 +925,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!(((((data24 === "debug") || (data24 === "info")) || (data24 === "notice")) || (data24 === "warning")) || (data24 === "error"))){
-const err72 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/enum",keyword:"enum",params:{allowedValues: schema11.properties.logLevel.enum},message:"must be equal to one of the allowed values"};
+for(const key7 in data24){
+if(!((key7 === "budgetMs") || (key7 === "trigger"))){
+const err72 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -923,13 +937,123 @@ vErrors.push(err72);
 errors++;
 }
 }
-else {
-const err73 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+let data25 = data24.budgetMs;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err73 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err73];
 }
 else {
 vErrors.push(err73);
+}
+errors++;
+}
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 3600000 || isNaN(data25)){
+const err74 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+if(data25 < 1000 || isNaN(data25)){
+const err75 = {instancePath:instancePath+"/drain/budgetMs",schemaPath:"#/properties/drain/properties/budgetMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1000},message:"must be >= 1000"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+let data26 = data24.trigger;
+if(typeof data26 !== "string"){
+const err76 = {instancePath:instancePath+"/drain/trigger",schemaPath:"#/properties/drain/properties/trigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+if(!((data26 === "spawn") || (data26 === "systemd"))){
+const err77 = {instancePath:instancePath+"/drain/trigger",schemaPath:"#/properties/drain/properties/trigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.drain.properties.trigger.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/drain",schemaPath:"#/properties/drain/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+let data27 = data.hookPath;
+if(typeof data27 === "string"){
+if(!pattern1.test(data27)){
+const err79 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/pattern",keyword:"pattern",params:{pattern: "^/[^\"\\\\\\s]+$"},message:"must match pattern \""+"^/[^\"\\\\\\s]+$"+"\""};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/hookPath",schemaPath:"#/properties/hookPath/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+let data28 = data.logLevel;
+if(typeof data28 !== "string"){
+const err81 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+if(!(((((data28 === "debug") || (data28 === "info")) || (data28 === "notice")) || (data28 === "warning")) || (data28 === "error"))){
+const err82 = {instancePath:instancePath+"/logLevel",schemaPath:"#/properties/logLevel/enum",keyword:"enum",params:{allowedValues: schema11.properties.logLevel.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+else {
+const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
 }
 errors++;
 }

@@ -40,6 +40,11 @@ export interface NetboxClientOptions {
   insecureTls?: boolean;
   /** Cancels every request of this client (e.g. on SIGTERM). */
   signal?: AbortSignal;
+  /**
+   * Where NetBox's version is remembered beyond this process (e.g. bm-hook's spool cache,
+   * so each short-lived drainer does not probe `/api/status/`); read before probing.
+   */
+  versionStore?: VersionStore;
   logger?: Logger;
   /** Injectable for tests; default Math.random. */
   random?: () => number;
@@ -52,6 +57,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** Overrides the client's deadline for this call. */
   deadlineMs?: number;
+  /** Epoch ms this call must end by, retries included (the shorter of this and the deadline wins); see withDeadline. */
+  deadlineAt?: number;
   signal?: AbortSignal;
 }
 
@@ -89,6 +96,12 @@ export function toSearchParams(query: Query | undefined): URLSearchParams {
     else params.append(key, String(value));
   }
   return params;
+}
+
+/** A place outside the process that remembers NetBox's version per base URL (absent or expired = undefined). */
+export interface VersionStore {
+  get(baseUrl: string): NetboxVersion | undefined;
+  set(baseUrl: string, version: NetboxVersion): void;
 }
 
 const versionCache = new Map<string, Promise<NetboxVersion>>();
@@ -156,7 +169,11 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
 
   async function request<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
     const upper = method.toUpperCase();
-    const deadlineMs = request.deadlineMs ?? defaultDeadlineMs;
+    const callDeadlineMs = request.deadlineMs ?? defaultDeadlineMs;
+    const leftMs = request.deadlineAt === undefined ? Number.POSITIVE_INFINITY : Math.floor(request.deadlineAt - Date.now());
+    // The caller's time is up before the request starts: nothing is sent.
+    if (leftMs <= 0) throw new NetboxTimeoutError(upper, path, 0, 'deadline');
+    const deadlineMs = Math.min(callDeadlineMs, leftMs);
     const idempotent = request.idempotent ?? isIdempotentMethod(upper);
     const deadline = AbortSignal.timeout(deadlineMs);
     const callerSignals = [options.signal, request.signal].filter((s): s is AbortSignal => s !== undefined);
@@ -195,20 +212,20 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
   const client: NetboxClient = {
     baseUrl,
     authScheme: scheme,
-    request,
-    get: (path, searchParams, opts) => request('GET', path, { ...opts, searchParams }),
-    post: (path, json, opts) => request('POST', path, { ...opts, json }),
-    patch: (path, json, opts) => request('PATCH', path, { ...opts, json }),
-    delete: async (path, opts) => {
-      await request('DELETE', path, opts);
-    },
+    ...verbsOf(request),
     version() {
       let cached = versionCache.get(baseUrl);
+      const stored = cached ? undefined : options.versionStore?.get(baseUrl);
+      if (stored) {
+        cached = Promise.resolve(stored);
+        versionCache.set(baseUrl, cached);
+      }
       if (!cached) {
         cached = request<Record<string, unknown>>('GET', '/api/status/').then((status) => {
-          const text = String(status['netbox-version'] ?? '');
+          const text = String(status?.['netbox-version'] ?? '');
           const version = parseNetboxVersion(text);
           if (!version) throw new NetboxResponseError('GET', '/api/status/', `no usable netbox-version (${JSON.stringify(text)})`);
+          options.versionStore?.set(baseUrl, version);
           return version;
         });
         cached.catch(() => versionCache.delete(baseUrl));
@@ -219,6 +236,47 @@ export function createNetboxClient(options: NetboxClientOptions): NetboxClient {
     capabilities: async () => capabilitiesOf(await client.version()),
   };
   return client;
+}
+
+/** `request` and the per-method shorthands built on it, for a NetboxClient. */
+function verbsOf(request: NetboxClient['request']): Pick<NetboxClient, 'request' | 'get' | 'post' | 'patch' | 'delete'> {
+  return {
+    request,
+    get: (path, searchParams, options) => request('GET', path, { ...options, searchParams }),
+    post: (path, json, options) => request('POST', path, { ...options, json }),
+    patch: (path, json, options) => request('PATCH', path, { ...options, json }),
+    delete: async (path, options) => {
+      await request('DELETE', path, options);
+    },
+  };
+}
+
+/**
+ * `value` when it looks like a NetBox object (a JSON object with a numeric `id`), else a
+ * NetboxResponseError: a proxy's `{}` or `[]` must not reach code that reads fields. Pure.
+ */
+export function expectObject<T extends { id: number }>(value: unknown, method: string, path: string): T {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || typeof (value as { id?: unknown }).id !== 'number') {
+    throw new NetboxResponseError(method, path, 'not a NetBox object (no numeric "id")');
+  }
+  return value as T;
+}
+
+/**
+ * The same client with every call bounded by `deadlineAt` (epoch ms), paginated lists
+ * included: a call that cannot finish by then fails with a NetboxTimeoutError (`deadline`,
+ * retry-later), and none starts after it. The hook's drainer bounds a run by its budget so.
+ */
+export function withDeadline(client: NetboxClient, deadlineAt: number): NetboxClient {
+  const bound = (options: RequestOptions = {}): RequestOptions => ({ ...options, deadlineAt: Math.min(options.deadlineAt ?? deadlineAt, deadlineAt) });
+  const request = <T>(method: string, path: string, options?: RequestOptions) => client.request<T>(method, path, bound(options));
+  return {
+    baseUrl: client.baseUrl,
+    authScheme: client.authScheme,
+    ...verbsOf(request),
+    version: () => client.version(),
+    capabilities: () => client.capabilities(),
+  };
 }
 
 /** fetch without certificate verification (Bun's `tls` option), for `insecureTls`. */

@@ -1,8 +1,9 @@
 /** Devices: look-ups by id and serial, status changes, the BMC address (`oob_ip`). */
-import type { NetboxClient } from './client.ts';
+import { expectObject, type NetboxClient } from './client.ts';
 import { NetboxHttpError } from './errors.ts';
 import { fieldChoicesHint, isUnknownChoice } from './hints.ts';
 import { listAll } from './pagination.ts';
+import type { Mac } from '../mac.ts';
 import type { Device, DeviceStatus } from './types.ts';
 
 /** The fields the product reads from a device (`?fields=` on 4.0+ keeps responses small). */
@@ -70,7 +71,23 @@ export async function getDevice(client: NetboxClient, id: number, options: GetDe
   if (capabilities.fieldsParameter) {
     query.fields = [...DEVICE_FIELDS, ...(options.withConfigContext ? ['config_context'] : [])].join(',');
   }
-  return client.get<Device>(`/api/dcim/devices/${id}/`, query);
+  const path = `/api/dcim/devices/${id}/`;
+  return expectObject<Device>(await client.get<unknown>(path, query), 'GET', path);
+}
+
+/**
+ * The devices with an interface carrying this MAC (`?mac_address=`: the interface's own field
+ * up to 4.1, any MAC object assigned to one from 4.2), with their status and `oob_ip`, in one
+ * request: 0..n devices, never more than one entry per device.
+ */
+export async function findDevicesByMac(client: NetboxClient, mac: Mac): Promise<Device[]> {
+  const capabilities = await client.capabilities();
+  const devices = await listAll<Device>(client, '/api/dcim/devices/', {
+    mac_address: mac,
+    exclude: 'config_context',
+    fields: capabilities.fieldsParameter ? DEVICE_FIELDS.join(',') : undefined,
+  });
+  return [...new Map(devices.map((d) => [d.id, d])).values()].sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -98,7 +115,7 @@ export async function findDevicesBySerial(client: NetboxClient, serial: string):
  */
 export async function setDeviceStatus(client: NetboxClient, id: number, status: DeviceStatus | string): Promise<Device> {
   try {
-    return await client.patch<Device>(`/api/dcim/devices/${id}/`, { status }, { idempotent: true });
+    return await updateDevice(client, id, { status });
   } catch (error) {
     if (error instanceof NetboxHttpError && error.status === 400 && isUnknownChoice(error.fieldErrors.status) && !error.hint) {
       throw new NetboxHttpError(error.method, error.path, error.status, error.body, fieldChoicesHint(status));
@@ -109,5 +126,21 @@ export async function setDeviceStatus(client: NetboxClient, id: number, status: 
 
 /** Points the device's `oob_ip` at an IP already assigned to one of its interfaces (null clears it). */
 export async function setDeviceOobIp(client: NetboxClient, deviceId: number, ipAddressId: number | null): Promise<Device> {
-  return client.patch<Device>(`/api/dcim/devices/${deviceId}/`, { oob_ip: ipAddressId }, { idempotent: true });
+  return updateDevice(client, deviceId, { oob_ip: ipAddressId });
+}
+
+/** The fields of a device that updateDevice changes in one PATCH. */
+export interface DeviceChanges {
+  status?: DeviceStatus | string;
+  /** IP object id (already on one of the device's interfaces); null clears it. */
+  oob_ip?: number | null;
+}
+
+/**
+ * Changes several fields of a device in one PATCH (one request, one change record). NetBox
+ * validates the whole device: a 400 refuses every change of the request, none is applied.
+ */
+export async function updateDevice(client: NetboxClient, id: number, changes: DeviceChanges): Promise<Device> {
+  const path = `/api/dcim/devices/${id}/`;
+  return expectObject<Device>(await client.patch<unknown>(path, changes, { idempotent: true }), 'PATCH', path);
 }

@@ -129,11 +129,15 @@ export function isCertificateCode(code: string): boolean {
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/i.test(code);
 }
 
-/** NetBox answered 2xx but the body is not what NetBox sends (truncated JSON, a proxy's HTML page). */
+/**
+ * NetBox answered 2xx but the body is not what NetBox sends (truncated JSON, a proxy's HTML
+ * page, a list without `results`, a list over the cap). Transient by shared/failure.ts: the
+ * work is kept, since a proxy or a NetBox mid-upgrade is the likely cause, not the work.
+ */
 export class NetboxResponseError extends NetboxError {
   override readonly name = 'NetboxResponseError';
   constructor(method: string, path: string, reason: string) {
-    super(`unexpected response to ${method} ${path}: ${reason}`, method, path);
+    super(`NetBox answered something unexpected to ${method} ${path}: ${reason}`, method, path);
   }
 }
 

@@ -1,5 +1,5 @@
 /** IP addresses: find by address (any mask) or interface, create, update, assign. */
-import type { NetboxClient } from './client.ts';
+import { expectObject, type NetboxClient } from './client.ts';
 import { listAll } from './pagination.ts';
 import { vrfQuery, type VrfScope } from './prefixes.ts';
 import type { IpAddress, IpAddressStatus } from './types.ts';
@@ -29,7 +29,8 @@ export interface NewIpAddress {
 
 export async function createIpAddress(client: NetboxClient, ip: NewIpAddress): Promise<IpAddress> {
   if (!ip.address.includes('/')) throw new TypeError(`IP address ${ip.address} needs its prefix length`);
-  return client.post<IpAddress>('/api/ipam/ip-addresses/', {
+  const path = '/api/ipam/ip-addresses/';
+  const created = await client.post<unknown>(path, {
     address: ip.address,
     status: ip.status,
     ...(ip.interfaceId !== undefined ? { assigned_object_type: 'dcim.interface', assigned_object_id: ip.interfaceId } : {}),
@@ -37,6 +38,7 @@ export async function createIpAddress(client: NetboxClient, ip: NewIpAddress): P
     ...(ip.description !== undefined ? { description: ip.description } : {}),
     ...(ip.dnsName !== undefined ? { dns_name: ip.dnsName } : {}),
   });
+  return expectObject<IpAddress>(created, 'POST', path);
 }
 
 export interface IpAddressChanges {
@@ -49,18 +51,18 @@ export interface IpAddressChanges {
 }
 
 export async function updateIpAddress(client: NetboxClient, id: number, changes: IpAddressChanges): Promise<IpAddress> {
-  return client.patch<IpAddress>(`/api/ipam/ip-addresses/${id}/`, changes, { idempotent: true });
+  const path = `/api/ipam/ip-addresses/${id}/`;
+  return expectObject<IpAddress>(await client.patch<unknown>(path, changes, { idempotent: true }), 'PATCH', path);
 }
 
 /** Assigns the IP to an interface (null unassigns). */
 export async function assignIpAddress(client: NetboxClient, id: number, interfaceId: number | null): Promise<IpAddress> {
-  return client.patch<IpAddress>(
-    `/api/ipam/ip-addresses/${id}/`,
+  const path = `/api/ipam/ip-addresses/${id}/`;
+  const body =
     interfaceId === null
       ? { assigned_object_type: null, assigned_object_id: null }
-      : { assigned_object_type: 'dcim.interface', assigned_object_id: interfaceId },
-    { idempotent: true },
-  );
+      : { assigned_object_type: 'dcim.interface', assigned_object_id: interfaceId };
+  return expectObject<IpAddress>(await client.patch<unknown>(path, body, { idempotent: true }), 'PATCH', path);
 }
 
 /** The address without its mask. Pure. */

@@ -131,6 +131,8 @@ export interface Interface {
   type: ChoiceValue;
   enabled: boolean;
   mgmt_only: boolean;
+  /** IP objects assigned to the interface (NetBox counts them; saves a look-up when 0). */
+  count_ipaddresses?: number;
   /** Read-only on 4.2+ (the primary MAC), writable on ≤4.1. Upper-case with colons. */
   mac_address: string | null;
   /** 4.2+ only. */

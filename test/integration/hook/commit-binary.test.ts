@@ -5,8 +5,9 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tryLockDrain } from '../../../hook/lock.ts';
-import { pendingNames } from '../../../hook/spool.ts';
+import { failedNames, pendingNames } from '../../../hook/spool.ts';
 import { findInterfaceIpAddresses, getDevice, listDeviceJournal } from '../../../shared/netbox/index.ts';
 import { startSimulator, type FaultSpec } from '../../netbox-sim/index.ts';
 import { hookBinary, runHook, startHookHarness, type HookHarness } from '../../helpers/hook-harness.ts';
@@ -47,7 +48,7 @@ const writeConfig = (patch: Record<string, unknown>) => {
 
 describe('commit', () => {
   test('spools a BMC lease, exits 0, and its detached drainer makes the device discovered', async () => {
-    const result = await runHook(['commit', '10.7.0.5', mac, 'ilo-a', '--config', h.configPath]);
+    const result = await runHook(['--config', h.configPath, 'commit', '10.7.0.5', mac, 'ilo-a']);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toContain('BMC lease spooled');
     await waitUntil(async () => (await status()) === 'discovered', { what: 'device discovered' });
@@ -55,7 +56,7 @@ describe('commit', () => {
   });
 
   test('a non-BMC MAC is ignored: exit 0, nothing spooled, NetBox untouched', async () => {
-    const result = await runHook(['commit', '10.7.0.6', 'a0:36:9f:01:02:03', '', '--config', h.configPath]);
+    const result = await runHook(['--config', h.configPath, 'commit', '10.7.0.6', 'a0:36:9f:01:02:03', '']);
     expect(result.exitCode).toBe(0);
     expect(pendingNames(h.spoolDir)).toEqual([]);
     expect(sim().requests()).toEqual([]);
@@ -63,7 +64,7 @@ describe('commit', () => {
 
   test('malformed arguments are logged, exit 0, nothing spooled', async () => {
     for (const args of [['10.7.0.300', mac], ['10.7.0.6', '94:40:c9:zz:00:01'], []]) {
-      const result = await runHook(['commit', ...args, '--config', h.configPath]);
+      const result = await runHook(['--config', h.configPath, 'commit', ...args]);
       expect(result.exitCode).toBe(0);
       expect(result.stderr).toMatch(/malformed lease ignored/);
     }
@@ -72,22 +73,89 @@ describe('commit', () => {
 
   test('an invalid config is logged loudly and the lease is still spooled', async () => {
     writeFileSync(h.configPath, '{"netbox": {"url": 5}}');
-    const result = await runHook(['commit', '10.7.0.7', mac, '--no-drain', '--config', h.configPath], { BM_SPOOL_DIR: h.spoolDir });
+    const result = await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.0.7', mac], { BM_SPOOL_DIR: h.spoolDir });
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toMatch(/<3>bm-hook\[\d+\]: ERROR invalid config.*netbox\.url/);
     expect(pendingNames(h.spoolDir).length).toBe(1);
   });
 
   test('an unwritable spool is the one case that exits non-zero', async () => {
-    const result = await runHook(['commit', '10.7.0.8', mac, '--no-drain', '--config', h.configPath], { BM_SPOOL_DIR: '/dev/null/spool' });
+    const result = await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.0.8', mac], { BM_SPOOL_DIR: '/dev/null/spool' });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/cannot spool BMC lease/);
   });
 
   test('commit never talks to NetBox itself', async () => {
-    await runHook(['commit', '10.7.0.9', mac, '--no-drain', '--config', h.configPath]);
+    await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.0.9', mac]);
     expect(sim().requests()).toEqual([]);
     expect(pendingNames(h.spoolDir).length).toBe(1);
+  });
+});
+
+describe("a DHCP client's hostname is lease data, never an option (dhcpd passes it verbatim)", () => {
+  const hostile = ['--help', '--version', '-v', '--no-drain', '--config=/etc/passwd', '$(reboot)', ';rm -rf /', 'x'.repeat(300), 'hôte-ünïcode'];
+  for (const [i, hostname] of hostile.entries()) {
+    test(`hostname ${JSON.stringify(hostname.slice(0, 24))}: the lease is spooled without it and the drainer applies it with the configured config`, async () => {
+      // dhcpd's call as the generated snippet makes it (`commit -- …`), and without the `--`.
+      const separator = i % 2 === 0 ? ['--'] : [];
+      const result = await runHook(['--config', h.configPath, 'commit', ...separator, `10.7.4.${i + 5}`, mac, hostname]);
+      expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 0, stdout: '' });
+      expect(result.stderr).toContain('client hostname dropped (not a valid hostname)');
+      expect(result.stderr).toMatch(/BMC lease spooled .*hostname=-/);
+      // Applied by the drainer commit started, which read the configured config (NetBox URL, this spool).
+      await waitUntil(async () => (await status()) === 'discovered', { what: 'device discovered by the drainer' });
+      await waitUntil(() => pendingNames(h.spoolDir).length === 0, { what: 'spool drained' });
+    });
+  }
+
+  test('a valid hostname is kept', async () => {
+    const result = await runHook(['--config', h.configPath, '--no-drain', 'commit', '--', '10.7.4.30', mac, 'ilo-cz2034.example.net']);
+    expect(result.stderr).toMatch(/BMC lease spooled .*hostname=ilo-cz2034\.example\.net/);
+  });
+
+  test('options after the subcommand are refused (old form): exit 2 naming the right form, nothing spooled', async () => {
+    const result = await runHook(['commit', '10.7.4.31', mac, 'ilo', '--no-drain', '--config', h.configPath]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('bm-hook [--config FILE] [--no-drain] commit [--] IP MAC [HOSTNAME]');
+    expect(pendingNames(h.spoolDir)).toEqual([]);
+  });
+
+  test('`commit --help` is a malformed lease (logged with a hint, exit 0); `--help commit` shows the help', async () => {
+    const data = await runHook(['--config', h.configPath, 'commit', '--help']);
+    expect({ exitCode: data.exitCode, stdout: data.stdout }).toEqual({ exitCode: 0, stdout: '' });
+    expect(data.stderr).toContain('malformed lease ignored');
+    expect(data.stderr).toContain('options go before it');
+    const help = await runHook(['--help', 'commit']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toStartWith('bm-hook [--config FILE] [--no-drain] commit [--] IP MAC [HOSTNAME]\n');
+    expect(help.stdout).toMatch(/Every argument after `commit` is\s+lease data/);
+  });
+});
+
+describe('a planted spool event is validated like a lease before anything is applied', () => {
+  test('a hostname that would break out of the journal markdown moves the event to failed/ with the reason; NetBox untouched', async () => {
+    const planted = {
+      v: 1,
+      ip: '10.7.5.5',
+      mac: mac.toUpperCase(),
+      hostname: 'x` <img src=x onerror=alert(1)> `',
+      source: 'dhcpd',
+      receivedAt: new Date().toISOString(),
+    };
+    writeFileSync(join(h.spoolDir, 'new', '0000000000001-planted.json'), `${JSON.stringify({ event: planted })}\n`);
+    const drained = await runHook(['--config', h.configPath, 'drain']);
+    expect(drained.stderr).toContain('event hostname is not a valid hostname');
+    expect(pendingNames(h.spoolDir)).toEqual([]);
+    expect(failedNames(h.spoolDir)).toEqual(['0000000000001-planted.json']);
+    const record = JSON.parse(readFileSync(join(h.spoolDir, 'failed', '0000000000001-planted.json'), 'utf8'));
+    expect(record.reason).toStartWith('event hostname is not a valid hostname: ');
+    expect(
+      sim()
+        .requests()
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+    expect(await status()).toBe('offline');
+    expect(await listDeviceJournal(h.client, device.id)).toEqual([]);
   });
 });
 
@@ -101,7 +169,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
   for (const [what, spec] of faults) {
     test(`NetBox ${what}: event kept, then applied`, async () => {
       sim().setFaults(spec);
-      expect((await runHook(['commit', '10.7.1.5', mac, '--no-drain', '--config', h.configPath])).exitCode).toBe(0);
+      expect((await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.1.5', mac])).exitCode).toBe(0);
       const failed = await runHook(['drain', '--budget-ms', '1000', '--config', h.configPath]);
       expect(failed.exitCode).toBe(3);
       expect(failed.stderr).toContain('lease kept for retry');
@@ -119,7 +187,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
 
   test('NetBox refusing the token (403): event kept until the token is fixed', async () => {
     writeConfig({ netbox: { token: 'nbt_wrongkey12345.wrongsecretwrongsecret' } });
-    await runHook(['commit', '10.7.1.6', mac, '--no-drain', '--config', h.configPath]);
+    await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.1.6', mac]);
     const refused = await runHook(['drain', '--budget-ms', '1000', '--config', h.configPath]);
     expect(refused.stderr).toContain('lease kept for retry');
     expect(refused.stderr).not.toContain('wrongsecret');
@@ -132,7 +200,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
     const port = Number(new URL(h.target.url).port);
     const { v1Token } = sim();
     await sim().close();
-    await runHook(['commit', '10.7.1.7', mac, '--no-drain', '--config', h.configPath]);
+    await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.1.7', mac]);
     const down = await runHook(['drain', '--budget-ms', '1000', '--config', h.configPath]);
     expect(down.stderr).toMatch(/cannot reach NetBox/);
     expect(pendingNames(h.spoolDir).length).toBe(1);
@@ -152,7 +220,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
 
   test('a hanging NetBox does not hold up commit: it returns while its drainer is still waiting', async () => {
     sim().setFaults([{ kind: 'hang', times: 1 }]);
-    const result = await runHook(['commit', '10.7.1.8', mac, '--config', h.configPath]);
+    const result = await runHook(['--config', h.configPath, 'commit', '10.7.1.8', mac]);
     expect(result.exitCode).toBe(0);
     // commit has returned; its drainer is now stuck on the hanging request …
     await waitUntil(
@@ -171,7 +239,7 @@ describe('NetBox trouble keeps the event until NetBox is back', () => {
 describe('no lost and no doubled events', () => {
   test('20 concurrent commits for one MAC give exactly one IP and one status change', async () => {
     const commits = Array.from({ length: 20 }, () =>
-      Bun.spawn([hookBinary(), 'commit', '10.7.2.5', mac, 'ilo', '--config', h.configPath], {
+      Bun.spawn([hookBinary(), '--config', h.configPath, 'commit', '10.7.2.5', mac, 'ilo'], {
         env: { PATH: '/usr/bin:/bin', BM_HOOK_NO_SYSLOG: '1' },
         stdout: 'ignore',
         stderr: 'ignore',
@@ -189,7 +257,7 @@ describe('no lost and no doubled events', () => {
 
   test('kill -9 of the drainer mid-event: nothing lost, nothing applied twice', async () => {
     writeConfig({ netbox: { timeoutMs: 60_000, deadlineMs: 60_000 } });
-    await runHook(['commit', '10.7.3.5', mac, '--no-drain', '--config', h.configPath]);
+    await runHook(['--config', h.configPath, '--no-drain', 'commit', '10.7.3.5', mac]);
     // The IP is created, then the oob_ip PATCH hangs: the drainer is mid-way through recordBmcIp.
     sim().setFaults([{ kind: 'hang', method: 'PATCH', pathPrefix: `/api/dcim/devices/${device.id}/` }]);
     const drainer = Bun.spawn([hookBinary(), 'drain', '--config', h.configPath], {

@@ -133,10 +133,31 @@ describe.skipIf(!ready)('ISC dhcpd runs bm-hook through the generated snippet', 
     await leaseAll(s);
     const calls = readFileSync(s.calls, 'utf8').trim().split('\n').sort();
     expect(calls.length).toBe(2);
-    expect(calls.map((c) => c.split(' ')[2]).sort()).toEqual(['0c:c4:7a:00:0b:0c', '94:40:c9:01:0a:05']);
-    expect(calls.every((c) => c.startsWith('commit 10.213.7.'))).toBe(true);
+    // The snippet's call: `commit -- IP MAC HOSTNAME` (everything after `commit` is lease data).
+    expect(calls.map((c) => c.split(' ')[3]).sort()).toEqual(['0c:c4:7a:00:0b:0c', '94:40:c9:01:0a:05']);
+    expect(calls.every((c) => c.startsWith('commit -- 10.213.7.'))).toBe(true);
     expect(calls.join('\n')).not.toContain(NON_BMC.mac);
-    expect(calls.map((c) => c.split(' ')[3]).sort()).toEqual(['ilo-zero-octets', 'smc-zero-octets']);
+    expect(calls.map((c) => c.split(' ')[4]).sort()).toEqual(['ilo-zero-octets', 'smc-zero-octets']);
+    await drainFromHost(s);
+    await assertBmcsDiscovered(s, subnet);
+  });
+
+  test('a client hostname of --no-drain or --config=/etc/passwd is lease data: spooled here (hostname dropped), drainers started', async () => {
+    const drainLog = join(s.h.spoolDir, 'drain.log');
+    const drainLogSize = () => (existsSync(drainLog) ? readFileSync(drainLog).length : 0);
+    const before = drainLogSize();
+    const hostile = ['--no-drain', '--config=/etc/passwd'];
+    const results = await Promise.all(hostile.map((name, i) => s.lab.exec(s.lab.clients[i]!.ns, udhcpcArgv(name))));
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0]);
+    const calls = readFileSync(s.calls, 'utf8').trim().split('\n');
+    for (const [i, name] of hostile.entries())
+      expect(calls).toContainEqual(expect.stringMatching(new RegExp(`^commit -- 10\\.213\\.7\\.\\d+ ${BMCS[i]!.mac} ${name}$`)));
+    // Both leases in the configured spool (not the defaults' one), without the hostname …
+    await waitUntil(() => pendingNames(s.h.spoolDir).length === 2, { what: 'both renewals spooled in the configured spool' });
+    const events = pendingNames(s.h.spoolDir).map((name) => JSON.parse(readFileSync(join(s.h.spoolDir, 'new', name), 'utf8')).event);
+    expect(events.map((e) => [e.mac.toLowerCase(), e.hostname]).sort()).toEqual(BMCS.map((b) => [b.mac, null]).sort());
+    // … and the namespace's drainers did start (they log to the spool's drain.log; NetBox is out of their reach).
+    await waitUntil(() => drainLogSize() > before, { what: 'a drainer started by the hostile-hostname commits to log' });
     await drainFromHost(s);
     await assertBmcsDiscovered(s, subnet);
   });

@@ -159,6 +159,59 @@ for (const flavour of TARGETS) {
         }
       });
 
+      test('a data NIC with a BMC vendor OUI (Dell on a LOM, eth0, not mgmt-only) is logged once and changes nothing', async () => {
+        const device = await h.fx.createDevice();
+        const mac = randomMac('d0:94:66');
+        const eth0 = await h.fx.createInterface(device.id, { name: 'eth0', mac });
+        const net = randomNet();
+        await h.fx.createPrefix(net.prefix);
+        h.target.sim?.clearRequests();
+        const linesBefore = h.log.lines.length;
+        h.spool(net.host(14), mac);
+        expect(await h.drain()).toMatchObject({ applied: 1, failed: 0, remaining: 0 });
+        expect(writes()).toEqual([]);
+        const after = await getDevice(h.client, device.id);
+        expect({ status: after.status.value, oob: after.oob_ip }).toEqual({ status: 'offline', oob: null });
+        expect(await findInterfaceIpAddresses(h.client, eth0.id)).toEqual([]);
+        expect(await findIpAddresses(h.client, net.host(14))).toEqual([]);
+        expect(await journal(device.id)).toEqual([]);
+        const lines = h.log.lines.slice(linesBefore).filter((l) => l.includes(mac.toLowerCase()) || l.includes(mac.toUpperCase()));
+        expect(lines.length).toBe(1);
+        expect(lines[0]).toContain('data interface, not the BMC');
+      });
+
+      test('a discovered server whose data NIC PXE-boots through the same dhcpd keeps its BMC IP record and oob_ip', async () => {
+        const { device, mac, bmc } = await server();
+        const net = randomNet();
+        await h.fx.createPrefix(net.prefix);
+        h.spool(net.host(15), mac);
+        await h.drain();
+        const before = await getDevice(h.client, device.id);
+        expect(before.status.value).toBe('discovered');
+        const bmcIps = await findInterfaceIpAddresses(h.client, bmc.id);
+        const entries = (await journal(device.id)).length;
+        const pxeMac = randomMac('d0:94:66');
+        const eth0 = await h.fx.createInterface(device.id, { name: 'eth0', mac: pxeMac });
+        h.target.sim?.clearRequests();
+        h.spool(net.host(16), pxeMac);
+        expect(await h.drain()).toMatchObject({ applied: 1, failed: 0, remaining: 0 });
+        expect(writes()).toEqual([]);
+        const after = await getDevice(h.client, device.id);
+        expect({ status: after.status.value, oob: after.oob_ip?.id }).toEqual({ status: 'discovered', oob: before.oob_ip?.id });
+        expect(await findInterfaceIpAddresses(h.client, bmc.id)).toEqual(bmcIps);
+        expect(await findInterfaceIpAddresses(h.client, eth0.id)).toEqual([]);
+        expect((await journal(device.id)).length).toBe(entries);
+      });
+
+      test('an interface named like a BMC (iDRAC), not mgmt-only, counts as the BMC', async () => {
+        const device = await h.fx.createDevice();
+        const mac = randomMac('d0:94:66');
+        await h.fx.createInterface(device.id, { name: 'iDRAC', mac });
+        h.spool(randomNet().host(17), mac);
+        expect(await h.drain()).toMatchObject({ applied: 1, failed: 0 });
+        expect((await getDevice(h.client, device.id)).status.value).toBe('discovered');
+      });
+
       test('an IP assigned to another device is journaled and changes nothing', async () => {
         const { device, mac } = await server();
         const other = await h.fx.createDevice();

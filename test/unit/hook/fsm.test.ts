@@ -38,6 +38,11 @@ describe('each row of the table', () => {
   test('a MAC on several devices is journaled and changes nothing', () => {
     expect(row('none', 'mac-ambiguous')).toMatchObject({ actions: ['journalAmbiguousMac'], anomaly: true });
   });
+  test('a MAC on a data interface (not the BMC) is logged and changes nothing, whatever the status', () => {
+    for (const from of ['offline', 'discovered', 'active', 'other'] as const) expect(row(from, 'mac-not-on-bmc')).toMatchObject({ actions: ['logNotBmc'] });
+    expect(row('offline', 'mac-not-on-bmc')?.to).toBeUndefined();
+    expect(row('offline', 'mac-not-on-bmc')?.anomaly).toBeUndefined();
+  });
   test('an IP owned by another device is journaled and changes nothing, whatever the status', () => {
     for (const from of ['offline', 'discovered', 'active', 'other'] as const) expect(row(from, 'ip-owned-elsewhere')?.actions).toEqual(['journalIpConflict']);
   });

@@ -69,6 +69,7 @@ const checked: { type: string; component: string; keys: readonly string[] }[] = 
       'connected_endpoints',
       'connected_endpoints_type',
       'connected_endpoints_reachable',
+      'count_ipaddresses',
     ),
   },
   {

@@ -1,0 +1,96 @@
+/**
+ * How many NetBox requests the drainer spends per lease (issue 10 "economy"): a new BMC,
+ * an unchanged renewal, a data NIC, and a storm of 200 new BMCs, counted by the
+ * simulator's request log. NetBox's version is known beforehand, as the spool's cache
+ * (hook/version-cache.ts) makes it for every drainer after the first; the counts are
+ * printed for the record.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spoolVersionStore } from '../../../hook/version-cache.ts';
+import { clearVersionCache, createNetboxClient, getDevice } from '../../../shared/netbox/index.ts';
+import { startHookHarness, type HookHarness } from '../../helpers/hook-harness.ts';
+import { randomMac, randomNet } from '../../helpers/netbox-fixtures.ts';
+
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+describe('requests per lease (simulator 4.6, least-privilege token)', () => {
+  let h: HookHarness;
+  beforeAll(async () => {
+    h = await startHookHarness({ flavour: '4.6', leastPrivilege: true });
+    await h.client.version();
+  });
+  afterAll(() => h.close());
+
+  /** Drains and returns the requests NetBox saw, as `METHOD path`. */
+  async function counted(spool: () => void): Promise<{ all: string[]; reads: string[]; writes: string[] }> {
+    spool();
+    h.target.sim!.clearRequests();
+    const summary = await h.drain({ budgetMs: 60_000 });
+    expect(summary).toMatchObject({ failed: 0, remaining: 0 });
+    const log = h.target.sim!.requests();
+    const all = log.map((r) => `${r.method} ${r.path}`);
+    return { all, reads: log.filter((r) => !WRITES.has(r.method)).map((r) => r.path), writes: log.filter((r) => WRITES.has(r.method)).map((r) => r.path) };
+  }
+
+  async function server(status = 'offline') {
+    const device = await h.fx.createDevice({ status });
+    const mac = randomMac('d0:94:66');
+    const bmc = await h.fx.createInterface(device.id, { name: 'idrac', mac, mgmtOnly: true });
+    return { device, mac, bmc };
+  }
+
+  test('a new BMC: at most 7 requests (4 reads, 3 writes), no version probe; an unchanged renewal: 2 reads, 0 writes', async () => {
+    const net = randomNet();
+    await h.fx.createPrefix(net.prefix);
+    const { device, mac } = await server();
+    const first = await counted(() => h.spool(net.host(9), mac));
+    console.log(`new BMC: ${first.all.length} requests\n  ${first.all.join('\n  ')}`);
+    expect((await getDevice(h.client, device.id)).status.value).toBe('discovered');
+    expect(first.all.length).toBeLessThanOrEqual(7);
+    expect(first.writes.length).toBe(3);
+    expect(first.all.some((r) => r.includes('/api/status/'))).toBe(false);
+
+    const renewal = await counted(() => h.spool(net.host(9), mac));
+    console.log(`unchanged renewal: ${renewal.all.length} requests\n  ${renewal.all.join('\n  ')}`);
+    expect(renewal.writes).toEqual([]);
+    expect(renewal.reads.length).toBeLessThanOrEqual(2);
+  });
+
+  test('a data NIC with a BMC OUI: 3 reads, 0 writes', async () => {
+    const device = await h.fx.createDevice({ status: 'discovered' });
+    const mac = randomMac('d0:94:66');
+    await h.fx.createInterface(device.id, { name: 'eth0', mac });
+    const lease = await counted(() => h.spool(randomNet().host(20), mac));
+    console.log(`data NIC: ${lease.all.length} requests`);
+    expect(lease.writes).toEqual([]);
+    expect(lease.reads.length).toBeLessThanOrEqual(3);
+  });
+
+  test("NetBox's version is probed once and remembered in the spool for the next drainer (another process)", async () => {
+    const probes = () => h.target.sim!.requests().filter((r) => r.path === '/api/status/').length;
+    const drainerClient = () => createNetboxClient({ url: h.target.url, token: h.target.token, versionStore: spoolVersionStore(h.spoolDir) });
+    clearVersionCache();
+    h.target.sim!.clearRequests();
+    expect((await drainerClient().version()).text).toBe(h.target.sim!.version);
+    expect(probes()).toBe(1);
+    clearVersionCache(); // as a new process starts
+    expect((await drainerClient().capabilities()).fieldsParameter).toBe(true);
+    expect(probes()).toBe(1);
+  });
+
+  test('a storm of 200 new BMCs in one prefix', async () => {
+    const net = randomNet();
+    await h.fx.createPrefix(net.prefix);
+    const servers: Awaited<ReturnType<typeof server>>[] = [];
+    for (let i = 0; i < 200; i++) servers.push(await server());
+    const storm = await counted(() => {
+      for (const [i, s] of servers.entries()) h.spool(net.host(20 + i), s.mac);
+    });
+    const status = storm.all.filter((r) => r.includes('/api/status/')).length;
+    console.log(`storm of 200: ${storm.all.length} requests (${storm.reads.length} reads, ${storm.writes.length} writes, ${status} GET /api/status/)`);
+    expect(storm.all.length).toBeLessThanOrEqual(200 * 7);
+    expect(status).toBe(0);
+    const sample = await getDevice(h.client, servers[199]!.device.id);
+    expect(sample.oob_ip?.address).toBe(`${net.host(219)}/24`);
+  }, 120_000);
+});
