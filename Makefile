@@ -11,12 +11,16 @@ BIOME := node_modules/.bin/biome
 
 # Debian packages the tests and the demo run for real (installed when missing and run as root).
 DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio busybox udhcpc fdisk e2fsprogs dmidecode ethtool \
-                   isc-dhcp-client graphviz curl util-linux \
+                   isc-dhcp-client graphviz curl jq util-linux \
                    debootstrap unzip python3-pip
 
 SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
-# ESM bytecode: bm-hook commit starts in ~12 ms instead of ~95 ms (bench/hook-commit.ts); dhcpd waits for it.
-COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap
+# dhcpd waits for `bm-hook commit`. ESM bytecode (without it the fast path's modules take ~4× longer to load);
+# --splitting keeps the full CLI (yargs, ky, ajv) in chunks the fast path never loads; no .env or bunfig.toml
+# read from whatever directory dhcpd runs us in (a cost, and a way to inject settings). What is left is measured
+# against a hello-world compiled with these same flags by `make bench` (bench/README.md): the old "0.85" compared
+# commit with `bm-hook --version`, which loads yargs, and hid a 2.1-2.4x overhead over that floor.
+COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap --splitting --no-compile-autoload-dotenv --no-compile-autoload-bunfig
 
 .PHONY: generate docs help deps npm-deps debian-deps build typecheck lint snapshots test test-unit test-integration demo bench install clean sim \
         image image-deps e2e netbox netbox-stop netbox-build
@@ -98,7 +102,9 @@ $(IMAGE_OUT)/initrd.zst: $(IMAGE_OUT)/.base/root.cpio.zst dist/bm-agent image/bo
 e2e: npm-deps image ## PXE-boot the image in qemu against the NetBox simulator (root; ~5 min)
 	$(BUN) test/run-tests.ts e2e
 
-bench: npm-deps ## performance ratios against an in-run baseline
+# bench/README.md says what each number is and against which baseline; ~9 min (the 1,000-lease storm and the slow baseline).
+bench: build ## performance ratios against in-run baselines (incl. bm-hook vs the seed's bash hook)
+	@command -v curl >/dev/null && command -v jq >/dev/null || $(MAKE) --no-print-directory debian-deps
 	$(BUN) bench/run-bench.ts
 
 # A real NetBox (PyPI netbox, PostgreSQL, Redis in a Debian 13 root; test/netbox-real/README.md).
@@ -128,12 +134,19 @@ docs: npm-deps ## regenerate diagrams and generated tables in docs/ and README.m
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
 
-install: build ## install binaries, AppArmor rule, example config and drain timer under $(DESTDIR)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/bm-provision $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d $(DESTDIR)$(SYSTEMDDIR)
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+
+# Units, the spool owner (sysusers) and the spool (tmpfiles); enabling them is the operator's step (docs/hook.md "Install").
+install: build ## install binaries, AppArmor rule, example config, the drain's systemd units, spool user and spool under $(DESTDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/bm-provision $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d $(DESTDIR)$(SYSTEMDDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 dist/bm-hook dist/bm-agent $(DESTDIR)$(SBINDIR)/
 	install -m 0644 hook/dist-files/apparmor-dhcpd.d-bm-hook $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d/bm-hook
 	install -m 0644 hook/dist-files/hook.json.example $(DESTDIR)$(SYSCONFDIR)/bm-provision/hook.json.example
-	install -m 0644 hook/dist-files/bm-hook-drain.service hook/dist-files/bm-hook-drain.timer $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 hook/dist-files/bm-hook-drain.service hook/dist-files/bm-hook-drain.path hook/dist-files/bm-hook-drain.timer $(DESTDIR)$(SYSTEMDDIR)/
+	install -m 0644 hook/dist-files/bm-hook.sysusers $(DESTDIR)$(SYSUSERSDIR)/bm-hook.conf
+	install -m 0644 hook/dist-files/bm-hook.tmpfiles $(DESTDIR)$(TMPFILESDIR)/bm-hook.conf
 
 clean: ## remove build and test output
 	rm -rf dist .test-results

@@ -1,13 +1,17 @@
 /**
  * Taking leases in: what `commit` (dhcpd) and `kea` (Kea) share. Validate each
- * lease, keep the BMC ones (OUI filter), spool them durably and start a detached
- * drainer. No network here: dhcpd waits for us. Loaded by the fast path in
- * main.ts, so it must not import yargs, ky or ajv (a test walks its imports).
+ * lease, keep the BMC ones (OUI filter), spool them durably and get a drainer
+ * going: a detached `bm-hook drain` (drain.trigger "spawn"), or nothing at all when
+ * systemd's bm-hook-drain.path unit watches new/ (drain.trigger "systemd"). No
+ * network here: dhcpd waits for us (bench/README.md has the numbers). Loaded by
+ * the fast path in main.ts, so it must not import yargs, ky or ajv (a test walks
+ * its imports), and does no work it can skip.
  */
 import { join } from 'node:path';
-import { macMatchesOui } from '../shared/mac.ts';
-import { defaultHookConfig, loadHookConfig, ouiSetOf, type HookConfig } from './config.ts';
+import { type Mac, ouiOf, parseOui } from '../shared/mac.ts';
+import { defaultHookConfig, loadHookConfig, type HookConfig } from './config.ts';
 import type { CliContext } from './context.ts';
+import { DEFAULT_BMC_OUIS } from './default-ouis.ts';
 import { keaLeases, MAX_KEA_LEASES } from './kea.ts';
 import { parseLease, type LeaseSource } from './lease.ts';
 import { spawnDrainer } from './spawn-drainer.ts';
@@ -41,7 +45,6 @@ export function spoolLeases(
     config = defaultHookConfig(ctx.env);
   }
   const log = ctx.logger(config.logLevel);
-  const ouis = ouiSetOf(config).set;
   let spooled = 0;
   let exitCode = 0;
   for (const raw of leases) {
@@ -51,7 +54,8 @@ export function spoolLeases(
       continue;
     }
     const { event } = parsed;
-    if (!macMatchesOui(event.mac, ouis)) {
+    if (parsed.droppedHostname !== undefined) log.info('client hostname dropped (not a valid hostname)', { mac: event.mac, hostname: parsed.droppedHostname });
+    if (!isBmcOui(event.mac, config.ouis)) {
       log.debug('not a BMC MAC; ignored', { mac: event.mac, ip: event.ip });
       continue;
     }
@@ -73,13 +77,29 @@ export function spoolLeases(
     }
   }
   if (spooled > 0 && options.drain) {
-    try {
-      spawnDrainer(configPath ? ['--config', configPath] : [], join(config.spool.dir, 'drain.log'));
-    } catch (error) {
-      log.warning('could not start the drainer; the events wait for the next one', { error: (error as Error).message });
+    if (config.drain.trigger === 'systemd') {
+      log.debug('drainer left to systemd (bm-hook-drain.path watches new/)', { spool: config.spool.dir });
+    } else {
+      try {
+        spawnDrainer(configPath ? ['--config', configPath] : [], join(config.spool.dir, 'drain.log'));
+      } catch (error) {
+        log.warning('could not start the drainer; the events wait for the next one', { error: (error as Error).message });
+      }
     }
   }
   return exitCode;
+}
+
+/**
+ * True when the MAC's OUI is a BMC OUI under `ouis`: the answer of
+ * `macMatchesOui(mac, ouiSetOf(config).set)` without parsing the ~90 built-in
+ * entries (they are stored canonical, which a test checks): building that set
+ * costs about a millisecond of a cold start, on dhcpd's clock. Pure.
+ */
+export function isBmcOui(mac: Mac, ouis: HookConfig['ouis']): boolean {
+  const oui = ouiOf(mac);
+  if (ouis.mode === 'extend' && DEFAULT_BMC_OUIS.some((entry) => entry.oui === oui)) return true;
+  return ouis.entries.some((entry) => parseOui(entry.oui) === oui);
 }
 
 /** Spools the BMC leases of one Kea call (LEASES4_AT<i>_* variables); the exit status for Kea's log. */

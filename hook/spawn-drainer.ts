@@ -32,7 +32,7 @@ export function spawnDrainer(extraArgs: readonly string[], logFile?: string): nu
     }
   }
   try {
-    const child = spawn(command!, [...args, 'drain', ...extraArgs], { detached: true, stdio: ['ignore', 'ignore', logFd] });
+    const child = spawn(command!, [...args, 'drain', '--respect-backoff', ...extraArgs], { detached: true, stdio: ['ignore', 'ignore', logFd] });
     child.unref();
     return child.pid;
   } finally {

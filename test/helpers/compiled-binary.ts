@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Keep in step with COMPILE_FLAGS in the Makefile (minus the source map). */
-const COMPILE_FLAGS = ['--compile', '--minify', '--bytecode', '--format=esm'];
+const COMPILE_FLAGS = ['--compile', '--minify', '--bytecode', '--format=esm', '--splitting', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
 
 const compiled = new Map<string, string>();
 

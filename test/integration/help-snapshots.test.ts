@@ -18,9 +18,10 @@ const UPDATE = process.env.UPDATE_SNAPSHOTS === '1';
 /** Help output must not depend on the caller: yargs translates by locale and wraps by terminal width (a pipe here). */
 const HELP_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C' };
 
+/** `--help` goes first: after bm-hook's `commit`/`kea` every argument is lease data, `--help` included (hook/fast-path.ts). */
 function help(binary: string, args: string[]): string {
-  const run = Bun.spawnSync([binary, ...args, '--help'], { env: HELP_ENV, stdout: 'pipe', stderr: 'pipe' });
-  if (run.exitCode !== 0) throw new Error(`${args.join(' ')} --help exited ${run.exitCode}: ${run.stderr.toString()}`);
+  const run = Bun.spawnSync([binary, '--help', ...args], { env: HELP_ENV, stdout: 'pipe', stderr: 'pipe' });
+  if (run.exitCode !== 0) throw new Error(`--help ${args.join(' ')} exited ${run.exitCode}: ${run.stderr.toString()}`);
   return run.stdout.toString();
 }
 
@@ -34,11 +35,11 @@ function commandsIn(topHelp: string, name: string): string[] {
   return commands;
 }
 
-/** One binary's snapshot: the top-level help, then each command's, each under a `$ <command line>` header. */
+/** One binary's snapshot: the top-level help, then each command's (`--help COMMAND`), each under a `$ <command line>` header. */
 function helpSnapshot(binary: string, name: string): string {
   const top = help(binary, []);
   const sections = [`$ ${name} --help\n${top}`];
-  for (const command of commandsIn(top, name)) sections.push(`$ ${name} ${command} --help\n${help(binary, [command])}`);
+  for (const command of commandsIn(top, name)) sections.push(`$ ${name} --help ${command}\n${help(binary, [command])}`);
   return sections.join('\n');
 }
 
@@ -59,6 +60,6 @@ test('the snapshots cover every command: each binary lists netbox-check and its 
   const hook = readFileSync(join(SNAPSHOT_DIR, 'bm-hook.txt'), 'utf8');
   const agent = readFileSync(join(SNAPSHOT_DIR, 'bm-agent.txt'), 'utf8');
   for (const command of ['commit', 'kea', 'drain', 'dhcpd-snippet', 'fsm', 'check-config', 'status', 'netbox-check'])
-    expect(hook).toContain(`$ bm-hook ${command} --help\n`);
-  for (const command of ['run', 'inventory', 'plan', 'evaluate', 'schema', 'netbox-check']) expect(agent).toContain(`$ bm-agent ${command} --help\n`);
+    expect(hook).toContain(`$ bm-hook --help ${command}\n`);
+  for (const command of ['run', 'inventory', 'plan', 'evaluate', 'schema', 'netbox-check']) expect(agent).toContain(`$ bm-agent --help ${command}\n`);
 });
