@@ -56,12 +56,14 @@ mount_root() {
 }
 
 # Starts PostgreSQL on PGDATA (a path inside the root) and Redis; prints nothing.
+# Daemons never inherit fd 9 (the build lock): one that did would hold the lock for its
+# whole life, and every later build or start would wait on it forever.
 start_services() {
   local pgdata=$1 db=$2 redis=$3 rundir=$4
   as_postgres "$PG_BIN/pg_ctl" -D "$pgdata" -l "$rundir/postgres.log" -w -t 60 \
-    -o "-p $db -c listen_addresses=127.0.0.1 -c unix_socket_directories=$rundir -c fsync=off -c full_page_writes=off -c synchronous_commit=off" start >/dev/null
+    -o "-p $db -c listen_addresses=127.0.0.1 -c unix_socket_directories=$rundir -c fsync=off -c full_page_writes=off -c synchronous_commit=off" start >/dev/null 9>&-
   in_root /usr/bin/redis-server --bind 127.0.0.1 --port "$redis" --save '' --appendonly no --daemonize yes \
-    --pidfile "$rundir/redis.pid" --logfile "$rundir/redis.log" --dir "$rundir"
+    --pidfile "$rundir/redis.pid" --logfile "$rundir/redis.log" --dir "$rundir" 9>&-
 }
 
 stop_pid() {
@@ -122,7 +124,9 @@ build() {
     "$0" __template "$VERSION"
     echo "$seed_hash" >"$CACHE/.template-ok"
   fi
-  log "NetBox $VERSION built in $((SECONDS - started)) s under $CACHE"
+  local took=$((SECONDS - started))
+  [ "$took" -eq 0 ] || log "NetBox $VERSION built in $took s under $CACHE"
+  exec 9>&-  # release the build lock before anything long-lived starts
 }
 
 install_conf() {
@@ -188,7 +192,7 @@ start_in_namespace() {
   db=$(free_port) redis=$(free_port) http=$(free_port)
   start_services "$rundir/pgdata" "$db" "$redis" "$rundir"
   as_netbox "$db" "$redis" gunicorn --bind "127.0.0.1:$http" --workers 3 --threads 3 --timeout 120 \
-    --pid "$rundir/gunicorn.pid" --error-logfile "$rundir/gunicorn.log" --daemon --chdir /opt/netbox netbox.wsgi
+    --pid "$rundir/gunicorn.pid" --error-logfile "$rundir/gunicorn.log" --daemon --chdir /opt/netbox netbox.wsgi 9>&-
   local pg_pid redis_pid gunicorn_pid=""
   pg_pid=$(head -1 "$ROOT$rundir/pgdata/postmaster.pid")
   redis_pid=$(cat "$ROOT$rundir/redis.pid")
