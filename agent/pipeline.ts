@@ -70,7 +70,7 @@ export function newRunId(now = new Date()): string {
  */
 export function fioReserveEstimateBytes(inventory: Inventory | undefined): number {
   const disks = inventory?.disks.filter((d) => !d.removable && !d.readOnly).length ?? 4;
-  const depths = { seqIodepth: DISK_TUNABLES.seq_iodepth.default, randIodepth: DISK_TUNABLES.rand_iodepth.default };
+  const depths = { seqIodepth: DISK_TUNABLES.seq_iodepth.default, randIodepth: DISK_TUNABLES.rand_iodepth.default, dryRun: false };
   const typical = { decision: 'read-write', jobs: fioJobsFor('read-write', depths) } as const;
   return fioMemoryReserveBytes(Array.from({ length: disks }, () => typical)) + 64 * MiB;
 }

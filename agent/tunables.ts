@@ -118,8 +118,29 @@ function unknownMessage(what: string, name: string, known: readonly string[], so
 
 type Layers = readonly { source: string; values: TunableLayer }[];
 
+/** Every value a layer set for a knob, on each resolved values object (not enumerable: invisible to JSON, spreads and equality). */
+const SET_BY = Symbol('tunable layers');
+
+/** One layer's explicit setting of a knob. */
+export interface ExplicitSetting {
+  /** The layer: `--set`, `config file or kernel command line`… */
+  source: string;
+  value: TunableValue;
+}
+
+/**
+ * Every explicit setting of `knob`, lowest layer first (empty when it has its (profile) default): lets a step tell
+ * an explicit `bm.disk.allow_write=0` from the default false, even when a higher layer set 1.
+ */
+export function explicitSettings(values: object, knob: string): readonly ExplicitSetting[] {
+  const settings = (values as { [SET_BY]?: ReadonlyMap<string, ExplicitSetting[]> })[SET_BY];
+  return settings?.get(knob) ?? [];
+}
+
 function resolveArea<S extends TunableSpecs>(area: string, specs: S, profile: Profile, layers: Layers, issues: ConfigIssue[]): TunableValues<S> {
   const out: Record<string, TunableValue> = {};
+  const setBy = new Map<string, ExplicitSetting[]>();
+  Object.defineProperty(out, SET_BY, { value: setBy });
   for (const [knob, tunable] of Object.entries(specs)) out[knob] = tunable.profiles?.[profile] ?? tunable.default;
   for (const { source, values } of layers) {
     const settings = own(values, area) ?? {};
@@ -133,7 +154,10 @@ function resolveArea<S extends TunableSpecs>(area: string, specs: S, profile: Pr
       const value = coerceTunable(raw, tunable.default);
       const problem = value === undefined ? `${JSON.stringify(raw)} is not a ${typeof tunable.default}` : tunableValueProblem(tunable, value);
       if (problem) issues.push({ key, message: `${problem} (from ${source})` });
-      else out[knob] = value!;
+      else {
+        out[knob] = value!;
+        setBy.set(knob, [...(setBy.get(knob) ?? []), { source, value: value! }]);
+      }
     }
   }
   return out as TunableValues<S>;

@@ -13,7 +13,7 @@ import type { CliContext } from '../context.ts';
 import { runPipeline, type PipelineResult } from '../pipeline.ts';
 import { causeOfResult, type StepId } from '../step.ts';
 import { REPORT_STEP_ID, STEP_IDS, VALIDATION_STEPS } from '../steps/index.ts';
-import { parseSetOptions } from '../tunables.ts';
+import { parseSetOptions, type TunableLayer } from '../tunables.ts';
 import { createToolRunner } from '../tools/run-tool.ts';
 
 export interface RunArgs {
@@ -76,6 +76,14 @@ export async function loadConfigFor(args: RunArgs, env: Record<string, string | 
   });
 }
 
+/** The step settings' layers, lowest first: config file and kernel command line, then `--set` (`plan` uses the same). */
+export function tunableLayersOf(config: Pick<AgentConfig, 'steps'>, args: Pick<RunArgs, 'set'>): { source: string; values: TunableLayer }[] {
+  return [
+    { source: 'config file or kernel command line', values: config.steps },
+    { source: '--set', values: parseSetOptions(args.set ?? []) },
+  ];
+}
+
 /**
  * The exit code of a run, from the cause of the step that decided it: on pass 0, unless
  * the report step could not deliver (its cause: NetBox unreachable or refused → 3); on
@@ -126,10 +134,7 @@ export const runCommand = (ctx: CliContext) => ({
       dryRun,
       only: args.only as StepId[] | undefined,
       skip: args.skip as StepId[] | undefined,
-      tunableLayers: [
-        { source: 'config file or kernel command line', values: config.steps },
-        { source: '--set', values: parseSetOptions(args.set ?? []) },
-      ],
+      tunableLayers: tunableLayersOf(config, args),
       netbox,
       callback,
       onFailure: config.onFailure,

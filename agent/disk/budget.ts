@@ -12,7 +12,7 @@ const JOB_SLACK_S = 15;
 const PROCESS_SLACK_S = 30;
 /** fio's own memory besides I/O buffers (binary, shared-memory job state, stats). */
 const FIO_PROCESS_OVERHEAD_BYTES = 64 * MiB;
-/** Probes (lsblk, wipefs, dd) before the jobs. */
+/** Probes (lsblk, usage checks, wipefs, dd, blkid) before the jobs. */
 const PROBE_BUDGET_S = 60;
 /** Most jobs one fio process runs (a read-write plan). */
 const MAX_JOBS_PER_DISK = 4;

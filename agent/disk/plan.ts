@@ -5,14 +5,19 @@
  *    devices (loop devices allowed); otherwise every whole disk except loop,
  *    RAM-backed, empty, removable, read-only, USB-attached and mounted ones
  *    (the boot medium is mounted).
- * 2. The guard (`planDisks`), given a signature probe of each candidate:
+ * 2. The guard (`planDisks`), given the probe of each candidate (agent/disk/probe.ts):
  *    - never write when the disk or anything on it (partition, LVM volume) is
- *      mounted or used as swap, when something holds it (LVM, RAID, dm-crypt),
- *      or when the device is read-only — whatever is allowed;
- *    - a disk holding data (partition table, filesystem/RAID/LVM signature,
+ *      mounted — in any mount namespace — or used as swap, when something holds
+ *      it (LVM, RAID, dm-crypt), when the kernel refuses an exclusive open, when
+ *      its use could not be checked, or when the device is read-only — whatever
+ *      is allowed;
+ *    - a dry run writes no disk;
+ *    - a disk holding data (partition table, a signature at the start or at a
+ *      usual partition offset, any non-zero byte in the regions sampled,
  *      partitions known to the kernel) or whose probe was inconclusive gets
  *      read tests only, unless writing is explicitly allowed (`bm.disk.allow_write`
- *      or NetBox);
+ *      or NetBox) and nobody explicitly forbids it (the most restrictive
+ *      explicit setting wins, agent/disk/settings.ts) and `write_blank` is on;
  *    - a blank disk gets read and write tests (unless `bm.disk.write_blank=0`).
  * 3. Each tested disk's fio jobs and argv (agent/disk/fio-jobs.ts) and time
  *    limit (agent/disk/budget.ts) go into its plan.
@@ -23,13 +28,20 @@ import { MiB } from '../units.ts';
 import { fioTimeoutMs } from './budget.ts';
 import { fioArgs, fioJobsFor, type FioJobPlan } from './fio-jobs.ts';
 import type { DiskSettings, MediaClass } from './settings.ts';
+import type { UsageFinding } from './usage.ts';
 
 export type GuardDecision = 'read-write' | 'read-only' | 'skip';
-/** What the probe found on one device (see agent/tools/wipefs.ts). */
+/** What the probe found on one device (see agent/disk/probe.ts). */
 export interface ProbeFacts {
+  /** wipefs's signatures at the start of the device; null when the probe failed. */
   signatures: Signature[] | null;
   readable: boolean;
+  /** Why the probe is inconclusive; each counts as data. */
   problems: string[];
+  /** Data found besides wipefs's signatures, each a verb phrase: `holds ext4 at 1 MiB`, `has non-zero bytes in the last MiB`. */
+  dataFound: string[];
+  /** Why the device is in use (agent/disk/usage.ts); any of them and it is never written. */
+  usage: UsageFinding[];
 }
 
 export interface DiskPlan {
@@ -145,8 +157,8 @@ function rootOf(devices: readonly BlockDevice[], node: BlockDevice): BlockDevice
   return devices.find((top) => top === node || flattenBlockDevices(top.children).includes(node)) ?? node;
 }
 
-/** Reasons writing is impossible whatever is allowed. */
-function neverWriteReasons(devices: readonly BlockDevice[], device: BlockDevice): string[] {
+/** Reasons writing is impossible whatever is allowed: lsblk's view, then what the usage checks add to it. */
+function neverWriteReasons(devices: readonly BlockDevice[], device: BlockDevice, probe: ProbeFacts | undefined): string[] {
   const reasons: string[] = [];
   const mounts = [...new Set([...mountpointsBelow(device), ...mountpointsBelow(rootOf(devices, device))])];
   if (mounts.length) reasons.push(describeMounts(mounts));
@@ -159,6 +171,13 @@ function neverWriteReasons(devices: readonly BlockDevice[], device: BlockDevice)
         .join(', ')}`,
     );
   if (device.readOnly) reasons.push('read-only device');
+  if (!probe) return [...reasons, 'not probed for signatures or use'];
+  // Holders and swap lsblk already named, and the kernel's EBUSY when something else explains it, add nothing.
+  const shown = (finding: UsageFinding) =>
+    (finding.kind === 'held' && holders.length > 0) ||
+    (finding.kind === 'swap' && mounts.includes('[SWAP]')) ||
+    (finding.kind === 'busy' && (reasons.length > 0 || probe.usage.some((f) => f.kind !== 'busy')));
+  reasons.push(...probe.usage.filter((finding) => !shown(finding)).map((finding) => finding.text));
   return reasons;
 }
 
@@ -170,6 +189,7 @@ function dataReasons(devices: readonly BlockDevice[], device: BlockDevice, probe
   if (!probe) reasons.push('not probed for signatures');
   else {
     if (probe.signatures?.length) reasons.push(`holds ${signatureTypes(probe.signatures).join(', ')}`);
+    reasons.push(...probe.dataFound);
     reasons.push(...probe.problems);
     if (!probe.readable && !probe.problems.length) reasons.push('its first and last MiB could not be read');
   }
@@ -184,6 +204,36 @@ function dataReasons(devices: readonly BlockDevice[], device: BlockDevice, probe
   const udev = [device.partitionTableType, device.fsType].filter((t): t is string => t !== null);
   if (udev.length && !probe?.signatures?.length) reasons.push(`udev reports ${udev.join(', ')}`);
   return reasons;
+}
+
+/** Why a disk holding data is not written although it could be, or null when writing it is allowed. */
+function dataWriteBlocker(settings: Pick<DiskSettings, 'allowWriteBy' | 'writeForbiddenBy' | 'writeBlank' | 'dryRun'>): string | null {
+  if (settings.dryRun) return 'a dry run writes no disk';
+  if (settings.writeForbiddenBy.length) return `writing forbidden by ${settings.writeForbiddenBy.join(', ')} (the most restrictive setting wins)`;
+  if (!settings.writeBlank) return 'bm.disk.write_blank=0: no disk is written';
+  if (!settings.allowWriteBy) return 'writing needs bm.disk.allow_write=1 or NetBox bm_disk_allow_write';
+  return null;
+}
+
+/** The guard's decision for a candidate, given what makes writing impossible and what says it holds data. Pure. */
+export function guardDecision(
+  never: readonly string[],
+  data: readonly string[],
+  settings: Pick<DiskSettings, 'allowWriteBy' | 'writeForbiddenBy' | 'writeBlank' | 'dryRun'>,
+): { decision: Exclude<GuardDecision, 'skip'>; why: string; guardReasons: string[] } {
+  if (never.length) return { decision: 'read-only', why: `read tests only, never written: ${never.join('; ')}`, guardReasons: [...never] };
+  if (data.length) {
+    const blocker = dataWriteBlocker(settings);
+    if (blocker) return { decision: 'read-only', why: `read tests only: ${data.join('; ')} (${blocker})`, guardReasons: [...data] };
+    return {
+      decision: 'read-write',
+      why: `written although it ${data.join('; ')} — allowed by ${settings.allowWriteBy}`,
+      guardReasons: [`allowed by ${settings.allowWriteBy}`, ...data],
+    };
+  }
+  if (settings.dryRun) return { decision: 'read-only', why: 'blank, but a dry run writes no disk: read tests only', guardReasons: ['dry run'] };
+  if (!settings.writeBlank) return { decision: 'read-only', why: 'blank, but bm.disk.write_blank=0: read tests only', guardReasons: ['bm.disk.write_blank=0'] };
+  return { decision: 'read-write', why: 'blank (no partition table, signature or data): read and write tests', guardReasons: [] };
 }
 
 function regionBytesOf(device: BlockDevice, sizeMiB: number): number {
@@ -238,29 +288,7 @@ export function planDisks(devices: readonly BlockDevice[], probes: Readonly<Reco
       disks.push(skippedPlan(device, candidate.explicit, 'smaller than 1 MiB', signatures));
       continue;
     }
-    const never = neverWriteReasons(devices, device);
-    const data = dataReasons(devices, device, probe);
-    let decision: GuardDecision;
-    let why: string;
-    let guardReasons: string[] = [];
-    if (never.length) {
-      guardReasons = never;
-      decision = 'read-only';
-      why = `read tests only, never written: ${never.join('; ')}`;
-    } else if (data.length) {
-      decision = settings.allowWriteBy ? 'read-write' : 'read-only';
-      guardReasons = settings.allowWriteBy ? [`allowed by ${settings.allowWriteBy}`, ...data] : data;
-      why = settings.allowWriteBy
-        ? `written although it ${data.join('; ')} — allowed by ${settings.allowWriteBy}`
-        : `read tests only: ${data.join('; ')} (writing needs bm.disk.allow_write=1 or NetBox bm_disk_allow_write)`;
-    } else if (settings.writeBlank) {
-      decision = 'read-write';
-      why = 'blank (no partition table or signature): read and write tests';
-    } else {
-      decision = 'read-only';
-      why = 'blank, but bm.disk.write_blank=0: read tests only';
-      guardReasons = ['bm.disk.write_blank=0'];
-    }
+    const { decision, why, guardReasons } = guardDecision(neverWriteReasons(devices, device, probe), dataReasons(devices, device, probe), settings);
     const jobs = fioJobsFor(decision, settings);
     const partial: DiskPlan = {
       ...basePlan(device, candidate.explicit),

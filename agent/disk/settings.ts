@@ -1,11 +1,12 @@
 /**
  * The knobs of `03-disk` (`bm.disk.<knob>` on the kernel command line), declared
  * once with their defaults and ranges, and the step's settings object made from
- * their resolved values plus NetBox's say on writing. Pure.
+ * their resolved values plus NetBox's say on writing (the most restrictive
+ * explicit say wins: see `writePermission`). Pure.
  */
 import type { Device } from '../../shared/netbox/index.ts';
 import type { DiskInfo } from '../inventory-types.ts';
-import { defineTunables, type Tunable, type TunableValues } from '../tunables.ts';
+import { defineTunables, explicitSettings, type Tunable, type TunableValues } from '../tunables.ts';
 import { isJsonObject } from '../../shared/json.ts';
 
 export type MediaClass = DiskInfo['mediaClass'];
@@ -67,11 +68,12 @@ export const DISK_TUNABLES = defineTunables({
   allow_write: {
     default: false,
     description:
-      'Also write-test disks that hold a partition table or a filesystem/RAID/LVM signature — destroys their data. NetBox can allow it too (device custom field bm_disk_allow_write = true, or local context {"bm":{"disk":{"allow_write":true}}}). A mounted disk, or one with a mounted partition or in use by LVM/RAID, is never written.',
+      'Also write-test disks that hold data (a partition table, a filesystem/RAID/LVM signature at the start or at a usual partition offset, or any non-zero byte in the regions sampled) — destroys it. NetBox can allow it too (device custom field bm_disk_allow_write = true, or local context {"bm":{"disk":{"allow_write":true}}}). The most restrictive explicit setting wins: an explicit 0 here, or false in NetBox, forbids it whoever allows it. A disk in use (mounted in any mount namespace, swap, held by LVM/RAID/dm-crypt) is never written, nor is any disk in a dry run.',
   },
   write_blank: {
     default: true,
-    description: 'Write-test disks that carry no partition table or signature (blank disks); 0 = read tests only on every disk.',
+    description:
+      'Write-test disks that carry no partition table, signature or data (blank disks); 0 = read tests only on every disk, including disks allow_write would let be written.',
   },
   devices: {
     default: '',
@@ -111,9 +113,16 @@ export const DISK_TUNABLES = defineTunables({
 export type DiskTunableValues = TunableValues<typeof DISK_TUNABLES>;
 
 export interface DiskSettings {
-  /** Writing to disks that hold data is allowed, and by whom (`bm.disk.allow_write`, NetBox…); null = not allowed. */
+  /**
+   * Who allows writing to disks that hold data (`bm.disk.allow_write`, NetBox…); null = not allowed, including when
+   * an explicit "no" anywhere (`writeForbiddenBy`) overrides a "yes" elsewhere.
+   */
   allowWriteBy: string | null;
+  /** Every explicit "no" to writing disks that hold data (the most restrictive explicit setting wins); empty = none. */
+  writeForbiddenBy: string[];
   writeBlank: boolean;
+  /** `run --dry-run` (or `plan --dry-run`): no disk is written at all, whatever is allowed. */
+  dryRun: boolean;
   /** Explicit device list (empty = enumerate). */
   devices: string[];
   runtimeS: number;
@@ -126,20 +135,60 @@ export interface DiskSettings {
   thresholds: Record<MediaClass, Thresholds>;
 }
 
-/** Who in NetBox allows writing on this device's disks, or null. Only a literal `true` counts. */
-export function netboxWriteAllowance(device: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined): string | null {
-  if (!device) return null;
-  if (isJsonObject(device.custom_fields) && device.custom_fields.bm_disk_allow_write === true) return 'NetBox custom field bm_disk_allow_write';
-  const bm = isJsonObject(device.local_context_data) ? device.local_context_data.bm : undefined;
-  const disk = isJsonObject(bm) ? bm.disk : undefined;
-  if (isJsonObject(disk) && disk.allow_write === true) return 'NetBox local context bm.disk.allow_write';
-  return null;
+/** One explicit say on writing to disks that hold data: who said it, and yes or no. */
+export interface WriteSay {
+  by: string;
+  allows: boolean;
 }
 
-/** Resolved tunables (the runner resolved and checked them once) plus NetBox → settings. */
+const NETBOX_CUSTOM_FIELD = 'NetBox custom field bm_disk_allow_write';
+const NETBOX_LOCAL_CONTEXT = 'NetBox local context bm.disk.allow_write';
+
+/** A NetBox value as a say: literal true allows, absent/null says nothing, anything else (false, "true", 1…) forbids. */
+function netboxSay(by: string, value: unknown): WriteSay | null {
+  if (value === undefined || value === null) return null;
+  if (value === true) return { by, allows: true };
+  return { by: value === false ? `${by} = false` : `${by} = ${JSON.stringify(value)} (only a literal true allows)`, allows: false };
+}
+
+/** What NetBox says about writing on this device's disks: its custom field and its local context, each when present. */
+export function netboxWriteSays(device: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined): WriteSay[] {
+  if (!device) return [];
+  const custom = isJsonObject(device.custom_fields) ? device.custom_fields.bm_disk_allow_write : undefined;
+  const bm = isJsonObject(device.local_context_data) ? device.local_context_data.bm : undefined;
+  const disk = isJsonObject(bm) ? bm.disk : undefined;
+  const local = isJsonObject(disk) ? disk.allow_write : undefined;
+  return [netboxSay(NETBOX_CUSTOM_FIELD, custom), netboxSay(NETBOX_LOCAL_CONTEXT, local)].filter((say): say is WriteSay => say !== null);
+}
+
+/** Who in NetBox allows writing on this device's disks, or null. Only a literal `true` counts. */
+export function netboxWriteAllowance(device: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined): string | null {
+  return netboxWriteSays(device).find((say) => say.allows)?.by ?? null;
+}
+
+/**
+ * The decision on writing disks that hold data from every explicit say (command line, config, kernel command line,
+ * NetBox): the most restrictive wins — any "no" forbids, whoever says "yes"; without a "no", the first "yes" allows;
+ * without any say, writing is not allowed. Pure.
+ */
+export function writePermission(says: readonly WriteSay[]): { allowWriteBy: string | null; writeForbiddenBy: string[] } {
+  const forbidden = says.filter((say) => !say.allows).map((say) => say.by);
+  if (forbidden.length) return { allowWriteBy: null, writeForbiddenBy: forbidden };
+  return { allowWriteBy: says.find((say) => say.allows)?.by ?? null, writeForbiddenBy: [] };
+}
+
+/** Each explicit `bm.disk.allow_write` (every layer that set it, not its default) as a say. */
+function tunableSays(tunables: DiskTunableValues): WriteSay[] {
+  return explicitSettings(tunables, 'allow_write').map(({ source, value }) =>
+    value === true ? { by: 'bm.disk.allow_write', allows: true } : { by: `bm.disk.allow_write=0 (from ${source})`, allows: false },
+  );
+}
+
+/** Resolved tunables (the runner resolved and checked them once) plus NetBox and the dry-run flag → settings. */
 export function diskSettingsFrom(ctx: {
   tunables: DiskTunableValues;
   device?: Pick<Device, 'custom_fields' | 'local_context_data'> | undefined;
+  dryRun?: boolean;
 }): DiskSettings {
   const values = ctx.tunables;
   const thresholds = { unknown: { ...DEFAULT_THRESHOLDS.unknown } } as Record<MediaClass, Thresholds>;
@@ -148,9 +197,11 @@ export function diskSettingsFrom(ctx: {
     for (const key of Object.keys(THRESHOLD_KNOBS) as (keyof Thresholds)[]) own[key] = values[thresholdKnob(key, mediaClass)];
     thresholds[mediaClass] = own;
   }
+  const says = [...tunableSays(values), ...netboxWriteSays(ctx.device)];
   return {
-    allowWriteBy: values.allow_write ? 'bm.disk.allow_write' : netboxWriteAllowance(ctx.device),
+    ...writePermission(says),
     writeBlank: values.write_blank,
+    dryRun: ctx.dryRun === true,
     devices: [
       ...new Set(
         values.devices

@@ -1,8 +1,9 @@
 /**
- * 01-init: inventory the machine, find its NetBox device (serial, else MACs),
- * and compare it with what NetBox plans (device type, bm_expect, interface
- * MACs). Hands `{inventory, device}` to the later steps as `result.outputs`
- * (typed StepOutputs); the runner puts them on their context.
+ * 01-init: inventory the machine, find its NetBox device (a DMI serial its
+ * MACs agree with, else MACs: inventory/find-device.ts), and compare it with
+ * what NetBox plans (device type, bm_expect, interface MACs). Hands
+ * `{inventory, device}` to the later steps as `result.outputs` (typed
+ * StepOutputs); the runner puts them on their context.
  */
 import { causeOf } from '../../shared/failure.ts';
 import { isNetboxError, type Device, getDevice, listDeviceInterfaces } from '../../shared/netbox/index.ts';
@@ -20,6 +21,8 @@ export interface InitDetails {
   /** The NetBox device (with config context); absent without NetBox, or when not found. */
   device?: Device;
   match?: { by: DeviceMatch['by']; value: string };
+  /** How the device was identified: the DMI serial used, the MACs that agree, serials set aside as placeholders, warnings. */
+  identity?: Pick<DeviceMatch, 'serialSource' | 'macs' | 'skippedSerials' | 'warnings'>;
   /** Where bm_expect came from, general first (merged key by key, later winning). */
   expectationSources?: ExpectationSource['sources'];
   expectations?: Expectations;
@@ -47,6 +50,15 @@ function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
     physicalNicCount: inventory.nics.filter((n) => n.physical).length,
     bmcIp: inventory.bmc?.ip ?? null,
   };
+}
+
+/** `serial ABC (baseboard; MAC aa:… on it too)` / `mac aa:…`, plus any look-up warning, for the summary. Pure. */
+export function foundBy(match: Pick<DeviceMatch, 'by' | 'value' | 'serialSource' | 'macs' | 'warnings'>): string {
+  const how =
+    match.by === 'serial'
+      ? `serial ${match.value} (${match.serialSource ?? 'system'}; ${match.macs.length > 1 ? 'MACs' : 'MAC'} ${match.macs.join(', ')} on it too)`
+      : `mac ${match.value}`;
+  return `${how}${match.warnings.length ? ` [warning: ${match.warnings.join('; ')}]` : ''}`;
 }
 
 export const INIT_TUNABLES = defineTunables({
@@ -105,10 +117,12 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
       try {
         match = await findDeviceForInventory(ctx.netbox, inventory);
         details.match = { by: match.by, value: match.value };
+        details.identity = { serialSource: match.serialSource, macs: match.macs, skippedSerials: match.skippedSerials, warnings: match.warnings };
+        for (const warning of match.warnings) ctx.log.warning('device look-up', { warning });
         device = await getDevice(ctx.netbox, match.device.id, { withConfigContext: true });
         details.device = device;
         outputs.device = device;
-        interfaces = await listDeviceInterfaces(ctx.netbox, device.id);
+        interfaces = match.interfaces ?? (await listDeviceInterfaces(ctx.netbox, device.id));
       } catch (error) {
         if (error instanceof DeviceLookupError) {
           return { ...base, status: 'error', cause: causeOf(error), summary: error.message, reasons: [error.message], table: inventoryTable(inventory) };
@@ -121,7 +135,7 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
         throw error;
       }
 
-      const found = `${device.display} (#${device.id}) found by ${match.by} ${match.value}`;
+      const found = `${device.display} (#${device.id}) found by ${foundBy(match)}`;
       const source = expectationsOf(device);
       const sourcesText = source.sources.map((s) => s.replace(/_/g, ' ')).join(' + ');
       details.expectationSources = source.sources;
@@ -135,6 +149,7 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
       });
       details.mismatches = mismatches;
       metrics.netboxDeviceId = device.id;
+      metrics.deviceFoundBy = match.by === 'serial' ? `${match.serialSource ?? 'system'} serial` : 'mac';
       metrics.mismatchCount = mismatches.length;
       progress({ fraction: 1 });
 

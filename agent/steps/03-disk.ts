@@ -4,23 +4,29 @@
  * 1. `lsblk` lists the block devices (evidence `03-disk/lsblk.json`).
  * 2. Candidates: `bm.disk.devices`, or every whole disk that is not loop,
  *    RAM-backed, empty, removable, read-only, USB-attached or mounted.
- * 3. Each candidate is probed for signatures — `wipefs --no-act --json` and a
- *    direct read of its first and last MiB — (evidence `03-disk/wipefs-<disk>.json`).
+ * 3. Each candidate is probed (agent/disk/probe.ts): is it in use in any mount
+ *    namespace, held, swap, claimed (exclusive open); `wipefs --no-act --json`
+ *    (evidence `03-disk/wipefs-<disk>.json`); direct reads of its first 4 MiB,
+ *    a window at each usual partition start and its last MiB (any non-zero
+ *    byte is data); blkid at the usual partition offsets.
  * 4. The destructive guard (agent/disk/plan.ts) decides per disk: read-write,
  *    read-only or skip, with the reason (evidence `03-disk/plan.json`). A disk
  *    holding data is only written when `bm.disk.allow_write` or NetBox allows
- *    it; a mounted or held disk never. Steps 1–4 are agent/disk/gather.ts,
- *    shared with `bm-agent plan`.
+ *    it and no explicit setting forbids it; a disk in use never; in a dry run
+ *    no disk. Steps 1–4 are agent/disk/gather.ts, shared with `bm-agent plan`.
  * 5. One fio process per tested disk, all at once: sequential 1 MiB and random
  *    4 KiB jobs, O_DIRECT, time-based (`runtime_s`), in the first `size_mb`
- *    (evidence `03-disk/fio-<disk>.json`).
+ *    (evidence `03-disk/fio-<disk>.json`). The argv of every read-only plan and
+ *    of every disk in a dry run is checked to only read before fio starts.
  * 6. Verdicts (agent/disk/verdict.ts): fio errors fail; results are held to
  *    per-class minimums (pass / degraded / fail).
  */
 import { diskStepTimeoutMs } from '../disk/budget.ts';
 import { fioEvidence, PLAN_EVIDENCE } from '../disk/evidence-names.ts';
+import { assertReadOnlyFioArgs } from '../disk/fio-jobs.ts';
 import { gatherDiskPlan } from '../disk/gather.ts';
 import { DISK_TUNABLES, diskSettingsFrom, type DiskTunableValues } from '../disk/settings.ts';
+import { systemUsageSources, type UsageSources } from '../disk/usage.ts';
 import { judgeDisk, judgeStep, outcomeTable, type DiskOutcome, type FioRunFacts } from '../disk/verdict.ts';
 import { causeOfToolResult, errorResult, type EvidenceRef, type StepContext, type StepDefinition, type StepProgress, type StepResult } from '../step.ts';
 import { runFio, type FioOutcome } from '../tools/fio.ts';
@@ -48,9 +54,9 @@ function metricsOf(outcomes: readonly DiskOutcome[]): StepResult['metrics'] {
   return metrics;
 }
 
-async function run(ctx: StepContext<DiskTunableValues>, progress: (p: StepProgress) => void): Promise<StepResult> {
+async function run(ctx: StepContext<DiskTunableValues>, progress: (p: StepProgress) => void, usage: UsageSources): Promise<StepResult> {
   progress({ fraction: 0, message: 'listing and probing disks' });
-  const planning = await gatherDiskPlan(ctx);
+  const planning = await gatherDiskPlan(ctx, usage);
   const evidence: EvidenceRef[] = planning.results.map(evidenceRefOf).filter((e): e is EvidenceRef => e !== null);
   if (!planning.planSet) {
     const lsblk = planning.results[0];
@@ -63,6 +69,8 @@ async function run(ctx: StepContext<DiskTunableValues>, progress: (p: StepProgre
   if (ctx.signal.aborted) return errorResult('cancelled before fio started', ['the step was cancelled (timeout or shutdown)'], evidence, 'aborted');
 
   const tested = planSet.disks.filter((d) => d.decision !== 'skip');
+  // Behind the guard: nothing but reads reaches fio for a read-only plan or in a dry run (throws: the step errors, no disk written).
+  for (const disk of tested) if (disk.decision !== 'read-write' || settings.dryRun) assertReadOnlyFioArgs(disk.fioArgs, disk.path);
   const runs = new Map<string, FioOutcome>();
   if (tested.length) {
     const expectedMs = Math.max(...tested.map((d) => d.jobs.length * settings.runtimeS * 1000));
@@ -108,12 +116,17 @@ async function run(ctx: StepContext<DiskTunableValues>, progress: (p: StepProgre
   };
 }
 
-export const diskStep: StepDefinition<'03-disk', typeof DISK_TUNABLES> = {
-  id: '03-disk',
-  title: 'Disks (fio)',
-  needs: ['01-init'],
-  timeoutMs: (ctx) => diskStepTimeoutMs(diskSettingsFrom(ctx)),
-  abortable: true,
-  tunables: DISK_TUNABLES,
-  run,
-};
+/** The step; `usage` replaces the checks of /proc and /sys and the exclusive open (tests). */
+export function createDiskStep(deps: { usage?: UsageSources } = {}): StepDefinition<'03-disk', typeof DISK_TUNABLES> {
+  return {
+    id: '03-disk',
+    title: 'Disks (fio)',
+    needs: ['01-init'],
+    timeoutMs: (ctx) => diskStepTimeoutMs(diskSettingsFrom(ctx)),
+    abortable: true,
+    tunables: DISK_TUNABLES,
+    run: (ctx, progress) => run(ctx, progress, deps.usage ?? systemUsageSources()),
+  };
+}
+
+export const diskStep = createDiskStep();

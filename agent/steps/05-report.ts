@@ -4,6 +4,11 @@
  * change (staged on pass; failed on failure unless configured to leave it) and
  * the callback POST. NetBox or the receiver down: retried until the delivery
  * deadline; the step errors if delivery did not happen.
+ *
+ * Staging needs every validation step to have run and passed: a partial run
+ * (`--only`, `--skip`) or a step skipped on the machine (memtester without
+ * free memory, no disk to test) reports its PASS but leaves the status, and
+ * says why in the step's summary and the final journal entry.
  */
 import { causeOf } from '../../shared/failure.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -11,7 +16,7 @@ import type { NetboxClient } from '../../shared/netbox/index.ts';
 import { deliverJournal, deliverStatus, postCallback, type CallbackTarget } from '../deliver.ts';
 import { buildReport, callbackEventOf, renderFinalJournal, reportProblems, type Report, type StepRecord } from '../report.ts';
 import type { StepDefinition, StepResult } from '../step.ts';
-import { REPORT_STEP_ID, VALIDATION_STEP_IDS } from './index.ts';
+import { REPORT_STEP_ID, VALIDATION_STEP_IDS, type ValidationStepId } from './index.ts';
 
 export interface ReportStepDeps {
   runId: string;
@@ -31,6 +36,31 @@ export interface ReportStepDeps {
   log: Logger;
   /** Receives the finished report (for the console banner and the CLI's --json). */
   onReport(report: Report): void;
+}
+
+/**
+ * Why a passing run may not stage the device: each validation step that did not run and pass, with its summary
+ * (`02-memory skipped: not enough free memory to run memtester`). Empty = every step passed: stage. Pure.
+ */
+export function stagingBlockers(records: readonly Pick<StepRecord, 'id' | 'result'>[], required: readonly ValidationStepId[] = VALIDATION_STEP_IDS): string[] {
+  const blockers: string[] = [];
+  for (const id of required) {
+    const record = records.find((r) => r.id === id);
+    if (!record) blockers.push(`${id} did not run`);
+    else if (record.result.status !== 'pass') {
+      const how = record.result.status === 'skip' ? 'skipped' : record.result.status === 'fail' ? 'failed' : 'did not complete';
+      blockers.push(`${id} ${how}: ${record.result.summary}`);
+    }
+  }
+  return blockers;
+}
+
+/** The final journal entry with a line under its head saying why the device was not staged. Pure. */
+export function withStagingNote<T extends { comments: string }>(entry: T, blockers: readonly string[]): T {
+  if (!blockers.length) return entry;
+  const [head, ...rest] = entry.comments.split('\n');
+  const note = `**Not staged**: staging needs every step to run and pass — ${blockers.join('; ')}`;
+  return { ...entry, comments: [head, '', note, ...rest].join('\n') };
 }
 
 /** After SIGTERM, delivery gets this long: systemd's stop timeout must not be hit. */
@@ -69,7 +99,10 @@ export function createReportStep(deps: ReportStepDeps): StepDefinition<typeof RE
 
       // An aborted run (technician's Ctrl-C, shutdown) says so but leaves the status alone.
       const aborted = deps.aborted();
-      const statusChange = aborted ? null : report.verdict === 'pass' ? 'staged' : deps.onFailure === 'failed' ? 'failed' : null;
+      // Only a pass may stage, and only a complete one; a failure needs no complete run to be one.
+      const blockers = report.verdict === 'pass' && !aborted ? stagingBlockers(deps.records()) : [];
+      const statusChange = aborted ? null : report.verdict === 'pass' ? (blockers.length ? null : 'staged') : deps.onFailure === 'failed' ? 'failed' : null;
+      if (blockers.length) ctx.log.notice('passed but not staged: not every step ran and passed', { because: blockers.join('; ') });
       const reasons: string[] = [];
       const failures: unknown[] = [];
       const retry = {
@@ -85,7 +118,7 @@ export function createReportStep(deps: ReportStepDeps): StepDefinition<typeof RE
         if (deps.netbox && device) {
           progress({ message: 'journaling the result', fraction: 0.2 });
           await deps.journalDrained();
-          const final = renderFinalJournal(report, statusChange);
+          const final = withStagingNote(renderFinalJournal(report, statusChange), blockers);
           try {
             await deliverJournal(deps.netbox, device.id, final, `run \`${report.runId}\`, bm-agent`, { ...retry, what: 'final journal entry' });
           } catch (error) {
@@ -118,9 +151,9 @@ export function createReportStep(deps: ReportStepDeps): StepDefinition<typeof RE
       return {
         status: delivered ? 'pass' : 'error',
         ...(delivered ? {} : { cause: deliveryCause(failures) }),
-        summary: `${report.verdict.toUpperCase()}${statusChange && !ctx.dryRun ? `, status → ${statusChange}` : ''}${delivered ? '' : '; delivery incomplete (report kept in the evidence bundle)'}`,
+        summary: `${report.verdict.toUpperCase()}${statusChange && !ctx.dryRun ? `, status → ${statusChange}` : ''}${blockers.length ? `, not staged (${blockers.join('; ')})` : ''}${delivered ? '' : '; delivery incomplete (report kept in the evidence bundle)'}`,
         reasons,
-        metrics: { verdict: report.verdict, statusChange, durationMs: report.durationMs },
+        metrics: { verdict: report.verdict, statusChange, notStagedBecause: blockers.length ? blockers.join('; ') : null, durationMs: report.durationMs },
         evidence,
         details: { verdict: report.verdict },
       };

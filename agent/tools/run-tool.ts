@@ -21,6 +21,8 @@ export interface ToolInvocation {
   /** Working directory. */
   cwd?: string;
   input?: string;
+  /** Non-zero exit codes that are answers, not failures (blkid's 2: nothing found): logged like a success. */
+  expectedExitCodes?: readonly number[];
 }
 
 export interface ToolResult {
@@ -94,7 +96,8 @@ export function createToolRunner(deps: { evidence?: EvidenceStore; log?: Logger 
       if (out.stderr.trim()) deps.evidence.save(`${inv.evidenceAs}.stderr`, out.stderr);
       deps.evidence.save(`${inv.evidenceAs}.meta.json`, `${JSON.stringify(toolMetaOf(out), null, 2)}\n`);
     }
-    deps.log?.[out.exitCode === 0 ? 'debug' : 'warning']('tool finished', {
+    const expected = out.exitCode === 0 || (out.exitCode !== null && inv.expectedExitCodes?.includes(out.exitCode));
+    deps.log?.[expected ? 'debug' : 'warning']('tool finished', {
       tool: inv.tool,
       exitCode: out.exitCode,
       signal: out.signal,

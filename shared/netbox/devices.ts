@@ -4,6 +4,7 @@ import { NetboxHttpError } from './errors.ts';
 import { fieldChoicesHint, isUnknownChoice } from './hints.ts';
 import { listAll } from './pagination.ts';
 import type { Mac } from '../mac.ts';
+import { isPlaceholderSerial } from '../serial.ts';
 import type { Device, DeviceStatus } from './types.ts';
 
 /** The fields the product reads from a device (`?fields=` on 4.0+ keeps responses small). */
@@ -23,41 +24,8 @@ export const DEVICE_FIELDS = [
   'local_context_data',
 ] as const;
 
-/**
- * Serials that firmware ships when nobody filled DMI in. Matching by them would
- * pick an arbitrary device, so they are never used for a look-up.
- */
-const PLACEHOLDER_SERIALS = new Set(
-  [
-    '',
-    '-',
-    'none',
-    'n/a',
-    'na',
-    'null',
-    '0',
-    '0123456789',
-    '1234567890',
-    'to be filled by o.e.m.',
-    'to be filled by oem',
-    'default string',
-    'not specified',
-    'not applicable',
-    'system serial number',
-    'chassis serial number',
-    'serial number',
-    'invalid',
-    'unknown',
-    '00000000',
-    '000000000000',
-    'xxxxxxxxxx',
-  ].map((s) => s.toLowerCase()),
-);
-
-export function isPlaceholderSerial(serial: string | null | undefined): boolean {
-  const text = (serial ?? '').trim().toLowerCase();
-  return PLACEHOLDER_SERIALS.has(text) || /^0+$/.test(text) || /^(.)\1+$/.test(text);
-}
+/** Firmware placeholder serials (the rule: shared/serial.ts) are never used for a look-up. */
+export { isPlaceholderSerial } from '../serial.ts';
 
 export interface GetDeviceOptions {
   /** Include the rendered config context (slow on large installs); default false. */

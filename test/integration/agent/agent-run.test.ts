@@ -39,7 +39,6 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
   beforeAll(async () => {
     agentBinary();
     loops = createLoopLab('bmt-agent-run-');
-    blank = await loops.createBlank('blank', 256);
   });
   afterAll(async () => {
     await loops?.cleanup();
@@ -54,6 +53,8 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
       let evidenceRoot: string;
 
       beforeEach(async () => {
+        // A fresh blank disk per run: fio's data left by an earlier run makes a disk hold data (read tests only).
+        blank = await loops.createBlank(`blank-${flavour}-${Date.now()}`, 256);
         target = await startNetboxTarget({ flavour });
         fx = await createFixtures(target.url, target.token);
         receiver = startCallbackReceiver(SECRET);

@@ -1,13 +1,19 @@
 /**
- * 03-disk with real lsblk, wipefs, dd and fio on loop devices (root). Each
- * test runs the step directly with a real ToolRunner; `runtime_s=1` keeps a
- * disk's jobs to a few seconds.
+ * 03-disk with real lsblk, wipefs, dd, blkid and fio on loop devices (root).
+ * Each test runs the step directly with a real ToolRunner; `runtime_s=1` keeps
+ * a disk's jobs to a few seconds. The guard's cases compare the device's
+ * sha256 before and after: "not written" means not one byte changed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { gatherDiskPlan } from '../../../agent/disk/gather.ts';
 import type { DiskPlanSet } from '../../../agent/disk/plan.ts';
 import type { DiskOutcome } from '../../../agent/disk/verdict.ts';
 import type { Profile, StepProgress, StepResult } from '../../../agent/step.ts';
+import type { Device } from '../../../shared/netbox/index.ts';
 import { diskStep } from '../../../agent/steps/03-disk.ts';
 import { createToolRunner, type ToolInvocation, type ToolRunner } from '../../../agent/tools/run-tool.ts';
 import { resolveTunables } from '../../../agent/tunables.ts';
@@ -16,7 +22,10 @@ import { createLoopLab, sha256Of, type LoopLab } from '../../helpers/loop-device
 import { requirementsMet } from '../../helpers/requirements.ts';
 import { waitUntil } from '../../helpers/wait.ts';
 
-const needs = { root: true, tools: ['fio', 'losetup', 'sfdisk', 'wipefs', 'mkfs.ext4', 'lsblk', 'dd', 'mount'] };
+const needs = { root: true, tools: ['fio', 'losetup', 'sfdisk', 'wipefs', 'blkid', 'mkfs.ext4', 'lsblk', 'dd', 'mount', 'unshare'] };
+
+/** A NetBox device whose custom field allows writing its disks. */
+const NETBOX_ALLOWS = { id: 1, name: 'srv-1', custom_fields: { bm_disk_allow_write: true }, local_context_data: null } as unknown as Device;
 
 /** A disk's 4 jobs of 1 s plus fio start-up, probes and loop set-up. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -40,13 +49,15 @@ describe.skipIf(!requirementsMet('03-disk on loop devices', needs))('03-disk on 
 
   function context(
     values: Record<string, unknown>,
-    options: { profile?: Profile; wrap?: (run: ToolRunner) => ToolRunner; signal?: AbortSignal } = {},
+    options: { profile?: Profile; wrap?: (run: ToolRunner) => ToolRunner; signal?: AbortSignal; device?: Device; dryRun?: boolean } = {},
   ): TestStepContext {
     const profile = options.profile ?? 'quick';
     const ctx = createTestContext({
       profile,
       tunables: resolveTunables(diskStep, profile, [{ source: 'test', values: { disk: values } }]),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.device ? { device: options.device } : {}),
+      dryRun: options.dryRun === true,
     });
     const real = createToolRunner({ evidence: ctx.evidence, log: ctx.log });
     ctx.run = options.wrap ? options.wrap(real) : real;
@@ -172,6 +183,124 @@ describe.skipIf(!requirementsMet('03-disk on loop devices', needs))('03-disk on 
       const tested = plans.filter((d) => d.decision !== 'skip');
       expect(tested.filter((d) => d.type === 'loop' || d.mountpoints.length > 0)).toEqual([]);
       expect(fioCalls.map((c) => c.args.find((a) => a.startsWith('--filename=')))).toEqual(tested.map((d) => `--filename=${d.path}`));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  /** Runs the step on `device` and returns its plan, asserting the device's bytes did not change. */
+  async function runUnchanged(device: string, ctx: TestStepContext): Promise<DiskPlanSet['disks'][number]> {
+    const before = await sha256Of(device);
+    const result = await run(ctx);
+    expect(result.reasons).toEqual([]);
+    expect(await sha256Of(device)).toBe(before);
+    const [plan] = details(result).plan.disks;
+    return plan!;
+  }
+
+  test(
+    'a lost partition table over an intact ext4 at 1 MiB: holds data, only read',
+    async () => {
+      const device = await lab.createBlank('lost-table', 64);
+      // What `wipefs --all` on the disk or a zeroed first MiB leaves: no table, the filesystem of the first partition intact.
+      await execa('mkfs.ext4', ['-q', '-F', '-E', 'offset=1048576', device, '32M']);
+      const plan = await runUnchanged(device, context({ devices: device, runtime_s: 1 }));
+      expect(plan.decision).toBe('read-only');
+      expect(plan.why).toStartWith('read tests only: has non-zero bytes in 1 MiB at 1 MiB');
+      expect(plan.why).toContain('holds ext4 at 1 MiB');
+      expect(plan.signatures).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'one non-zero byte in the last MiB and no signature anywhere: holds data, only read',
+    async () => {
+      const device = await lab.createBlank('one-byte', 64);
+      const fd = openSync(device, 'r+');
+      try {
+        writeSync(fd, Buffer.from([0x42]), 0, 1, 64 * 1024 * 1024 - 4096);
+      } finally {
+        closeSync(fd);
+      }
+      const plan = await runUnchanged(device, context({ devices: device, runtime_s: 1 }));
+      expect(plan.decision).toBe('read-only');
+      expect(plan.guardReasons).toEqual(['has non-zero bytes in the last MiB']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'an explicit allow_write=0 vetoes NetBox allowing writes, and the plan says so before the run',
+    async () => {
+      const device = await lab.createPartitioned('vetoed', 64, 'gpt');
+      const ctx = context({ devices: device, runtime_s: 1, allow_write: '0' }, { device: NETBOX_ALLOWS });
+      // What `bm-agent plan` computes (the same planner, NetBox's device included), then the run.
+      const planned = (await gatherDiskPlan(ctx)).planSet!.disks[0]!;
+      const plan = await runUnchanged(device, ctx);
+      expect(planned.decision).toBe('read-only');
+      expect(plan.decision).toBe('read-only');
+      expect(plan.why).toBe(planned.why);
+      expect(plan.why).toContain('writing forbidden by bm.disk.allow_write=0 (from test)');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'NetBox alone allows writing a disk that holds data (no explicit setting)',
+    async () => {
+      const device = await lab.createPartitioned('netbox-allows', 64, 'gpt');
+      const planned = (await gatherDiskPlan(context({ devices: device }, { device: NETBOX_ALLOWS }))).planSet!.disks[0]!;
+      expect(planned.decision).toBe('read-write');
+      expect(planned.why).toEndWith('allowed by NetBox custom field bm_disk_allow_write');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a dry run with writes allowed everywhere writes nothing',
+    async () => {
+      const device = await lab.createBlank('dry-run', 64);
+      const plan = await runUnchanged(device, context({ devices: device, runtime_s: 1, allow_write: true }, { device: NETBOX_ALLOWS, dryRun: true }));
+      expect(plan.decision).toBe('read-only');
+      expect(plan.why).toBe('blank, but a dry run writes no disk: read tests only');
+      expect(plan.fioArgs).toContain('--readonly');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a disk mounted in another mount namespace is never written, even with allow_write',
+    async () => {
+      const device = await lab.createBlank('other-namespace', 64);
+      // No lazy init: the kernel would otherwise write the inode tables after the mount.
+      await execa('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', device]);
+      const mountpoint = join(lab.dir, 'other-namespace.mnt');
+      mkdirSync(mountpoint);
+      // Read-only, so the filesystem itself changes no byte; a mount is a mount for the guard.
+      const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -o ro ${device} ${mountpoint} && exec sleep 600`], {
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      try {
+        await waitUntil(
+          () => {
+            try {
+              return readFileSync(`/proc/${holder.pid}/mountinfo`, 'utf8').includes(mountpoint);
+            } catch {
+              return false;
+            }
+          },
+          { what: 'the mount in the other namespace' },
+        );
+        expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(mountpoint);
+        const plan = await runUnchanged(device, context({ devices: device, runtime_s: 1, allow_write: true }));
+        expect(plan.decision).toBe('read-only');
+        expect(plan.why).toStartWith(`read tests only, never written: mounted at ${mountpoint} in another mount namespace (pid ${holder.pid}, sleep)`);
+        expect(plan.fioArgs).toContain('--readonly');
+      } finally {
+        process.kill(holder.pid!);
+        await exited;
+      }
     },
     TEST_TIMEOUT_MS,
   );

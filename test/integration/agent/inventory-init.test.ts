@@ -5,6 +5,12 @@
  * is then found by the MAC of a physical NIC. Every test deletes what it created:
  * the real NetBox is shared by the whole run, and this machine's MAC must match
  * only the device the test made.
+ *
+ * Identity (issue 11): the captured KVM guest (test/helpers/captured-machine.ts) given a
+ * fresh random MAC and each firmware placeholder serial, run through the pipeline with
+ * stand-in steps 02–04 against NetBox holding decoy devices: the decoys are never chosen
+ * nor written (no journal entry, status unchanged); a serial on several devices yields to
+ * the MACs; a serial whose device carries none of the machine's MACs is a conflict.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
@@ -12,9 +18,27 @@ import { collectInventory } from '../../../agent/inventory/collect.ts';
 import type { Inventory } from '../../../agent/inventory-types.ts';
 import { createInitStep, initStep, type InitDetails } from '../../../agent/steps/01-init.ts';
 import { createToolRunner } from '../../../agent/tools/run-tool.ts';
-import { clearVersionCache, createNetboxClient, isPlaceholderSerial, type NetboxClient } from '../../../shared/netbox/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Collected } from '../../../agent/inventory/collect.ts';
+import { runPipeline, type PipelineResult } from '../../../agent/pipeline.ts';
+import type { Step, StepId } from '../../../agent/step.ts';
+import { runExitCode } from '../../../agent/commands/run.ts';
+import { createMemoryLogger } from '../../../shared/log.ts';
+import { normaliseMac } from '../../../shared/mac.ts';
+import {
+  clearVersionCache,
+  createNetboxClient,
+  getDevice,
+  isPlaceholderSerial,
+  listDeviceJournal,
+  type Device,
+  type NetboxClient,
+} from '../../../shared/netbox/index.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
-import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
+import { capturedKvmGuest } from '../../helpers/captured-machine.ts';
+import { createFixtures, randomMac, type Fixtures } from '../../helpers/netbox-fixtures.ts';
 import { startNetboxTarget, TARGETS, targetAvailable, type NetboxTarget, type TargetName } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 
@@ -234,3 +258,198 @@ describe.skipIf(!runnable)('01-init', () => {
     });
   }
 });
+
+/** The forms issue 11 saw looked up (and a decoy holding them validated), and the common vendor defaults. */
+const PLACEHOLDER_FORMS = [
+  '123456789',
+  '$(DEFAULT_STRING)',
+  'Undefined',
+  'O.E.M',
+  'To Be Filled By O.E.M',
+  'To Be Filled By O.E.M.',
+  'Default string',
+  'System Serial Number',
+  '0123456789',
+  '987654321',
+  '........',
+  'FFFFFFFF',
+] as const;
+
+/** A stand-in for a validation step that passes at once (the real ones have their own suites). */
+function passingStandIn(id: StepId): Step {
+  return {
+    id,
+    title: id.slice(3),
+    needs: ['01-init'],
+    abortable: true,
+    tunables: {},
+    timeoutMs: () => 10_000,
+    run: async () => ({ status: 'pass', summary: 'ok', reasons: [], metrics: {}, evidence: [] }),
+  };
+}
+
+/** Identity against decoys: the simulator with each MAC model (3.7's interface field, 4.7's MAC objects) and the real NetBox. */
+const IDENTITY_TARGETS: readonly TargetName[] = ['3.7', '4.7', 'real'];
+for (const flavour of IDENTITY_TARGETS) {
+  describe.skipIf(!targetAvailable(flavour))(`NetBox ${flavour}: which device this machine is (decoys)`, () => {
+    let target: NetboxTarget;
+    let fx: Fixtures;
+    let evidenceRoot: string;
+    let mac: string;
+
+    beforeEach(async () => {
+      clearVersionCache();
+      target = await startNetboxTarget({ flavour });
+      fx = await createFixtures(target.url, target.token);
+      evidenceRoot = mkdtempSync(join(tmpdir(), 'bm-identity-'));
+      mac = normaliseMac(randomMac());
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+      await target.close();
+      rmSync(evidenceRoot, { recursive: true, force: true });
+    }, 60_000);
+
+    /** The captured guest with this test's MAC on its one physical NIC and these DMI serials. */
+    function machine(serials: { system?: string; baseboard?: string; chassis?: string }): Collected {
+      const collected = capturedKvmGuest();
+      const { inventory } = collected;
+      inventory.nics = inventory.nics.map((n) => (n.physical ? { ...n, mac } : n));
+      inventory.system.serial = serials.system ?? '';
+      inventory.baseboard.serial = serials.baseboard ?? null;
+      inventory.chassis.serial = serials.chassis ?? null;
+      return collected;
+    }
+
+    /** This machine's device: found by its MAC, with a serial when given. */
+    async function realDevice(serial = ''): Promise<Device> {
+      const device = await fx.createDevice({ name: `real-${Date.now().toString(36)}`, serial, status: 'planned' });
+      await fx.createInterface(device.id, { name: 'eth0', mac });
+      return device;
+    }
+
+    /** 01-init on `collected`, stand-ins for 02–04, and 05-report writing to NetBox (not a dry run). */
+    const run = (collected: Collected): Promise<PipelineResult> =>
+      runPipeline({
+        steps: [createInitStep({ collect: async () => collected }), ...(['02-memory', '03-disk', '04-lldp'] as const).map(passingStandIn)],
+        profile: 'quick',
+        dryRun: false,
+        tunableLayers: [],
+        netbox: createNetboxClient({ url: target.url, token: target.token, timeoutMs: 5000, retries: 0 }),
+        callback: null,
+        onFailure: 'failed',
+        deliveryDeadlineMs: 10_000,
+        deliveryBackoff: { baseMs: 50, maxMs: 200 },
+        evidenceRoot,
+        log: createMemoryLogger(),
+        signal: new AbortController().signal,
+      });
+
+    const initOf = (result: PipelineResult) => result.records.find((r) => r.id === '01-init')!.result;
+
+    /** Never chosen, never written: no journal entry, the status it was created with. */
+    async function expectUntouched(decoy: Device) {
+      expect(await listDeviceJournal(fx.client, decoy.id)).toEqual([]);
+      expect((await getDevice(fx.client, decoy.id)).status.value).toBe('planned');
+    }
+
+    test.each(PLACEHOLDER_FORMS.map((f) => [f]))('a decoy holding the placeholder serial %p is never chosen; the machine is found by its MAC', async (form) => {
+      const decoy = await fx.createDevice({ name: `decoy-${Date.now().toString(36)}`, serial: form, status: 'planned' });
+      const device = await realDevice();
+      target.sim?.clearRequests();
+      const result = await run(machine({ system: form, baseboard: form, chassis: form }));
+      const init = initOf(result);
+      expect(init.status).toBe('pass');
+      expect(init.outputs?.device?.id).toBe(device.id);
+      expect((init.details as InitDetails).match).toEqual({ by: 'mac', value: mac });
+      expect(init.metrics.deviceFoundBy).toBe('mac');
+      expect((init.details as InitDetails).identity?.skippedSerials.map((s) => s.source)).toEqual(['system', 'baseboard', 'chassis']);
+      if (target.sim) expect(target.sim.requests().filter((r) => r.path === '/api/dcim/devices/' && r.query.serial)).toEqual([]);
+      await expectUntouched(decoy);
+      expect((await getDevice(fx.client, device.id)).status.value).toBe('staged');
+      expect((await listDeviceJournal(fx.client, device.id)).length).toBe(5);
+    });
+
+    test('a serial on two devices yields to the MACs: the MAC’s device, the duplicates named as a warning', async () => {
+      const serial = `DUP-${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+      const decoy = await fx.createDevice({ name: `twin-${Date.now().toString(36)}`, serial, status: 'planned' });
+      const device = await realDevice(serial);
+      const result = await run(machine({ system: serial }));
+      const init = initOf(result);
+      expect(init.status).toBe('pass');
+      expect(init.outputs?.device?.id).toBe(device.id);
+      const details = init.details as InitDetails;
+      expect(details.match).toEqual({ by: 'mac', value: mac });
+      expect(details.identity?.warnings).toEqual([expect.stringContaining(`system serial ${serial} is on 2 devices in NetBox (#`)]);
+      for (const d of [decoy, device]) expect(init.summary).toContain(`#${d.id} ${d.name}`);
+      await expectUntouched(decoy);
+      expect((await getDevice(fx.client, device.id)).status.value).toBe('staged');
+    });
+
+    test('a serial on two devices that no MAC tells apart is an error naming both', async () => {
+      const serial = `DUP-${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+      const a = await fx.createDevice({ name: `twin-a-${Date.now().toString(36)}`, serial, status: 'planned' });
+      const b = await fx.createDevice({ name: `twin-b-${Date.now().toString(36)}`, serial, status: 'planned' });
+      const result = await run(machine({ system: serial }));
+      const init = initOf(result);
+      expect(init.status).toBe('error');
+      expect(init.cause).toBe('device-ambiguous');
+      for (const d of [a, b]) expect(init.summary).toContain(`#${d.id} ${d.name}`);
+      expect(runExitCode(result)).toBe(1);
+      for (const d of [a, b]) await expectUntouched(d);
+    });
+
+    test('a serial whose only device carries none of this machine’s MACs is a conflict: an error, nothing written', async () => {
+      const serial = `SN-${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+      const decoy = await fx.createDevice({ name: `decoy-${Date.now().toString(36)}`, serial, status: 'planned' });
+      const other = randomMac();
+      await fx.createInterface(decoy.id, { name: 'eth0', mac: other });
+      const device = await realDevice();
+      const result = await run(machine({ system: serial }));
+      const init = initOf(result);
+      expect(init.status).toBe('error');
+      expect(init.cause).toBe('device-ambiguous');
+      expect(init.summary).toStartWith(
+        `system serial ${serial} is on NetBox device #${decoy.id} ${decoy.name}, but none of its interfaces has a MAC of this machine`,
+      );
+      expect(init.summary).toContain(`this machine: ${mac}`);
+      expect(init.summary).toContain(`#${decoy.id}: ${normaliseMac(other)}`);
+      expect(init.summary).toContain(`this machine's MACs are on #${device.id} ${device.name}`);
+      expect(init.outputs?.device).toBeUndefined();
+      expect(runExitCode(result)).toBe(1);
+      await expectUntouched(decoy);
+      await expectUntouched(device);
+    });
+
+    test('a serial on a device with no interfaces at all is not trusted either', async () => {
+      const serial = `SN-${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+      const decoy = await fx.createDevice({ name: `bare-${Date.now().toString(36)}`, serial, status: 'planned' });
+      const result = await run(machine({ system: serial }));
+      const init = initOf(result);
+      expect(init.status).toBe('error');
+      expect(init.summary).toContain(`#${decoy.id}: no MAC`);
+      await expectUntouched(decoy);
+    });
+
+    test.each([
+      ['baseboard', { system: '123456789', chassis: '$(DEFAULT_STRING)' }],
+      ['chassis', { system: 'To Be Filled By O.E.M', baseboard: 'Undefined' }],
+    ] as const)('the %s serial is used when the serials before it are placeholders (and its device has the MAC)', async (source, placeholders) => {
+      const serial = `${source}-${process.pid}-${Date.now().toString(36)}`.toUpperCase();
+      const decoys = [];
+      for (const form of Object.values(placeholders))
+        decoys.push(await fx.createDevice({ name: `decoy-${decoys.length}-${Date.now().toString(36)}`, serial: form, status: 'planned' }));
+      const device = await realDevice(serial);
+      const result = await run(machine({ ...placeholders, [source]: serial }));
+      const init = initOf(result);
+      expect(init.status).toBe('pass');
+      expect(init.outputs?.device?.id).toBe(device.id);
+      const details = init.details as InitDetails;
+      expect(details.match).toEqual({ by: 'serial', value: serial });
+      expect(details.identity).toMatchObject({ serialSource: source, macs: [mac], warnings: [] });
+      expect(init.summary).toContain(`found by serial ${serial} (${source}; MAC ${mac} on it too)`);
+      expect(init.metrics.deviceFoundBy).toBe(`${source} serial`);
+      for (const decoy of decoys) await expectUntouched(decoy);
+    });
+  });
+}

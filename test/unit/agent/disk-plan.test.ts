@@ -9,44 +9,18 @@ import { diskStep } from '../../../agent/steps/03-disk.ts';
 import { parseLsblkJson, type BlockDevice } from '../../../agent/tools/lsblk.parse.ts';
 import { resolveTunables } from '../../../agent/tunables.ts';
 import { probeRegions, readRegionArgs } from '../../../agent/tools/wipefs.ts';
+import { blockDevice, gptProbe, probeFacts } from '../../helpers/disk-facts.ts';
 
 const GIB = 1024 ** 3;
 const fixtureDevices = parseLsblkJson(readFileSync(join(import.meta.dir, '../../fixtures/lsblk/loops-gpt-mounted-partition.json'), 'utf8'));
 
-function dev(name: string, overrides: Partial<BlockDevice> = {}): BlockDevice {
-  return {
-    name,
-    kname: name,
-    path: `/dev/${name}`,
-    type: 'disk',
-    sizeBytes: 480 * GIB,
-    removable: false,
-    readOnly: false,
-    rotational: false,
-    transport: 'sata',
-    model: 'SAMSUNG MZ7LH480',
-    serial: `S-${name}`,
-    partitionTableType: null,
-    fsType: null,
-    mountpoints: [],
-    logicalSectorBytes: 512,
-    physicalSectorBytes: 4096,
-    hotplug: false,
-    children: [],
-    ...overrides,
-  };
-}
+/** A 480 GiB SATA SSD, as lsblk lists it. */
+const dev = (name: string, overrides: Partial<BlockDevice> = {}): BlockDevice =>
+  blockDevice(name, { model: 'SAMSUNG MZ7LH480', serial: `S-${name}`, ...overrides });
 
 const part = (name: string, overrides: Partial<BlockDevice> = {}) => dev(name, { type: 'part', sizeBytes: GIB, ...overrides });
-const blank: ProbeFacts = { signatures: [], readable: true, problems: [] };
-const gpt: ProbeFacts = {
-  signatures: [
-    { type: 'gpt', offsetBytes: 512, uuid: null, label: null },
-    { type: 'PMBR', offsetBytes: 510, uuid: null, label: null },
-  ],
-  readable: true,
-  problems: [],
-};
+const blank = probeFacts();
+const gpt = gptProbe;
 const settings = (overrides: Partial<DiskSettings> = {}): DiskSettings => ({
   ...diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) }),
   ...overrides,
@@ -130,7 +104,7 @@ describe('the destructive guard', () => {
   });
 
   test('an unreadable or unprobed disk is treated as holding data', () => {
-    const unreadable: ProbeFacts = { signatures: [], readable: false, problems: ['could not read the first MiB: dd exited 1: Input/output error'] };
+    const unreadable = probeFacts({ readable: false, problems: ['could not read the first MiB: dd exited 1: Input/output error'] });
     expect(only([dev('sda')], { '/dev/sda': unreadable }).decision).toBe('read-only');
     expect(only([dev('sda')], {}).why).toContain('not probed for signatures');
   });
@@ -157,7 +131,7 @@ describe('the destructive guard', () => {
     expect(plan.guardReasons).toEqual(['is a partition on sda']);
   });
 
-  test('the probe reads the first and last MiB of the disk with O_DIRECT', () => {
+  test('the probe reads the first and last MiB of the disk with O_DIRECT, to stdout where the guard looks at the bytes', () => {
     expect(probeRegions(2 * GIB)).toEqual([
       { offsetBytes: 0, lengthBytes: 1024 * 1024 },
       { offsetBytes: 2 * GIB - 1024 * 1024, lengthBytes: 1024 * 1024 },
@@ -165,7 +139,6 @@ describe('the destructive guard', () => {
     expect(probeRegions(512 * 1024)).toEqual([{ offsetBytes: 0, lengthBytes: 512 * 1024 }]);
     expect(readRegionArgs('/dev/sda', 2 * GIB - 1024 * 1024, 1024 * 1024)).toEqual([
       'if=/dev/sda',
-      'of=/dev/null',
       'bs=4096',
       'skip=524032',
       'count=256',

@@ -2,11 +2,15 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatherDiskPlan } from '../../../agent/disk/gather.ts';
-import { diskStep } from '../../../agent/steps/03-disk.ts';
+import { createDiskStep } from '../../../agent/steps/03-disk.ts';
 import type { ToolInvocation } from '../../../agent/tools/run-tool.ts';
 import { resolveTunables } from '../../../agent/tunables.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { idleUsage } from '../../helpers/disk-facts.ts';
 import { fakeToolRunner, type FakeAnswer } from '../../helpers/fake-tools.ts';
+
+/** The step with nothing in use on this (fake) machine. */
+const diskStep = createDiskStep({ usage: idleUsage });
 
 const fixture = (path: string) => readFileSync(join(import.meta.dir, '../../fixtures', path), 'utf8');
 
@@ -26,8 +30,13 @@ function captured(inv: ToolInvocation): FakeAnswer {
       return { stdout: fixture(`wipefs/${WIPEFS_BY_DEVICE[device] ?? 'blank'}.json`) };
     case 'dd': {
       const failing = inv.args.includes('if=/dev/loop5');
-      return failing ? { stdout: '', stderr: "dd: error reading '/dev/loop5': Input/output error\n", exitCode: 1 } : { stdout: '' };
+      if (failing) return { stdout: '', stderr: "dd: error reading '/dev/loop5': Input/output error\n", exitCode: 1 };
+      // Blank: as many zero bytes as asked for.
+      const arg = (name: string) => Number(inv.args.find((a) => a.startsWith(`${name}=`))!.slice(name.length + 1));
+      return { stdout: '\0'.repeat(arg('bs') * arg('count')) };
     }
+    case 'blkid':
+      return { stdout: '', exitCode: 2 };
     case 'fio': {
       const which = FIO_BY_DEVICE[device];
       if (!which) throw new Error(`no fio capture for ${device}`);
@@ -97,7 +106,7 @@ describe('03-disk with captured tool outputs', () => {
 
   test('an unreadable disk is only read even though wipefs found no signature', async () => {
     contextWith({ devices: '/dev/loop5' });
-    const planning = await gatherDiskPlan(ctx);
+    const planning = await gatherDiskPlan(ctx, idleUsage);
     expect(planning.planSet!.disks[0]!.decision).toBe('read-only');
     expect(planning.planSet!.disks[0]!.why).toContain("could not read the first and last MiB: dd exited 1: dd: error reading '/dev/loop5': Input/output error");
   });

@@ -7,34 +7,20 @@ import { diskStep } from '../../../agent/steps/03-disk.ts';
 import { resolveTunables } from '../../../agent/tunables.ts';
 import { judgeDisk, judgeStep, measurementsOf, outcomeTable, type DiskOutcome } from '../../../agent/disk/verdict.ts';
 import { parseFioJson, type FioReport } from '../../../agent/tools/fio.parse.ts';
-import type { BlockDevice } from '../../../agent/tools/lsblk.parse.ts';
+import { blockDevice, probeFacts } from '../../helpers/disk-facts.ts';
 
 const fixture = (path: string) => readFileSync(join(import.meta.dir, '../../fixtures', path), 'utf8');
 const fio = (name: string) => parseFioJson(fixture(`fio/${name}.json`), fixture(`fio/${name}.stderr`));
 const settings = diskSettingsFrom({ tunables: resolveTunables(diskStep, 'quick', []) });
 
 function planFor(name: string, mediaClass: MediaClass, readWrite = true): DiskPlan {
-  const device: BlockDevice = {
-    name,
-    kname: name,
-    path: `/dev/${name}`,
-    type: 'disk',
+  const device = blockDevice(name, {
     sizeBytes: 2 ** 38,
-    removable: false,
-    readOnly: false,
     rotational: mediaClass === 'hdd',
     transport: mediaClass === 'nvme' ? 'nvme' : mediaClass === 'unknown' ? null : 'sata',
-    model: null,
-    serial: null,
-    partitionTableType: null,
-    fsType: null,
-    mountpoints: [],
-    logicalSectorBytes: 512,
     physicalSectorBytes: 512,
-    hotplug: false,
-    children: [],
-  };
-  const probe = { signatures: readWrite ? [] : [{ type: 'gpt', offsetBytes: 512, uuid: null, label: null }], readable: true, problems: [] };
+  });
+  const probe = readWrite ? probeFacts() : probeFacts({ signatures: [{ type: 'gpt', offsetBytes: 512, uuid: null, label: null }] });
   const [plan] = planDisks([device], { [device.path]: probe }, { ...settings, devices: [device.path] }).disks;
   return { ...plan!, mediaClass };
 }
@@ -177,25 +163,6 @@ describe('step verdict', () => {
   });
 });
 
-function planDevice(name: string): BlockDevice {
-  return {
-    name,
-    kname: name,
-    path: `/dev/${name}`,
-    type: 'disk',
-    sizeBytes: 2 ** 28,
-    removable: false,
-    readOnly: false,
-    rotational: true,
-    transport: null,
-    model: null,
-    serial: null,
-    partitionTableType: null,
-    fsType: null,
-    mountpoints: [],
-    logicalSectorBytes: 512,
-    physicalSectorBytes: 512,
-    hotplug: false,
-    children: [],
-  };
+function planDevice(name: string) {
+  return blockDevice(name, { sizeBytes: 2 ** 28, rotational: true, transport: null, physicalSectorBytes: 512 });
 }
