@@ -85,7 +85,7 @@ demo: deps build ## the pipeline against the embedded NetBox simulator (NETBOX=r
 IMAGE_OUT := dist/image
 IMAGE_BASE_INPUTS := $(shell find image -name 'mkosi.*' -type f 2>/dev/null)
 IMAGE_HOST_PACKAGES := mkosi debian-archive-keyring debootstrap systemd-container cpio zstd
-E2E_HOST_PACKAGES := qemu-system-x86 qemu-utils ipxe-qemu ipxe dnsmasq-base lldpd iproute2 busybox curl
+E2E_HOST_PACKAGES := qemu-system-x86 qemu-utils ipxe-qemu ipxe dnsmasq-base lldpd iproute2 busybox curl nginx
 
 image: $(IMAGE_OUT)/initrd.zst ## PXE kernel + initrd with bm-agent → dist/image/{vmlinuz,initrd.zst,boot.ipxe} (root)
 	@image/build-image.sh report

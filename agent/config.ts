@@ -4,6 +4,17 @@
  * Merged into one object and validated by ajv; errors name the key. The
  * token may come from a file; it is never printed.
  *
+ * Step settings are not merged: each source's `steps` stays its own layer
+ * (`stepLayers`: bm.config_url, kernel command line, file, lowest first), so
+ * the disk guard sees every explicit `allow_write` — an explicit 0 in one
+ * layer is not lost under a 1 in a later one (the most restrictive explicit
+ * setting wins: agent/disk/settings.ts).
+ *
+ * Every URL setting (URL_SETTINGS, and bm.config_url before it is fetched) is
+ * checked by one rule, shared/config.ts httpUrlProblem: a URL no client can use
+ * (`http://:99999`, `ftp://x`) is a config error naming the setting (exit 2),
+ * with any credentials in it redacted.
+ *
  * Strict at every level (exit 2 naming the key): a top-level kernel parameter
  * not in KERNEL_PARAMETERS, an unknown key in the file or the fetched JSON
  * (at any depth), a variable that looks like a misspelt one of AGENT_ENV_NAMES
@@ -16,6 +27,7 @@ import {
   assertSafeKey,
   assertSafeTree,
   ConfigError,
+  httpUrlProblem,
   mergeLayers,
   NETBOX_ENV_NAMES,
   netboxConnectionSchema,
@@ -27,8 +39,9 @@ import {
   type NetboxConnectionConfig,
 } from '../shared/config.ts';
 import { compileConfigValidator } from '../shared/config-ajv.ts';
-import type { JsonObject } from '../shared/json.ts';
+import { isJsonObject, type JsonObject } from '../shared/json.ts';
 import type { LogLevel } from '../shared/log.ts';
+import { redactUrl } from '../shared/redact.ts';
 import { bmParameters } from './kernel-cmdline.ts';
 import type { Profile } from './step.ts';
 import type { TunableLayer } from './tunables.ts';
@@ -50,14 +63,28 @@ export interface AgentConfig {
   profile: Profile;
   /** Where each run's evidence bundle goes (a sub-directory per run); default /var/lib/bm-agent/runs. */
   evidenceDir: string;
+  /** HTTP PUT the evidence tarball here after the report (WebDAV, S3 presigned URL); shown without credentials or query. */
+  evidenceUrl?: string;
   /** Device status on failure: `failed`, or `leave` it unchanged; default failed. */
   onFailure: 'failed' | 'leave';
   /** How long to keep retrying the journal/status/callback when NetBox or the receiver is down; default 30 min. */
   deliveryDeadlineMs: number;
-  /** Step tunables: area → knob → value (`steps.disk.allow_write`). */
-  steps: TunableLayer;
+  /**
+   * Step tunables (area → knob → value, `steps.disk.allow_write`), one layer per source that set any,
+   * lowest first (bm.config_url, kernel command line, file, flags): never merged, so every explicit value reaches the guard.
+   */
+  stepLayers: StepSettingsLayer[];
   logLevel: LogLevel;
 }
+
+/** One source's step settings: `source` names it in messages (`bm.disk.allow_write=0 (from kernel command line)`). */
+export interface StepSettingsLayer {
+  source: string;
+  values: TunableLayer;
+}
+
+/** What ajv validates: every layer merged (step settings included, for their shape). */
+type MergedAgentConfig = Omit<AgentConfig, 'stepLayers'> & { steps: TunableLayer };
 
 /** The JSON schema of bm-agent's config (file, fetched JSON, and every layer merged). */
 export const AGENT_CONFIG_SCHEMA = {
@@ -71,7 +98,7 @@ export const AGENT_CONFIG_SCHEMA = {
       additionalProperties: false,
       required: ['url', 'timeoutMs'],
       properties: {
-        url: { type: 'string', pattern: '^https?://[^\\s]+$' },
+        url: { type: 'string', minLength: 1 },
         secret: { type: 'string', minLength: 1 },
         secretFile: { type: 'string', minLength: 1 },
         timeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
@@ -79,6 +106,7 @@ export const AGENT_CONFIG_SCHEMA = {
     },
     profile: { type: 'string', enum: ['quick', 'full'], default: 'full' },
     evidenceDir: { type: 'string', minLength: 1, default: '/var/lib/bm-agent/runs' },
+    evidenceUrl: { type: 'string', minLength: 1 },
     onFailure: { type: 'string', enum: ['failed', 'leave'], default: 'failed' },
     deliveryDeadlineMs: { type: 'integer', minimum: 0, maximum: 86400000, default: 1800000 },
     steps: {
@@ -90,7 +118,48 @@ export const AGENT_CONFIG_SCHEMA = {
   },
 } as const;
 
-const validate = compileConfigValidator<AgentConfig>(AGENT_CONFIG_SCHEMA);
+const validate = compileConfigValidator<MergedAgentConfig>(AGENT_CONFIG_SCHEMA);
+
+/**
+ * The config keys holding a URL, and where an operator sets each (for the message). Each is checked
+ * with httpUrlProblem when config is loaded; a new URL setting is added here.
+ */
+export const URL_SETTINGS: Readonly<Record<string, string>> = {
+  'netbox.url': 'bm.netbox_url=, NETBOX_URL, --netbox-url, netbox.url in the file',
+  'callback.url': 'bm.callback_url=, BM_CALLBACK_URL, --callback-url, callback.url in the file',
+  evidenceUrl: 'bm.evidence_url=, evidenceUrl in the file',
+};
+
+/** The issue of one URL setting's value, or null when it is a usable http(s) URL; the value is shown with credentials redacted. Pure. */
+export function urlIssue(key: string, value: unknown, where: string): ConfigIssue | null {
+  if (typeof value !== 'string') return null; // not a string: the schema names it
+  const problem = httpUrlProblem(value);
+  return problem ? { key, message: `${JSON.stringify(redactUrl(value))} is not a usable URL: ${problem} (set in ${where})` } : null;
+}
+
+/** Every URL setting of a merged config that is not a usable http(s) URL (URL_SETTINGS). Pure. */
+export function urlIssues(merged: JsonObject): ConfigIssue[] {
+  return Object.entries(URL_SETTINGS).flatMap(([key, where]) => {
+    const value = key.split('.').reduce<unknown>((node, part) => (isJsonObject(node) ? node[part] : undefined), merged);
+    const issue = urlIssue(key, value, where);
+    return issue ? [issue] : [];
+  });
+}
+
+/**
+ * One source's step settings as a layer, or null when it sets none; an area that is not an object
+ * (`"steps": {"disk": 1}`) is a ConfigError naming it and the source.
+ */
+function stepLayerOf(layer: unknown, source: string): StepSettingsLayer | null {
+  const steps = isJsonObject(layer) ? layer.steps : undefined;
+  if (steps === undefined) return null;
+  if (!isJsonObject(steps)) return null; // not an object: the schema names it
+  const issues = Object.entries(steps)
+    .filter(([, settings]) => !isJsonObject(settings))
+    .map(([area]) => ({ key: `steps.${area}`, message: 'must be an object of settings (area → knob → value)' }));
+  if (issues.length) throw new ConfigError(source, issues);
+  return Object.keys(steps).length ? { source, values: steps as TunableLayer } : null;
+}
 
 /**
  * The top-level kernel parameters (`bm.<name>=`) and the config key each sets; `null` for those
@@ -108,6 +177,7 @@ export const KERNEL_PARAMETERS: Readonly<Record<string, string | null>> = {
   profile: 'profile',
   on_failure: 'onFailure',
   evidence_dir: 'evidenceDir',
+  evidence_url: 'evidenceUrl',
   on_finish: null,
 };
 
@@ -197,13 +267,19 @@ export async function loadAgentConfig(sources: AgentConfigSources): Promise<Agen
   const file = readJsonConfigFile(path, { optional: !explicit });
   const { layer: cmdline, configUrl } = cmdlineLayer(sources.cmdline);
   let fetched: unknown;
+  const fetchedFrom = configUrl ? `bm.config_url (${redactUrl(configUrl)})` : '';
   if (configUrl) {
-    if (!sources.fetchConfigUrl) throw new ConfigError('kernel command line', [{ key: 'bm.config_url', message: 'cannot be fetched here' }]);
+    const issue = urlIssue('bm.config_url', configUrl, 'the kernel command line');
+    if (issue) throw new ConfigError(CMDLINE, [issue]);
+    if (!sources.fetchConfigUrl) throw new ConfigError(CMDLINE, [{ key: 'bm.config_url', message: 'cannot be fetched here' }]);
     fetched = await sources.fetchConfigUrl(configUrl);
-    assertSafeTree(fetched, configUrl);
+    assertSafeTree(fetched, redactUrl(configUrl));
   }
   assertSafeTree(sources.cli, 'command line flags');
   const merged = mergeLayers(fetched, cmdline, file, envLayer(sources.env), sources.cli);
+  const sourcesText = configUrl ? `${path}, kernel command line and ${redactUrl(configUrl)}` : `${path} and kernel command line`;
+  const badUrls = urlIssues(merged);
+  if (badUrls.length) throw new ConfigError(sourcesText, badUrls);
   // A token given at a higher level replaces a token file from a lower one, and vice versa.
   const netbox = merged.netbox as Record<string, unknown> | undefined;
   if (netbox?.token && netbox.tokenFile) {
@@ -211,5 +287,12 @@ export async function loadAgentConfig(sources: AgentConfigSources): Promise<Agen
     if (cliOrEnvFile) delete netbox.token;
     else delete netbox.tokenFile;
   }
-  return validate(merged, configUrl ? `${path}, kernel command line and ${configUrl}` : `${path} and kernel command line`);
+  const { steps: _merged, ...config } = validate(merged, sourcesText);
+  const stepLayers = [
+    stepLayerOf(fetched, fetchedFrom),
+    stepLayerOf(cmdline, CMDLINE),
+    stepLayerOf(file, path),
+    stepLayerOf(sources.cli, 'command line flags'),
+  ].filter((layer): layer is StepSettingsLayer => layer !== null);
+  return { ...config, stepLayers };
 }

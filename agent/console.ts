@@ -2,12 +2,15 @@
  * What the onsite technician sees. On a TTY: a live view redrawn in place (step,
  * progress bar, elapsed, ETA, what it is doing). On a serial console or a pipe:
  * plain progress lines at a steady rate. At the end: a large PASS/FAIL banner
- * with the device name and the reasons, readable from across the aisle.
- * Rendering is pure; the drivers only decide when to write.
+ * with the device name and the reasons, readable from across the aisle; the NetBox
+ * status only when it was changed. Rendering is pure; the drivers only decide when
+ * to write, and redact what they write.
  */
+import { redact } from '../shared/redact.ts';
 import type { Report } from './report.ts';
 import type { RunnerEvent } from './runner.ts';
 import type { StepId, StepStatus } from './step.ts';
+import { REPORT_STEP_ID } from './steps/index.ts';
 
 export interface StepView {
   id: StepId;
@@ -87,8 +90,29 @@ export function bigText(word: string): string[] {
   return [0, 1, 2, 3, 4].map((row) => [...word].map((ch) => FONT[ch]?.[row] ?? '     ').join('  '));
 }
 
-/** The end-of-run banner. */
-export function renderBanner(report: Pick<Report, 'verdict' | 'device' | 'machine' | 'reasons' | 'durationMs' | 'runId'>, evidence: string | null): string[] {
+/**
+ * The banner's outcome line: the verdict, then the NetBox status only when it was changed
+ * (`statusSet`, 05-report's metric); without a device, that no device was found (so nothing
+ * in NetBox changed); a dry run says it changed nothing.
+ */
+export function outcomeLine(report: Pick<Report, 'verdict' | 'device' | 'durationMs'> & { dryRun?: boolean }, statusSet: string | null): string {
+  const verdict = report.verdict === 'pass' ? 'validated' : report.verdict === 'fail' ? 'validation FAILED' : 'validation did not complete';
+  const status = report.dryRun
+    ? ' (dry run: NetBox unchanged)'
+    : statusSet
+      ? `, status → ${statusSet}`
+      : report.device
+        ? ''
+        : ' (no NetBox device found: no status changed)';
+  return `${verdict}${status} in ${formatDuration(report.durationMs)}`;
+}
+
+/** The end-of-run banner; `statusSet` is the NetBox status 05-report set (null: none was). */
+export function renderBanner(
+  report: Pick<Report, 'verdict' | 'device' | 'machine' | 'reasons' | 'durationMs' | 'runId' | 'delivery'> & { dryRun?: boolean },
+  evidence: string | null,
+  statusSet: string | null = null,
+): string[] {
   const word = report.verdict === 'pass' ? 'PASS' : report.verdict === 'fail' ? 'FAIL' : 'ERROR';
   const name = report.device?.name ?? report.machine.serial ?? 'unknown device';
   const rule = '═'.repeat(60);
@@ -98,9 +122,12 @@ export function renderBanner(report: Pick<Report, 'verdict' | 'device' | 'machin
     ...bigText(word).map((l) => `   ${l}`),
     '',
     `   ${name}${report.machine.serial ? `   serial ${report.machine.serial}` : ''}`,
-    `   ${report.verdict === 'pass' ? 'validated, status → staged' : report.verdict === 'fail' ? 'validation FAILED' : 'validation did not complete'} in ${formatDuration(report.durationMs)}`,
+    `   ${outcomeLine(report, statusSet)}`,
     ...report.reasons.slice(0, 8).map((r) => `   • ${r}`),
     ...(report.reasons.length > 8 ? [`   • … ${report.reasons.length - 8} more in the report`] : []),
+    ...(report.delivery ?? [])
+      .filter((d) => d.outcome !== 'delivered')
+      .map((d) => `   ! ${d.what} ${d.outcome === 'failed' ? 'NOT delivered' : 'skipped'}: ${d.detail}`),
     ...(evidence ? ['', `   evidence: ${evidence}`] : []),
     `   run ${report.runId}`,
     '',
@@ -113,22 +140,30 @@ export interface ConsoleDriver {
   finish(report: Report | null, evidence: string | null): void;
 }
 
-/** Live redraw on a TTY; steady plain lines otherwise (every `intervalMs` for running steps). */
+/**
+ * Live redraw on a TTY; steady plain lines otherwise (every `intervalMs` for running steps).
+ * Everything written goes through redact() (shared/redact.ts): a URL's credentials
+ * (`http://user:pass@host/`), the NetBox token or another registered secret in a step's
+ * summary, message or reason never reach the screen, whichever step or tool produced it.
+ */
 export function createConsole(
   out: { write(text: string): void; isTTY?: boolean; columns?: number },
   options: { intervalMs?: number; order: readonly StepId[]; titles: Record<string, string> },
 ): ConsoleDriver {
+  const write = (text: string) => out.write(redact(text));
   const views = new Map<StepId, StepView>(options.order.map((id) => [id, { id, title: options.titles[id] ?? id, state: 'waiting' as const }]));
   let drawn = 0;
+  /** The status 05-report set in NetBox (its `statusSet` metric), for the banner. */
+  let statusSet: string | null = null;
   const draw = () => {
     const lines = renderLiveLines([...views.values()], Date.now(), out.columns ?? 100);
-    out.write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+    write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
     drawn = lines.length;
   };
   const timer = setInterval(
     () => {
       if (out.isTTY) draw();
-      else for (const view of views.values()) if (view.state === 'running') out.write(`${renderPlainLine(view, Date.now())}\n`);
+      else for (const view of views.values()) if (view.state === 'running') write(`${renderPlainLine(view, Date.now())}\n`);
     },
     out.isTTY ? 250 : (options.intervalMs ?? 10_000),
   );
@@ -137,13 +172,17 @@ export function createConsole(
   return {
     onEvent(event) {
       applyEvent(views, event);
+      if (event.type === 'end' && event.id === REPORT_STEP_ID) {
+        const set = event.record.result.metrics.statusSet;
+        statusSet = typeof set === 'string' ? set : null;
+      }
       if (out.isTTY) draw();
-      else if (event.type !== 'progress') out.write(`${renderPlainLine(views.get(event.id)!, Date.now())}\n`);
+      else if (event.type !== 'progress') write(`${renderPlainLine(views.get(event.id)!, Date.now())}\n`);
     },
     finish(report, evidence) {
       clearInterval(timer);
       if (out.isTTY) draw();
-      if (report) out.write(`\n${renderBanner(report, evidence).join('\n')}\n`);
+      if (report) write(`\n${renderBanner(report, evidence, statusSet).join('\n')}\n`);
     },
   };
 }

@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
 import { createCliContext as createBaseContext, type CliContext as BaseCliContext } from '../shared/cli/context.ts';
 import type { Logger } from '../shared/log.ts';
+import { redactUrl } from '../shared/redact.ts';
 
 export interface CliContext extends BaseCliContext {
   /** The terminal, for the live view. */
@@ -21,7 +22,10 @@ export interface CliContext extends BaseCliContext {
 
 /** bm-agent's context on the real process: stdout, /proc/self/oom_score_adj, signals, tar. */
 export function createCliContext(env: Record<string, string | undefined>, print: (text: string) => void, writeErr: (line: string) => void): CliContext {
-  return Object.assign(createBaseContext('bm-agent', env, print, writeErr), {
+  // No credentials written into a URL (`http://user:pass@host/`) reach stdout or stderr, whatever prints it.
+  const printRedacted = (text: string) => print(redactUrl(text));
+  const writeErrRedacted = (line: string) => writeErr(redactUrl(line));
+  return Object.assign(createBaseContext('bm-agent', env, printRedacted, writeErrRedacted), {
     stdout: process.stdout,
     protectFromOom(log: Logger) {
       try {

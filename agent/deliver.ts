@@ -57,6 +57,17 @@ export class DeliveryError extends BmError {
   }
 }
 
+const GAVE_UP_TEXT: Record<DeliveryGaveUp, string> = { deadline: 'still failing at the delivery deadline', refused: 'refused', aborted: 'aborted' };
+
+/**
+ * Why a delivery did not happen, for people (console, journal, report.json): how it gave
+ * up and the last failure (`refused: callback receiver answered 401 to POST …`). Redacted.
+ */
+export function whyNotDelivered(error: unknown): string {
+  if (error instanceof DeliveryError) return `${GAVE_UP_TEXT[error.gaveUp]}: ${error.lastError}`;
+  return redact(error instanceof Error ? error.message : String(error));
+}
+
 const GAVE_UP: Record<GiveUpReason, DeliveryGaveUp> = { aborted: 'aborted', 'not-retryable': 'refused', retries: 'deadline', deadline: 'deadline' };
 
 /**

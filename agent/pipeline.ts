@@ -19,7 +19,7 @@ import type { Inventory } from './inventory-types.ts';
 import { renderStepJournal, reportStepOf, stepMarker, type Report, type StepRecord } from './report.ts';
 import { runSteps, type RunnerEvent } from './runner.ts';
 import type { AnyTunableValues, Profile, Step, StepContext, StepId, StepOutputs } from './step.ts';
-import { createReportStep } from './steps/05-report.ts';
+import { createReportStep, type EvidenceUploadDeps } from './steps/05-report.ts';
 import { createToolRunner, type ToolRunner } from './tools/run-tool.ts';
 import { resolveAllTunables, type TunableLayer } from './tunables.ts';
 import { MiB } from './units.ts';
@@ -47,6 +47,8 @@ export interface PipelineOptions {
   toolRunner?(evidence: EvidenceStore, log: Logger): ToolRunner;
   /** RAM other steps need while memtester runs (fio buffers); default 512 MiB. */
   reservedForOtherStepsBytes?: number;
+  /** bm.evidence_url: 05-report uploads the evidence tarball there (and packs it with `archive`). */
+  evidenceUpload?: EvidenceUploadDeps | null;
 }
 
 export interface PipelineResult {
@@ -118,6 +120,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     deliveryDeadlineMs: options.deliveryDeadlineMs,
     deliveryBackoff: options.deliveryBackoff,
     aborted: () => options.signal.aborted,
+    evidenceUpload: options.evidenceUpload ?? null,
     log,
     onReport: (r) => {
       report = r;

@@ -2,13 +2,17 @@
  * The report: one JSON document per run with a published, versioned schema
  * (`bm-agent schema`; validated by reportProblems). The journal entries and the
  * callback event are rendered from it, so what NetBox, the receiver and the
- * evidence bundle say agree. Pure (but for the validator compiled on first use).
+ * evidence bundle say agree. Everything in a journal entry that a tool, the wire or
+ * NetBox produced (step summaries, reasons, table cells: an LLDP system name, a port
+ * description, a disk model, a delivery's refusal) goes through shared/markdown.ts, so
+ * NetBox shows it as text. Pure (but for the validator compiled on first use).
  */
 import { createHmac } from 'node:crypto';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { EXIT_CODE_OF_CAUSE } from '../shared/cli/exit-codes.ts';
 import type { Cause } from '../shared/failure.ts';
+import { mdTableCell, mdText } from '../shared/markdown.ts';
 import { causeOfResult, type StepId, type StepResult, type StepStatus } from './step.ts';
 import { STEP_IDS } from './steps/index.ts';
 import { formatSeconds } from './units.ts';
@@ -16,6 +20,19 @@ import { formatSeconds } from './units.ts';
 export const REPORT_SCHEMA_VERSION = 1;
 
 export type Verdict = 'pass' | 'fail' | 'error';
+
+/**
+ * How one delivery went: `delivered`; `failed` (the run's results did not get there: the
+ * report step errors); `skipped` (not done, on purpose or by a limit, and said: a bundle over
+ * the size cap, NetBox refusing the verdict custom fields).
+ */
+export interface DeliveryRecord {
+  /** `evidence upload`, `status → staged`, `verdict custom fields`, `final journal entry`, `callback`, … */
+  what: string;
+  outcome: 'delivered' | 'failed' | 'skipped';
+  /** What happened, for people: the size uploaded, or why not (redacted: never a secret). */
+  detail: string;
+}
 
 export interface ReportStep {
   id: StepId;
@@ -46,6 +63,13 @@ export interface Report {
   device: { id: number; name: string | null; url: string } | null;
   machine: { manufacturer: string | null; model: string | null; serial: string | null };
   steps: ReportStep[];
+  /** Where the evidence bundle is uploaded (bm.evidence_url), shown without credentials or query; absent when not configured. */
+  evidence?: { url: string };
+  /**
+   * How each delivery went, in order; written once delivery is over (report.json is saved
+   * before delivery too, and the copy inside the uploaded bundle has no `delivery`).
+   */
+  delivery?: DeliveryRecord[];
 }
 
 const metricValue = { type: ['number', 'string', 'boolean', 'null'] };
@@ -131,6 +155,21 @@ export const REPORT_JSON_SCHEMA = {
         },
       },
     },
+    evidence: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: { url: { type: 'string', minLength: 1 } },
+    },
+    delivery: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['what', 'outcome', 'detail'],
+        properties: { what: { type: 'string' }, outcome: { enum: ['delivered', 'failed', 'skipped'] }, detail: { type: 'string' } },
+      },
+    },
   },
 } as const;
 
@@ -180,7 +219,7 @@ export function reportStepOf(record: StepRecord): ReportStep {
   };
 }
 
-export function buildReport(input: Omit<Report, 'schemaVersion' | 'verdict' | 'reasons' | 'steps'> & { steps: readonly StepRecord[] }): Report {
+export function buildReport(input: Omit<Report, 'schemaVersion' | 'verdict' | 'reasons' | 'steps' | 'delivery'> & { steps: readonly StepRecord[] }): Report {
   const steps = input.steps.map(reportStepOf);
   const verdict = verdictOf(steps.map((s) => s.status));
   const reasons = steps.flatMap((s) => (s.status === 'fail' || s.status === 'error' ? s.reasons.map((r) => `${s.id}: ${r}`) : []));
@@ -194,12 +233,24 @@ function cell(value: string | number | null): string {
   return value === null ? '–' : String(value).replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
-export function markdownTable(table: { columns: string[]; rows: (string | number | null)[][] }): string {
+/**
+ * A markdown table for the terminal (`bm-agent inventory`, `plan`, `evaluate`): cells keep
+ * their text, only `|` and line breaks are escaped. Journal entries use journalTable.
+ */
+export function markdownTable(
+  table: { columns: string[]; rows: (string | number | null)[][] },
+  cellOf: (value: string | number | null) => string = cell,
+): string {
   return [
-    `| ${table.columns.map(cell).join(' | ')} |`,
+    `| ${table.columns.map(cellOf).join(' | ')} |`,
     `|${table.columns.map(() => '---').join('|')}|`,
-    ...table.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ...table.rows.map((row) => `| ${row.map(cellOf).join(' | ')} |`),
   ].join('\n');
+}
+
+/** A table for NetBox markdown: every cell through mdTableCell (wire data shown as text, `–` for none). */
+export function journalTable(table: { columns: string[]; rows: (string | number | null)[][] }): string {
+  return markdownTable(table, mdTableCell);
 }
 
 /** Unique per run and step: lets a retried journal POST find an entry that already landed. */
@@ -209,25 +260,82 @@ export function stepMarker(id: StepId, runId: string): string {
 
 /** The journal entry for one finished step: verdict line first, reasons, the step's table. */
 export function renderStepJournal(step: ReportStep, runId: string): { kind: 'success' | 'danger' | 'info' | 'warning'; comments: string } {
-  const lines = [`**bm-agent ${step.id} ${step.title}: ${ICON[step.status]}** — ${step.summary}`];
-  if (step.reasons.length) lines.push('', ...step.reasons.map((r) => `- ${r}`));
-  if (step.table?.rows.length) lines.push('', markdownTable(step.table));
+  const lines = [`**bm-agent ${step.id} ${step.title}: ${ICON[step.status]}** — ${mdText(step.summary)}`];
+  if (step.reasons.length) lines.push('', ...step.reasons.map((r) => `- ${mdText(r)}`));
+  if (step.table?.rows.length) lines.push('', journalTable(step.table));
   lines.push('', `_${stepMarker(step.id, runId)}${step.durationMs !== null ? `, ${formatSeconds(step.durationMs, 1)}` : ''}_`);
   return { kind: JOURNAL_KIND[step.status], comments: lines.join('\n') };
 }
 
-/** The final journal entry: the run's verdict with every step's line. */
-export function renderFinalJournal(report: Report, statusChange: string | null): { kind: 'success' | 'danger' | 'warning'; comments: string } {
+/** DeliveryRecord.what of the evidence upload. */
+export const EVIDENCE_UPLOAD = 'evidence upload';
+
+/**
+ * A URL as a markdown autolink (`<https://…>`): the WHATWG serialisation percent-encodes
+ * what could end or break it (`>`, spaces, quotes); anything that is not http(s) is text.
+ */
+function mdLink(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return `<${parsed.href}>`;
+  } catch {
+    // shown as text below
+  }
+  return mdText(url);
+}
+
+/**
+ * The journal lines about delivery: where the evidence bundle is (a link) and every
+ * delivery that did not happen, with why. Pure.
+ */
+export function deliveryLines(evidence: Report['evidence'], records: readonly DeliveryRecord[]): string[] {
+  const lines: string[] = [];
+  const upload = records.find((r) => r.what === EVIDENCE_UPLOAD);
+  if (evidence && upload?.outcome === 'delivered') lines.push(`**Evidence**: ${mdLink(evidence.url)} (${mdText(upload.detail)})`);
+  for (const record of records) {
+    if (record.outcome === 'delivered') continue;
+    lines.push(`- ⚠️ ${mdText(record.what)} ${record.outcome === 'failed' ? 'not delivered' : 'skipped'}: ${mdText(record.detail)}`);
+  }
+  return lines;
+}
+
+/**
+ * The final journal entry: the run's verdict with every step's line. `statusChange` is the
+ * status change made (null when none was, or it did not land); `records` the deliveries
+ * done before this entry (evidence upload, status, custom fields), shown when one did not
+ * happen, with the evidence link when the upload did.
+ */
+export function renderFinalJournal(
+  report: Report,
+  statusChange: string | null,
+  records: readonly DeliveryRecord[] = [],
+): { kind: 'success' | 'danger' | 'warning'; comments: string } {
   const head =
     report.verdict === 'pass' ? '✅ **Validation PASSED**' : report.verdict === 'fail' ? '❌ **Validation FAILED**' : '⚠️ **Validation did not complete**';
   const lines = [
-    `${head} (${report.profile} profile, ${formatSeconds(report.durationMs)})${statusChange ? ` — status → **${statusChange}**` : ''}`,
+    `${head} (${report.profile} profile, ${formatSeconds(report.durationMs)})${statusChange ? ` — status → **${mdText(statusChange)}**` : ''}`,
     '',
-    markdownTable({ columns: ['step', 'result', 'summary'], rows: report.steps.map((s) => [s.id, s.status.toUpperCase(), s.summary]) }),
+    journalTable({ columns: ['step', 'result', 'summary'], rows: report.steps.map((s) => [s.id, s.status.toUpperCase(), s.summary]) }),
   ];
-  if (report.reasons.length) lines.push('', '**Reasons**', ...report.reasons.map((r) => `- ${r}`));
+  if (report.reasons.length) lines.push('', '**Reasons**', ...report.reasons.map((r) => `- ${mdText(r)}`));
+  const delivery = deliveryLines(report.evidence, records);
+  if (delivery.length) lines.push('', ...delivery);
   lines.push('', `_run \`${report.runId}\`, bm-agent ${report.agentVersion}_`);
   return { kind: report.verdict === 'pass' ? 'success' : report.verdict === 'fail' ? 'danger' : 'warning', comments: lines.join('\n') };
+}
+
+/** Unique per run: the marker of the entry that reports deliveries failing after the final entry. */
+export function deliveryMarker(runId: string): string {
+  return `delivery problems · run \`${runId}\``;
+}
+
+/**
+ * The entry posted after the final one when a later delivery (the callback) did not
+ * happen: what, and why (NetBox readers see it next to the verdict). Pure.
+ */
+export function renderDeliveryJournal(runId: string, records: readonly DeliveryRecord[]): { kind: 'warning'; comments: string } {
+  const lines = ['⚠️ **bm-agent: delivery incomplete**', '', ...deliveryLines(undefined, records), '', `_${deliveryMarker(runId)}_`];
+  return { kind: 'warning', comments: lines.join('\n') };
 }
 
 export interface CallbackEvent {

@@ -6,10 +6,19 @@
  * Every `fail`/`error` result leaves with a cause (timeout, aborted, internal…),
  * and what a step hands on (`result.outputs`) reaches the context of the steps
  * that start after it.
+ *
+ * The time limit holds whatever the step is waiting for: the step's signal aborts at
+ * the limit, and that signal bounds every NetBox call the step makes (its client is
+ * bound with withBounds, so a paginated list whose `next` never ends stops too); a
+ * step that still has not returned TIMEOUT_GRACE_MS after its signal aborted is left
+ * behind and recorded as timed out (or aborted), and the run goes on.
  */
 import { MAX_TIMER_MS } from '../shared/config.ts';
+import { causeOf } from '../shared/failure.ts';
 import type { Logger } from '../shared/log.ts';
+import { withBounds } from '../shared/netbox/index.ts';
 import type { StepRecord } from './report.ts';
+import { redactResult } from './redact-result.ts';
 import { causeOfResult, errorResult, skipResult } from './step.ts';
 import type { Step, StepContext, StepId, StepOutputs, StepProgress, StepResult } from './step.ts';
 
@@ -31,6 +40,47 @@ export interface RunnerOptions {
   onEvent?(event: RunnerEvent): void;
   log: Logger;
   now?: () => number;
+  /** How long a step may take to return once its signal aborted (limit or cancellation); default TIMEOUT_GRACE_MS. */
+  graceMs?: number;
+}
+
+/**
+ * How long a step gets to wind down once its signal aborted (its tools are killed within 3 s:
+ * agent/tools/run-tool.ts); then it is left behind and recorded, so no step outlives its limit by more.
+ */
+export const TIMEOUT_GRACE_MS = 10_000;
+
+/** The context a step runs with: its NetBox client bound by the step's signal, so no NetBox call outlives the step. */
+function boundContext(context: StepContext, signal: AbortSignal): StepContext {
+  return context.netbox ? { ...context, netbox: withBounds(context.netbox, { signal }) } : context;
+}
+
+/** A step's result, or `left-behind` once `graceMs` have passed since `signal` aborted. */
+function untilGraceEnds<T>(run: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T | 'left-behind'> {
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  const leftBehind = new Promise<'left-behind'>((resolve) => {
+    onAbort = () => {
+      grace = setTimeout(() => resolve('left-behind'), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([run, leftBehind]).finally(() => {
+    clearTimeout(grace);
+    signal.removeEventListener('abort', onAbort);
+  });
+}
+
+/**
+ * The result of a step that threw: a failure the shared vocabulary knows (NetBox unreachable or answering
+ * something unexpected, refused, config…) as that cause with its message; anything else is a crash (a bug). Pure.
+ */
+export function thrownResult(error: unknown): StepResult {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = causeOf(error);
+  if (cause === 'internal') return errorResult('the step crashed (a bug in bm-agent)', [message], [], 'internal');
+  return errorResult(message, [message], [], cause);
 }
 
 /** Steps that must finish for `id`, transitively, in a valid order; rejects cycles and unknown ids. */
@@ -74,15 +124,26 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
       const signal = step.alwaysRuns ? timeout.signal : AbortSignal.any([options.signal, timeout.signal]);
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const context = options.contextFor(step, signal, { ...outputs });
+        const context = boundContext(options.contextFor(step, signal, { ...outputs }), signal);
         // A longer delay would make setTimeout fire at once.
         timeoutMs = Math.min(step.timeoutMs(context), MAX_TIMER_MS);
         options.onEvent?.({ type: 'start', id: step.id, title: step.title, timeoutMs, at: startedAt });
         timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutMs);
-        result = await step.run(context, (progress) => options.onEvent?.({ type: 'progress', id: step.id, progress, at: now() }));
+        const graceMs = options.graceMs ?? TIMEOUT_GRACE_MS;
+        const run = step.run(context, (progress) => options.onEvent?.({ type: 'progress', id: step.id, progress, at: now() }));
+        const outcome = await untilGraceEnds(run, signal, graceMs);
+        if (outcome === 'left-behind') {
+          options.log.error('step did not stop when told to; left behind', { step: step.id, graceMs });
+          run.catch(() => {}); // its late end, if any, is nobody's business now
+          result = errorResult('did not stop when told to', [`${step.id} was still running ${Math.round(graceMs / 1000)} s after it was told to stop`]);
+        } else result = outcome;
       } catch (error) {
-        options.log.error('step crashed', { step: step.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-        result = errorResult('the step crashed (a bug in bm-agent)', [error instanceof Error ? error.message : String(error)], [], 'internal');
+        const known = causeOf(error) !== 'internal';
+        options.log.error(known ? 'step failed' : 'step crashed', {
+          step: step.id,
+          error: error instanceof Error ? (known ? error.message : (error.stack ?? error.message)) : String(error),
+        });
+        result = thrownResult(error);
       } finally {
         clearTimeout(timer);
       }
@@ -100,7 +161,8 @@ export async function runSteps(options: RunnerOptions): Promise<StepRecord[]> {
     const record: StepRecord = {
       id: step.id,
       title: step.title,
-      result,
+      // What every output of the run is formatted from: no secret in it (redact-result.ts).
+      result: redactResult(result),
       startedAt: result.status === 'skip' && options.excluded?.has(step.id) ? null : new Date(startedAt).toISOString(),
       durationMs: options.excluded?.has(step.id) ? null : Math.max(0, now() - startedAt),
     };

@@ -303,6 +303,32 @@ export function readSecretFile(path: string, key: string): string {
   return secret;
 }
 
+/**
+ * Why `value` is not an http(s) URL a client can reach (`http://:99999` has no host, `ftp://x`
+ * the wrong scheme, `not a url` no scheme), or null when it is one: the one rule for URL settings,
+ * checked when config is loaded so a bad URL is a config error (exit 2) naming the setting, not a
+ * failed connection later. The WHATWG URL parser decides, as fetch would. Pure.
+ */
+export function httpUrlProblem(value: string): string | null {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
+  if (!scheme || !value.slice(scheme.length + 1).startsWith('//')) return 'not a URL (expected http://host[:port]/… or https://…)';
+  if (scheme !== 'http' && scheme !== 'https') return `the scheme is ${scheme}, not http or https`;
+  if (/\s/.test(value)) return 'contains whitespace';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    const authority = /^[a-z]+:\/\/(?:[^/?#@]*@)?([^/?#]*)/i.exec(value)?.[1] ?? '';
+    const port = /:(\d*)$/.exec(authority)?.[1];
+    if (authority === '' || authority.startsWith(':')) return 'no host';
+    if (port !== undefined && (port === '' || Number(port) > 65_535)) return `port ${JSON.stringify(port)} is not a port (1–65535)`;
+    return 'not a valid URL';
+  }
+  if (!url.hostname) return 'no host';
+  if (url.port === '0') return 'port "0" is not a port (1–65535)';
+  return null;
+}
+
 /** How to reach NetBox; shared by the hook and the agent. */
 export interface NetboxConnectionConfig {
   url: string;

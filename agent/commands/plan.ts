@@ -24,7 +24,8 @@ import { planFromFacts, readMemoryFacts } from '../memory/facts.ts';
 import { fioReserveEstimateBytes } from '../pipeline.ts';
 import { markdownTable } from '../report.ts';
 import { type INIT_TUNABLES, initStep } from '../steps/01-init.ts';
-import { VALIDATION_STEPS } from '../steps/index.ts';
+import { REPORT_STEP_ID, VALIDATION_STEPS } from '../steps/index.ts';
+import { REPORT_TUNABLES } from '../steps/05-report.ts';
 import { createToolRunner, type ToolRunner } from '../tools/run-tool.ts';
 import type { AnyTunableValues, Profile, Step, StepDefinition, StepResult } from '../step.ts';
 import { resolveAllTunables, type TunableValues } from '../tunables.ts';
@@ -107,7 +108,8 @@ export const planCommand = (ctx: CliContext) => ({
     const log = createLogger({ name: 'bm-agent', level: 'warning', write: ctx.writeErr });
     const profile = config.profile;
     const dryRun = args.dryRun === true;
-    const tunables = resolveAllTunables(VALIDATION_STEPS, profile, tunableLayersOf(config, args));
+    // 05-report's settings (bm.report.*) are checked too: the same command line must pass here and in run.
+    const tunables = resolveAllTunables([...VALIDATION_STEPS, { id: REPORT_STEP_ID, tunables: REPORT_TUNABLES }], profile, tunableLayersOf(config, args));
     const run = createToolRunner({ log });
     const netbox = config.netbox ? createNetboxClient({ ...config.netbox, token: resolveNetboxToken(config.netbox), logger: log }) : null;
     const view = await netboxViewForPlan({ netbox, profile, tunables: tunables['01-init'], run, log });

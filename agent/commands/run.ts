@@ -2,13 +2,14 @@
 import type { Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ky from 'ky';
 import { ConfigError, readSecretFile, resolveNetboxToken } from '../../shared/config.ts';
 import { EXIT, exitCodeOfCause, type ExitCode } from '../../shared/cli/exit-codes.ts';
 import { createLogger } from '../../shared/log.ts';
 import { createNetboxClient } from '../../shared/netbox/index.ts';
 import { loadAgentConfig, type AgentConfig } from '../config.ts';
+import { fetchConfigUrl } from '../config-url.ts';
 import { createConsole } from '../console.ts';
+import { registerUrlSecrets } from '../evidence-upload.ts';
 import type { CliContext } from '../context.ts';
 import { runPipeline, type PipelineResult } from '../pipeline.ts';
 import { causeOfResult, type StepId } from '../step.ts';
@@ -66,22 +67,16 @@ export async function loadConfigFor(args: RunArgs, env: Record<string, string | 
     env,
     configPath: args.config,
     cmdline,
-    fetchConfigUrl: async (url) => {
-      try {
-        return await ky.get(url, { timeout: 10_000, retry: { limit: 5 } }).json();
-      } catch (error) {
-        throw new ConfigError(url, [{ key: 'bm.config_url', message: `cannot fetch: ${(error as Error).message}` }]);
-      }
-    },
+    fetchConfigUrl: (url) => fetchConfigUrl(url),
   });
 }
 
-/** The step settings' layers, lowest first: config file and kernel command line, then `--set` (`plan` uses the same). */
-export function tunableLayersOf(config: Pick<AgentConfig, 'steps'>, args: Pick<RunArgs, 'set'>): { source: string; values: TunableLayer }[] {
-  return [
-    { source: 'config file or kernel command line', values: config.steps },
-    { source: '--set', values: parseSetOptions(args.set ?? []) },
-  ];
+/**
+ * The step settings' layers, lowest first: each config source's own (bm.config_url, kernel command line, file), then
+ * `--set` (`plan` uses the same). Never merged: the disk guard sees every explicit allow_write, and the most restrictive wins.
+ */
+export function tunableLayersOf(config: Pick<AgentConfig, 'stepLayers'>, args: Pick<RunArgs, 'set'>): { source: string; values: TunableLayer }[] {
+  return [...config.stepLayers, { source: '--set', values: parseSetOptions(args.set ?? []) }];
 }
 
 /**
@@ -119,6 +114,7 @@ export const runCommand = (ctx: CliContext) => ({
           secret: config.callback.secret ?? (config.callback.secretFile ? readSecretFile(config.callback.secretFile, 'callback.secretFile') : undefined),
         }
       : null;
+    if (config.evidenceUrl) registerUrlSecrets(config.evidenceUrl);
     ctx.protectFromOom(log);
     const controller = new AbortController();
     const stop = ctx.onTerminate(() => {
@@ -144,6 +140,7 @@ export const runCommand = (ctx: CliContext) => ({
       signal: controller.signal,
       onEvent: (event) => terminal?.onEvent(event),
       toolRunner: (evidence, stepLog) => createToolRunner({ evidence, log: stepLog }),
+      evidenceUpload: config.evidenceUrl ? { url: config.evidenceUrl, archive: (dir, archiveLog) => ctx.archive(dir, archiveLog) } : null,
     });
     stop();
     const tarball = await ctx.archive(result.evidenceDir, log);

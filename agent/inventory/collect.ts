@@ -1,7 +1,8 @@
 /**
- * Gathers what the inventory is made of: systeminformation, sysfs facts,
- * dmidecode and ipmitool (through the ToolRunner), then maps it with the pure
- * mapInventory(). Every source is injectable for tests.
+ * Gathers what the inventory is made of: systeminformation, sysfs facts (the
+ * physical NICs among them: inventory/nics.ts), dmidecode and ipmitool (through
+ * the ToolRunner), then maps it with the pure mapInventory(). Every source is
+ * injectable for tests.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,13 +55,9 @@ function readFlag(path: string): boolean | null {
   }
 }
 
-/** Physical NICs and their drivers (the sysfs NIC reader, inventory/nics.ts), and block device flags. */
+/** Physical NICs with driver, carrier and operstate (the sysfs NIC reader, inventory/nics.ts), and block device flags. */
 export function readSysfsFacts(root = '/sys'): SysfsFacts {
-  const facts: SysfsFacts = { physicalNics: [], nicDrivers: {}, blockDevices: {} };
-  for (const nic of readPhysicalNics(root)) {
-    facts.physicalNics.push(nic.name);
-    if (nic.driver) facts.nicDrivers[nic.name] = nic.driver;
-  }
+  const facts: SysfsFacts = { nics: readPhysicalNics(root), blockDevices: {} };
   const block = join(root, 'block');
   for (const name of safeList(block)) {
     facts.blockDevices[name] = {

@@ -2,9 +2,12 @@
  * Planned vs actual: what NetBox says the machine should be, compared with
  * what 01-init found. Pure.
  *
- * Always checked: the device type's manufacturer/model against DMI's system
- * manufacturer/product (case-insensitive, vendor suffixes such as "Inc." and
- * bracketed machine-type codes ignored; skipped when DMI has none), and every
+ * Always checked: the device type's manufacturer against DMI's system manufacturer
+ * (case-insensitive, vendor suffixes such as "Inc." and bracketed machine-type codes
+ * ignored; skipped when DMI has none), its model against what DMI identifies (the product
+ * name, else the SKU or the baseboard when the product name is generic like `Super Server`;
+ * "model not identifiable" is a warning: model.ts; not compared when DMI names nothing at
+ * all, e.g. a VM without SMBIOS), and every
  * MAC NetBox records on a non-management interface must be on one of this
  * machine's NICs (a management interface's MAC is compared with the BMC's when
  * ipmitool read it).
@@ -16,7 +19,8 @@
  * contexts (by device type, role…, as NetBox renders them) < the device's JSON
  * custom field `bm_expect` < the device's local context data (docs/agent.md says why).
  * memoryGB as a number allows ±5 % (MemTotal is below the installed size when
- * DMI lists no DIMMs); GB here means GiB. The shape is EXPECTATIONS_SCHEMA, checked
+ * DMI lists no DIMMs); GB here means GiB; the memory is the RAM as agent/memory/installed.ts
+ * defines it (DRAM; persistent memory only for what it gives in Memory Mode). The shape is EXPECTATIONS_SCHEMA, checked
  * by ajv; every problem is an issue naming the key (`bm_expect.cpu.socket is not a
  * known expectation …`), and an invalid bm_expect is not applied.
  */
@@ -28,7 +32,9 @@ import type { ErrorObject } from 'ajv';
 import { isJsonObject } from '../../shared/json.ts';
 import { forbiddenKeyIssues, mergeLayers, schemaHolding, type AjvValidateFunction } from '../../shared/config.ts';
 import { configAjv } from '../../shared/config-ajv.ts';
+import { installedMemory } from '../memory/installed.ts';
 import { GiB, toGiB } from '../units.ts';
+import { checkModel, namesMatch } from './model.ts';
 
 export const EXPECT_KEY = 'bm_expect';
 
@@ -158,33 +164,6 @@ export function validateExpectations(raw: unknown): { expectations: Expectations
   return { expectations: {}, issues: [...new Set(issues)] };
 }
 
-/** Lower-case, punctuation-free, vendor suffixes and bracketed codes dropped: `Dell Inc.` → `dell`. */
-export function normaliseVendorName(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/-?\[[^\]]*\]-?/g, ' ')
-    .replace(/[.,()]/g, ' ')
-    .replace(/\b(inc|incorporated|corp|corporation|co|ltd|limited|llc|gmbh|ag|sa|s a|computer|computers|technologies|technology|enterprise|company)\b/g, ' ')
-    .replace(/[\s_-]+/g, ' ')
-    .trim();
-}
-
-/** Same vendor or model, tolerant of suffixes and abbreviations (`HPE` ~ `Hewlett Packard Enterprise`). */
-export function namesMatch(expected: string, actual: string): boolean {
-  const a = normaliseVendorName(expected);
-  const b = normaliseVendorName(actual);
-  if (!a || !b) return false;
-  if (a === b || a.replace(/ /g, '') === b.replace(/ /g, '')) return true;
-  const aliases: Record<string, string> = { 'hewlett packard': 'hpe', hp: 'hpe', 'super micro': 'supermicro', lenovo: 'lenovo', ibm: 'lenovo' };
-  const alias = (s: string) => aliases[s] ?? s;
-  if (alias(a) === alias(b)) return true;
-  // Model names: NetBox's may be shorter ("R640" vs "PowerEdge R640") or longer.
-  const wordsA = a.split(' ');
-  const wordsB = b.split(' ');
-  const contains = (outer: string[], inner: string[]) => inner.length > 0 && inner.every((w) => outer.includes(w));
-  return contains(wordsB, wordsA) || contains(wordsA, wordsB);
-}
-
 export interface DiffInput {
   inventory: Inventory;
   device: Pick<Device, 'device_type'>;
@@ -208,23 +187,46 @@ export function interfaceMacs(iface: Pick<Interface, 'mac_address' | 'mac_addres
   return [...macs];
 }
 
-/** Installed memory: the DIMMs when DMI lists them, else MemTotal. */
-export function installedMemoryBytes(inventory: Inventory): { bytes: number; fromDimms: boolean } {
-  const dimmTotal = inventory.memory.dimms.reduce((sum, d) => sum + d.sizeBytes, 0);
-  return dimmTotal > 0 ? { bytes: dimmTotal, fromDimms: true } : { bytes: inventory.memory.totalBytes, fromDimms: false };
+/** What differs from NetBox's plan (fails 01-init when strict) and what could not be checked (warnings, never a failure). */
+export interface PlanComparison {
+  mismatches: Mismatch[];
+  /** `model not identifiable: …` (agent/inventory/model.ts). */
+  warnings: string[];
 }
 
+/** The differences from NetBox's plan ({@link compareWithPlan} without the warnings). */
 export function diffExpectations(input: DiffInput): Mismatch[] {
+  return compareWithPlan(input).mismatches;
+}
+
+/**
+ * Planned vs actual. The model is checked by agent/inventory/model.ts's rule: a meaningful DMI
+ * product name that differs is a mismatch; a generic one (`Super Server`) is replaced by the
+ * SKU and the baseboard's name, and when none of them names the model, a warning.
+ */
+export function compareWithPlan(input: DiffInput): PlanComparison {
   const { inventory, device, expectations: e } = input;
   const out: Mismatch[] = [];
+  const warnings: string[] = [];
   const push = (field: string, expected: string | number, actual: string | number) => out.push({ field, expected: String(expected), actual: String(actual) });
 
-  // Device type vs DMI (only when DMI says something).
+  // Device type vs DMI (the manufacturer only when DMI names one).
   const expectedManufacturer = e.manufacturer ?? device.device_type.manufacturer.name;
   const expectedModel = e.model ?? device.device_type.model;
   if (inventory.system.manufacturer && !namesMatch(expectedManufacturer, inventory.system.manufacturer))
     push('manufacturer', expectedManufacturer, inventory.system.manufacturer);
-  if (inventory.system.model && !namesMatch(expectedModel, inventory.system.model)) push('model', expectedModel, inventory.system.model);
+  const identifiers = {
+    manufacturer: inventory.system.manufacturer || null,
+    product: inventory.system.model || null,
+    sku: inventory.sku ?? null,
+    baseboard: inventory.baseboard.model || null,
+  };
+  const model = checkModel(expectedModel, identifiers);
+  if (model.verdict === 'differs') push('model', expectedModel, model.actual);
+  // A machine whose DMI names nothing at all (a VM without SMBIOS tables) is not compared, as before: nothing to warn about.
+  const dmiSaysAnything = identifiers.product !== null || identifiers.sku !== null || identifiers.baseboard !== null;
+  if (model.verdict === 'unidentifiable' && dmiSaysAnything)
+    warnings.push(`model not identifiable: ${model.why}; NetBox expects "${expectedModel}" (not checked)`);
 
   if (e.cpu) {
     if (e.cpu.sockets !== undefined && inventory.cpus.sockets !== e.cpu.sockets) push('cpu.sockets', e.cpu.sockets, inventory.cpus.sockets);
@@ -235,9 +237,9 @@ export function diffExpectations(input: DiffInput): Mismatch[] {
   }
 
   if (e.memoryGB !== undefined) {
-    const memory = installedMemoryBytes(inventory);
+    const memory = installedMemory(inventory.memory);
     const actual = memory.bytes / GiB;
-    const shown = `${toGiB(memory.bytes)} GiB (${memory.fromDimms ? 'DIMMs' : 'MemTotal'})`;
+    const shown = `${toGiB(memory.bytes)} GiB (${memory.source})`;
     if (typeof e.memoryGB === 'number') {
       if (Math.abs(actual - e.memoryGB) > e.memoryGB * 0.05) push('memoryGB', `${e.memoryGB} GiB ±5 %`, shown);
     } else {
@@ -280,5 +282,5 @@ export function diffExpectations(input: DiffInput): Mismatch[] {
       if (!macs.some((m) => hostMacs.has(m))) push(`interfaces.${iface.name}.mac`, macs.join(' / '), 'not on this machine');
     }
   }
-  return out;
+  return { mismatches: out, warnings };
 }

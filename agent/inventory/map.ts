@@ -10,7 +10,8 @@ import type { Systeminformation } from 'systeminformation';
 import { parseMac } from '../../shared/mac.ts';
 import type { DiskInfo, Inventory, NicInfo } from '../inventory-types.ts';
 import type { BmcLan } from '../tools/ipmitool.parse.ts';
-import { type DmiRecord, dmiBaseboardOf, dmiBiosOf, dmiChassisOf, dmiDimmsOf, dmiSystemOf, dmiValue } from '../tools/dmidecode.parse.ts';
+import type { PhysicalNic } from './nics.ts';
+import { type DmiRecord, dmiBaseboardOf, dmiBiosOf, dmiChassisOf, dmiDimmsOf, dmiPersistentMemoryOf, dmiSystemOf, dmiValue } from '../tools/dmidecode.parse.ts';
 
 /** What collect.ts asks systeminformation for, verbatim (saved as evidence). */
 export interface SiSnapshot {
@@ -28,10 +29,11 @@ export interface SiSnapshot {
 
 /** Facts systeminformation does not give, read from sysfs by collect.ts. */
 export interface SysfsFacts {
-  /** Interfaces with /sys/class/net/<if>/device (a real device behind them). */
-  physicalNics: string[];
-  /** /sys/class/net/<if>/device/driver → module name. */
-  nicDrivers: Record<string, string>;
+  /**
+   * Every physical NIC (a device behind /sys/class/net/<if>) as the sysfs NIC reader
+   * (nics.ts) lists it: up or down, with or without carrier or an address.
+   */
+  nics: PhysicalNic[];
   /** Per block device (kernel name): rotational, removable, read-only. */
   blockDevices: Record<string, { rotational: boolean | null; removable: boolean | null; readOnly: boolean | null }>;
 }
@@ -102,22 +104,39 @@ function mapDisks(si: SiSnapshot, sysfs: SysfsFacts): DiskInfo[] {
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
 }
 
+/**
+ * The physical NICs come from sysfs — every one, with or without carrier or an
+ * address (systeminformation lists only interfaces with an address, so an up NIC
+ * without a cable would vanish) — with their carrier and operstate; systeminformation
+ * adds the virtual interfaces (bridges, bonds…: `physical: false`) and a speed sysfs lacks.
+ */
 function mapNics(si: SiSnapshot, sysfs: SysfsFacts): NicInfo[] {
-  const physical = new Set(sysfs.physicalNics);
-  const nics: NicInfo[] = [];
-  for (const n of si.networkInterfaces) {
-    const mac = parseMac(n.mac);
-    if (!mac || mac === '00:00:00:00:00:00' || n.internal) continue;
-    nics.push({
-      name: n.iface,
+  const siByName = new Map(si.networkInterfaces.map((n) => [n.iface, n] as const));
+  const siSpeed = (name: string) => {
+    const speed = siByName.get(name)?.speed;
+    return typeof speed === 'number' && speed > 0 ? speed : null;
+  };
+  const nics = new Map<string, NicInfo>();
+  for (const nic of sysfs.nics) {
+    const mac = nic.mac ? parseMac(nic.mac) : null;
+    if (!mac || mac === '00:00:00:00:00:00') continue;
+    nics.set(nic.name, {
+      name: nic.name,
       mac,
-      physical: physical.has(n.iface),
-      driver: sysfs.nicDrivers[n.iface] ?? null,
-      speedMbps: typeof n.speed === 'number' && n.speed > 0 ? n.speed : null,
-      linkUp: n.operstate === 'up',
+      physical: true,
+      driver: nic.driver,
+      speedMbps: nic.speedMbps ?? siSpeed(nic.name),
+      linkUp: nic.carrier === true,
+      carrier: nic.carrier,
+      operstate: nic.operstate,
     });
   }
-  return nics.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  for (const n of si.networkInterfaces) {
+    const mac = parseMac(n.mac);
+    if (!mac || mac === '00:00:00:00:00:00' || n.internal || nics.has(n.iface)) continue;
+    nics.set(n.iface, { name: n.iface, mac, physical: false, driver: null, speedMbps: siSpeed(n.iface), linkUp: n.operstate === 'up' });
+  }
+  return [...nics.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
 }
 
 /** systeminformation's stand-in when dmidecode gave nothing: one entry, no bank/type, size = MemTotal. */
@@ -176,6 +195,7 @@ export function mapInventory(inputs: InventoryInputs): Inventory {
       serial: dmiSystem?.serial ?? known(si.system.serial) ?? '',
       uuid: dmiSystem?.uuid ?? known(si.system.uuid)?.toLowerCase() ?? null,
     },
+    sku: dmiSystem?.sku ?? known(si.system.sku),
     bios: {
       vendor: dmiBios?.vendor ?? known(si.bios.vendor) ?? '',
       version: dmiBios?.version ?? known(si.bios.version) ?? '',
@@ -197,7 +217,7 @@ export function mapInventory(inputs: InventoryInputs): Inventory {
       threads: si.cpu.cores,
       model: cpuModel || 'unknown',
     },
-    memory: { totalBytes: si.mem.total, dimms: mapDimms(si, dmi) },
+    memory: { totalBytes: si.mem.total, dimms: mapDimms(si, dmi), persistent: dmi ? dmiPersistentMemoryOf(dmi) : [] },
     disks: mapDisks(si, sysfs),
     nics: mapNics(si, sysfs),
     bmc: bmc ? { ip: bmc.ip, mac: bmc.mac } : null,

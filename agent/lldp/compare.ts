@@ -4,7 +4,10 @@
  *
  * Verdicts (severity in brackets):
  *   match              [ok]       the neighbour is the switch and port NetBox's cable ends on
- *   mismatch           [failure]  a neighbour, but another switch or port than NetBox says
+ *   mismatch           [failure]  a neighbour, but positively another switch or port than NetBox says
+ *   unidentified       [warning]  a neighbour, but nothing it sends is comparable with NetBox's
+ *                                 far end (a MAC or ifIndex port id, no system name…): "cannot
+ *                                 identify the far port/switch", with the raw values
  *   missing            [failure*] cabled in NetBox (or, without NetBox, linked) and no neighbour
  *   no-link            [failure* when cabled in NetBox, else info] no carrier, no neighbour
  *   uncabled-neighbour [warning]  a neighbour, but NetBox has no cable on this interface
@@ -16,16 +19,28 @@
  * (* a warning instead when `require_neighbour` is off.)
  *
  * NICs pair with NetBox interfaces by MAC first, then by name; management-only
- * interfaces (the BMC port) are left out: the host cannot see them. Switch and
- * port names are matched as names.ts describes.
+ * interfaces (the BMC port) are left out: the host cannot see them. A neighbour
+ * is compared with the far end by every identifier it carries (identify.ts; names
+ * as names.ts describes), LLDP and CDP alike. Of several neighbours on one NIC, one
+ * that matches wins, then one positively different, else the NIC is unidentified.
  */
 import { parseMac } from '../../shared/mac.ts';
 import { cablePathEndOf, describePathStop, type CablePathEnd, type CableTrace, type FarEnd, type Interface } from '../../shared/netbox/index.ts';
 import type { ResultTable } from '../step.ts';
 import type { LldpNeighbour, LldpVlan } from '../tools/lldpcli.parse.ts';
-import { samePort, sameSwitch } from './names.ts';
+import { type FarDevice, type Identification, identifyNeighbour, interfaceMacsOf, rawIdentifiers } from './identify.ts';
 
-export type LldpVerdict = 'match' | 'mismatch' | 'missing' | 'no-link' | 'uncabled-neighbour' | 'no-neighbour' | 'incomplete-path' | 'seen' | 'absent';
+export type LldpVerdict =
+  | 'match'
+  | 'mismatch'
+  | 'unidentified'
+  | 'missing'
+  | 'no-link'
+  | 'uncabled-neighbour'
+  | 'no-neighbour'
+  | 'incomplete-path'
+  | 'seen'
+  | 'absent';
 export type Severity = 'ok' | 'info' | 'warning' | 'failure';
 
 export interface NicObservation {
@@ -60,6 +75,8 @@ export interface LldpRow {
   path: CablePathEnd | null;
   /** What LLDP reports on this NIC (usually one; a hub or a misbehaving switch gives several). */
   seen: LldpNeighbour[];
+  /** For a match: the identifiers that matched NetBox (`system name`, `port description`…). */
+  matchedBy?: string[];
   verdict: LldpVerdict;
   severity: Severity;
   /** One sentence for the journal. */
@@ -82,11 +99,8 @@ export function netboxPortsOf(interfaces: readonly Interface[], traces: Readonly
   return interfaces
     .filter((iface) => !iface.mgmt_only)
     .map((iface) => {
-      const macs = [iface.primary_mac_address?.mac_address, iface.mac_address, ...(iface.mac_addresses ?? []).map((m) => m.mac_address)]
-        .map((m) => (m ? parseMac(m) : null))
-        .filter((m): m is NonNullable<typeof m> => m !== null);
       const path = cablePathEndOf(iface, traces.get(iface.id));
-      return { interfaceId: iface.id, name: iface.name, macs: [...new Set<string>(macs)], farEnd: path.kind === 'interface' ? path.farEnd : null, path };
+      return { interfaceId: iface.id, name: iface.name, macs: interfaceMacsOf(iface), farEnd: path.kind === 'interface' ? path.farEnd : null, path };
     });
 }
 
@@ -113,21 +127,22 @@ export function pairNics(nics: readonly Pick<NicObservation, 'name' | 'mac'>[], 
   return pairs;
 }
 
-/** The port name to show for a neighbour: its port id, unless that is a MAC (then the description). */
+/**
+ * The port to show for a neighbour: an interface name as it is; a MAC port id as the
+ * description when there is one; another port id (an ifIndex, an alias) with the
+ * description beside it (`541 (xe-0/0/17)`).
+ */
 export function portLabel(neighbour: LldpNeighbour): string {
-  if (neighbour.portIdType === 'mac' && neighbour.portDescr) return neighbour.portDescr;
-  return neighbour.portId ?? neighbour.portDescr ?? '?';
+  const { portId, portDescr } = neighbour;
+  if (neighbour.portIdType === 'mac' && portDescr) return portDescr;
+  if (neighbour.portIdType !== 'ifname' && portId && portDescr && portDescr !== portId) return `${portId} (${portDescr})`;
+  return portId ?? portDescr ?? '?';
 }
 
+/** `leaf-1 swp7`; a neighbour heard over another protocol than LLDP says which (`sw-1 GigabitEthernet1/0/7 via CDPv2`). */
 export function neighbourLabel(neighbour: LldpNeighbour): string {
-  return `${neighbour.chassisName ?? neighbour.chassisId ?? '?'} ${portLabel(neighbour)}`;
-}
-
-export function neighbourMatches(neighbour: LldpNeighbour, farEnd: FarEnd): boolean {
-  return (
-    sameSwitch(neighbour.chassisName, farEnd.deviceName) &&
-    (samePort(neighbour.portId, farEnd.interfaceName) || samePort(neighbour.portDescr, farEnd.interfaceName))
-  );
+  const via = neighbour.via && neighbour.via !== 'LLDP' ? ` via ${neighbour.via}` : '';
+  return `${neighbour.chassisName ?? neighbour.chassisId ?? '?'} ${portLabel(neighbour)}${via}`;
 }
 
 export interface CompareInput {
@@ -135,6 +150,11 @@ export interface CompareInput {
   neighbours: ReadonlyMap<string, readonly LldpNeighbour[]>;
   /** The device's NetBox interfaces; null without NetBox (dry run, no device). */
   netboxPorts: readonly NetboxPort[] | null;
+  /**
+   * NetBox's records of the far-end devices (by device id): serial, IPs, every interface's
+   * label, description and MACs. Without one only the far end's device and interface names compare.
+   */
+  farDevices?: ReadonlyMap<number, FarDevice>;
   /** A cabled (or, without NetBox, linked) NIC without a neighbour fails; default true. */
   requireNeighbour?: boolean;
 }
@@ -153,13 +173,42 @@ function shortPathCell(path: CablePathEnd): string | null {
   return null;
 }
 
+type RowVerdict = Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'path' | 'seen'>;
+
+/** The verdict on the neighbours heard on a NIC NetBox cables to `farEnd`: match, else mismatch, else unidentified. */
+function neighboursVerdict(nic: NicObservation, port: NetboxPort, farEnd: FarEnd, seen: LldpNeighbour[], far: FarDevice | undefined): RowVerdict {
+  const expectedText = `${farEnd.deviceName} ${farEnd.interfaceName}`;
+  const seenText = seen.map(neighbourLabel).join(', ');
+  const found: [LldpNeighbour, Identification][] = seen.map((n) => [n, identifyNeighbour(n, farEnd, far)]);
+  const match = found.find(([, id]) => id.switch === 'same' && id.port === 'same');
+  if (match) {
+    const extra = seen.length > 1 ? ` (and ${seen.length - 1} more neighbour${seen.length > 2 ? 's' : ''}: ${seenText})` : '';
+    const unreachable = port.path.kind === 'interface' && !port.path.reachable ? ' (NetBox marks the path not reachable: a cable on it is not connected)' : '';
+    return { verdict: 'match', severity: 'ok', matchedBy: match[1].matchedBy, note: `${nic.name} is on ${expectedText} as NetBox says${extra}${unreachable}` };
+  }
+  const refuted = found.filter(([, id]) => id.switch === 'different' || id.port === 'different');
+  if (refuted.length > 0) {
+    const what = refuted.some(([, id]) => id.switch !== 'different') ? 'wrong port' : 'wrong switch';
+    return { verdict: 'mismatch', severity: 'failure', note: `${nic.name}: ${what}: NetBox says ${expectedText}, LLDP sees ${seenText}` };
+  }
+  const what = found.some(([, id]) => id.switch === 'same') ? 'port' : found.every(([, id]) => id.port === 'same') ? 'switch' : 'switch and port';
+  return {
+    verdict: 'unidentified',
+    severity: 'warning',
+    note:
+      `${nic.name}: cannot identify the far ${what}: NetBox says ${expectedText}, the switch sends ${seen.map(rawIdentifiers).join('; ')}` +
+      ' (nothing in it compares with NetBox: give the switch port its name or alias as label or description in NetBox, or make the switch send its name)',
+  };
+}
+
 function rowFor(
   nic: NicObservation,
   port: NetboxPort | undefined,
   seen: LldpNeighbour[],
   withNetbox: boolean,
   requireNeighbour: boolean,
-): Omit<LldpRow, 'nic' | 'mac' | 'carrier' | 'netboxInterface' | 'expected' | 'path' | 'seen'> {
+  farDevices: ReadonlyMap<number, FarDevice>,
+): RowVerdict {
   const farEnd = port?.farEnd ?? null;
   const expectedText = farEnd ? `${farEnd.deviceName} ${farEnd.interfaceName}` : '';
   const seenText = seen.map(neighbourLabel).join(', ');
@@ -170,17 +219,7 @@ function rowFor(
     return { verdict: 'incomplete-path', severity: 'warning', note: `${nic.name}: ${shortPath}; ${heard}: complete the cabling in NetBox` };
   }
   if (seen.length > 0) {
-    if (farEnd) {
-      if (seen.some((n) => neighbourMatches(n, farEnd))) {
-        const extra = seen.length > 1 ? ` (and ${seen.length - 1} more neighbour${seen.length > 2 ? 's' : ''}: ${seenText})` : '';
-        const unreachable =
-          port?.path.kind === 'interface' && !port.path.reachable ? ' (NetBox marks the path not reachable: a cable on it is not connected)' : '';
-        return { verdict: 'match', severity: 'ok', note: `${nic.name} is on ${expectedText} as NetBox says${extra}${unreachable}` };
-      }
-      const sameDevice = seen.some((n) => sameSwitch(n.chassisName, farEnd.deviceName));
-      const what = sameDevice ? 'wrong port' : 'wrong switch';
-      return { verdict: 'mismatch', severity: 'failure', note: `${nic.name}: ${what}: NetBox says ${expectedText}, LLDP sees ${seenText}` };
-    }
+    if (port && farEnd) return neighboursVerdict(nic, port, farEnd, seen, farDevices.get(farEnd.deviceId));
     if (withNetbox) {
       const where = port ? `NetBox interface ${port.name} has no cable` : 'NetBox has no interface with this MAC or name';
       return { verdict: 'uncabled-neighbour', severity: 'warning', note: `${nic.name}: LLDP sees ${seenText} but ${where}: add the cable in NetBox` };
@@ -227,7 +266,7 @@ export function compareCabling(input: CompareInput): CablingComparison {
       expected: farEnd ? { device: farEnd.deviceName, port: farEnd.interfaceName } : null,
       path: port?.path ?? null,
       seen,
-      ...rowFor(nic, port, seen, withNetbox, requireNeighbour),
+      ...rowFor(nic, port, seen, withNetbox, requireNeighbour, input.farDevices ?? new Map()),
     };
   });
   const paired = new Set([...pairs.values()].map((p) => p.interfaceId));

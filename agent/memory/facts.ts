@@ -1,7 +1,9 @@
 /**
  * The kernel facts memtester's sizing needs (/proc/meminfo, vm.min_free_kbytes,
  * the online CPUs), read as text, and the plan made from them. `bm-agent plan`
- * and 02-memory both size through planFromFacts().
+ * and 02-memory both size through planFromFacts(). MemTotal here is what the kernel
+ * manages (what memtester can be given), not the machine's installed RAM: that has one
+ * definition, installed.ts (DRAM, or PMem in Memory Mode; never App Direct PMem).
  */
 import { readFileSync } from 'node:fs';
 import { countCpuList, parseMeminfo } from './meminfo.ts';

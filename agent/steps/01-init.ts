@@ -9,11 +9,13 @@ import { causeOf } from '../../shared/failure.ts';
 import { isNetboxError, type Device, getDevice, listDeviceInterfaces } from '../../shared/netbox/index.ts';
 import type { Inventory } from '../inventory-types.ts';
 import { type Collected, type CollectOptions, collectInventory } from '../inventory/collect.ts';
-import { type Expectations, type ExpectationSource, type Mismatch, diffExpectations, expectationsOf } from '../inventory/expectations.ts';
+import { type Expectations, type ExpectationSource, type Mismatch, compareWithPlan, expectationsOf } from '../inventory/expectations.ts';
 import { DeviceLookupError, type DeviceMatch, findDeviceForInventory } from '../inventory/find-device.ts';
 import { installedMemoryGiB, inventoryTable } from '../inventory/table.ts';
+import { installedMemory } from '../memory/installed.ts';
 import type { EvidenceRef, StepDefinition, StepResult } from '../step.ts';
 import { defineTunables } from '../tunables.ts';
+import { toGiB } from '../units.ts';
 
 /** What 01-init puts in `result.details` (for tests and debugging; later steps get `result.outputs`). */
 export interface InitDetails {
@@ -27,6 +29,8 @@ export interface InitDetails {
   expectationSources?: ExpectationSource['sources'];
   expectations?: Expectations;
   mismatches?: Mismatch[];
+  /** What could not be compared with the plan (`model not identifiable: …`): said, never a failure. */
+  planWarnings?: string[];
   /** What was not available (no SMBIOS table, no BMC…). */
   notes: string[];
 }
@@ -36,6 +40,7 @@ export interface InitStepDeps {
 }
 
 function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
+  const memory = installedMemory(inventory.memory);
   return {
     manufacturer: inventory.system.manufacturer || null,
     model: inventory.system.model || null,
@@ -46,6 +51,9 @@ function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
     cpuModel: inventory.cpus.model,
     memoryGiB: installedMemoryGiB(inventory),
     dimmCount: inventory.memory.dimms.length,
+    // Persistent memory (Optane PMem, NVDIMM) apart from the RAM: agent/memory/installed.ts.
+    persistentMemoryModules: memory.persistentModules,
+    persistentMemoryGiB: toGiB(memory.persistentBytes),
     diskCount: inventory.disks.length,
     physicalNicCount: inventory.nics.filter((n) => n.physical).length,
     bmcIp: inventory.bmc?.ip ?? null,
@@ -140,7 +148,7 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
       const sourcesText = source.sources.map((s) => s.replace(/_/g, ' ')).join(' + ');
       details.expectationSources = source.sources;
       details.expectations = source.expectations;
-      const mismatches = diffExpectations({
+      const { mismatches, warnings } = compareWithPlan({
         inventory,
         device,
         interfaces,
@@ -148,6 +156,9 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
         checkInterfaces: ctx.tunables.check_interfaces !== false,
       });
       details.mismatches = mismatches;
+      details.planWarnings = warnings;
+      for (const warning of warnings) ctx.log.warning('planned vs actual', { warning });
+      const warned = warnings.length ? ` [warning: ${warnings.join('; ')}]` : '';
       metrics.netboxDeviceId = device.id;
       metrics.deviceFoundBy = match.by === 'serial' ? `${match.serialSource ?? 'system'} serial` : 'mac';
       metrics.mismatchCount = mismatches.length;
@@ -168,7 +179,8 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
         const table = { columns: ['field', 'expected (NetBox)', 'actual'], rows: mismatches.map((m) => [m.field, m.expected, m.actual]) };
         const reasons = mismatches.map((m) => `${m.field}: NetBox expects ${m.expected}, machine has ${m.actual}`);
         if (ctx.tunables.strict === false) {
-          return { ...base, status: 'pass', summary: `${found}; ${mismatches.length} differences from NetBox's plan (not strict)`, reasons, table };
+          const summary = `${found}; ${mismatches.length} differences from NetBox's plan (not strict)${warned}`;
+          return { ...base, status: 'pass', summary, reasons: [...reasons, ...warnings], table };
         }
         return {
           ...base,
@@ -180,7 +192,7 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
         };
       }
       const checked = source.sources.length ? `device type, interfaces and bm_expect (${sourcesText})` : 'device type and interfaces (no bm_expect)';
-      return { ...base, status: 'pass', summary: `${found}; matches NetBox (${checked})`, reasons: [], table: inventoryTable(inventory) };
+      return { ...base, status: 'pass', summary: `${found}; matches NetBox (${checked})${warned}`, reasons: warnings, table: inventoryTable(inventory) };
     },
   };
 }

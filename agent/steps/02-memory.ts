@@ -2,6 +2,9 @@
  * 02-memory: memtester over MemAvailable minus a reserve, one process per
  * online CPU so the test runs at memory speed. Sizing is planMemtest() (pure);
  * the processes run in parallel through ctx.run and stop with ctx.signal.
+ * Progress is tests finished ÷ (tests per loop × loops), over all processes,
+ * from memtester's per-test lines; its output is streamed to the evidence
+ * files and parsed line by line (bounded memory whatever it prints).
  */
 import { availableParallelism } from 'node:os';
 import { MAX_TIMER_MS } from '../../shared/config.ts';
@@ -10,6 +13,7 @@ import { estimateMemtestTimeoutMs } from '../memory/sizing.ts';
 import { memoryVerdict } from '../memory/verdict.ts';
 import type { EvidenceRef, StepDefinition, StepResult } from '../step.ts';
 import { runMemtesterParallel } from '../tools/memtester.ts';
+import { type MemtesterProgress, memtesterFraction } from '../tools/memtester.parse.ts';
 import { defineTunables } from '../tunables.ts';
 import { MiB } from '../units.ts';
 
@@ -73,6 +77,7 @@ export function createMemoryStep(deps: MemoryStepDeps = {}): StepDefinition<'02-
       ctx.log.info('memtester plan', { processes: plan.processes, perProcessMiB: plan.perProcessMiB, loops: t.loops, ...sizing });
       progress({ fraction: 0, message: `memtester ${plan.processes} × ${plan.perProcessMiB} MiB, ${t.loops} loop(s)` });
 
+      const reporter = memtesterProgressReporter(plan.processes, t.loops, progress);
       const { runs, durationMs } = await runMemtesterParallel(ctx.run, {
         processes: plan.processes,
         perProcessMiB: plan.perProcessMiB,
@@ -81,7 +86,8 @@ export function createMemoryStep(deps: MemoryStepDeps = {}): StepDefinition<'02-
         signal: ctx.signal,
         tool: deps.tool,
         evidenceAs: (i) => `02-memory/memtester-${i}.txt`,
-        onFinished: (_run, finished) => progress({ fraction: finished / plan.processes, message: `${finished}/${plan.processes} memtester processes done` }),
+        onProgress: reporter.test,
+        onFinished: (run, finished) => reporter.finished(run.index, finished),
       });
 
       const { status, reasons, cause } = memoryVerdict(runs, ctx.signal.aborted);
@@ -145,6 +151,31 @@ export function createMemoryStep(deps: MemoryStepDeps = {}): StepDefinition<'02-
             ? `memtester found memory errors (${failureCount} reported, ${what})`
             : `memtester did not complete (${what}): ${reasons[0] ?? 'unknown error'}`;
       return { status, summary, reasons, metrics, table, evidence, details, ...(cause ? { cause } : {}) };
+    },
+  };
+}
+
+/**
+ * Turns the processes' per-test progress into the step's: the mean of their
+ * fractions (a finished process counts as done), with tests done / planned in the message.
+ */
+export function memtesterProgressReporter(processes: number, loops: number, progress: (p: { fraction: number; message: string }) => void) {
+  const fractions = new Array<number>(processes).fill(0);
+  const tests = new Array<number>(processes).fill(0);
+  let perProcess = 0;
+  const emit = (message: string) => progress({ fraction: fractions.reduce((a, b) => a + b, 0) / Math.max(1, processes), message });
+  return {
+    test(index: number, p: MemtesterProgress) {
+      fractions[index] = memtesterFraction(p, loops);
+      tests[index] = p.testsDone;
+      perProcess = p.testsPerLoop * Math.max(1, p.loopsPlanned ?? loops);
+      emit(
+        `memtester: ${tests.reduce((a, b) => a + b, 0)}/${perProcess * processes} tests done (${processes} process(es), loop ${p.loop}/${p.loopsPlanned ?? loops})`,
+      );
+    },
+    finished(index: number, finished: number) {
+      fractions[index] = 1;
+      emit(`${finished}/${processes} memtester processes done`);
     },
   };
 }

@@ -6,23 +6,26 @@
  *    `bm.lldp.interfaces`, else every physical NIC sysfs lists (agent/inventory/nics.ts).
  * 2. The device's NetBox interfaces and their far ends (`connected_endpoints`);
  *    a cabled interface whose path ends nowhere is traced to name the patch
- *    panel port it stops at.
+ *    panel port it stops at. Each far-end switch's record (serial, primary and
+ *    OOB IPs) and interfaces (labels, descriptions, MACs) are read to identify
+ *    it from what it sends (agent/lldp/identify.ts).
  * 3. i40e NICs: the firmware LLDP agent swallows LLDP frames, so it is stopped
  *    (`lldp stop` to debugfs where present, else ethtool's `disable-fw-lldp`).
- * 4. NICs brought up; lldpd started (receive-only, own socket) on exactly them.
+ * 4. NICs brought up; lldpd started (receive-only, LLDP and CDP, own socket) on exactly them.
  * 5. `lldpcli -f json0 show neighbors details` polled every `poll_ms` until every
  *    awaited NIC (carrier, or cabled in NetBox) has a neighbour, or `deadline_s`.
  * 6. lldpd stopped by PID; the last output saved as evidence and compared with
- *    NetBox (agent/lldp/compare.ts): fail on a mismatch or a missing neighbour on
- *    a cabled port, with a table NIC / MAC / NetBox says / LLDP sees / VLAN /
- *    mgmt IP / verdict.
+ *    NetBox (agent/lldp/compare.ts): fail on a mismatch, a missing neighbour or no
+ *    link on a cabled port, warn on a neighbour nothing identifies, with a table
+ *    NIC / MAC / NetBox says / LLDP sees / VLAN / mgmt IP / verdict.
  */
 import { tmpdir } from 'node:os';
 import { pause } from '../../shared/pause.ts';
 import { causeOf } from '../../shared/failure.ts';
-import { listDeviceInterfaces, pathStopsShort, traceInterface, type CableTrace, type Interface } from '../../shared/netbox/index.ts';
+import { getDevice, listDeviceInterfaces, pathStopsShort, traceInterface, type CableTrace, type Interface } from '../../shared/netbox/index.ts';
 import { awaitedNics, cablingTable, compareCabling, netboxPortsOf, type CablingComparison, type NetboxPort, type NicObservation } from '../lldp/compare.ts';
 import { nicsWithFirmwareLldp, stopFirmwareLldp, type FirmwareLldpAction } from '../lldp/firmware.ts';
+import { farDeviceOf, type FarDevice } from '../lldp/identify.ts';
 import { nicsToCheck, splitNicList } from '../lldp/select.ts';
 import { readPhysicalNics } from '../inventory/nics.ts';
 import { errorResult, skipResult, type EvidenceRef, type StepContext, type StepDefinition, type StepResult } from '../step.ts';
@@ -79,6 +82,22 @@ async function tracesOfShortPaths(ctx: StepContext, interfaces: readonly Interfa
     }
   }
   return traces;
+}
+
+/**
+ * NetBox's records of the devices the cables end on, to identify them from what they
+ * send. One that cannot be read only narrows the comparison to names: a warning in the log.
+ */
+async function farDevicesOf(ctx: StepContext, ports: readonly NetboxPort[]): Promise<Map<number, FarDevice>> {
+  const far = new Map<number, FarDevice>();
+  for (const id of new Set(ports.flatMap((p) => (p.farEnd ? [p.farEnd.deviceId] : [])))) {
+    try {
+      far.set(id, farDeviceOf(await getDevice(ctx.netbox!, id), await listDeviceInterfaces(ctx.netbox!, id)));
+    } catch (error) {
+      ctx.log.warning('could not read a far-end switch from NetBox; comparing its device and port names only', { deviceId: id, error });
+    }
+  }
+  return far;
 }
 
 function summaryOf(comparison: CablingComparison, nicCount: number): string {
@@ -159,6 +178,8 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
         if (problem) ctx.log.warning('could not bring a NIC up', { nic, problem });
       }
 
+      // The far-end switches are read while lldpd listens (never rejects: one that cannot be read is left out).
+      const farDevicesRead = netboxPorts ? farDevicesOf(ctx, netboxPorts) : Promise.resolve(new Map<number, FarDevice>());
       const runtime = createLldpdRuntime(deps.runtimeDir ?? tmpdir());
       const { socketPath } = runtime;
       const argv = lldpdArgv({ interfaces: nics, socketPath, pidFile: runtime.pidFile, configFile: runtime.configFile });
@@ -246,7 +267,8 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
 
         const observations = observe(nics, finalLinks, sysfsMacs);
         const byNic = neighboursByInterface(neighbours);
-        const comparison = compareCabling({ nics: observations, neighbours: byNic, netboxPorts, requireNeighbour: tunables.requireNeighbour });
+        const farDevices = await farDevicesRead;
+        const comparison = compareCabling({ nics: observations, neighbours: byNic, netboxPorts, farDevices, requireNeighbour: tunables.requireNeighbour });
         const count = (verdict: string) => comparison.rows.filter((r) => r.verdict === verdict).length;
         for (const row of comparison.rows)
           ctx.log[row.severity === 'failure' ? 'warning' : 'info']('lldp', { nic: row.nic, verdict: row.verdict, note: row.note });
@@ -261,6 +283,7 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
             withNeighbour: observations.filter((o) => (byNic.get(o.name)?.length ?? 0) > 0).length,
             matched: count('match'),
             mismatched: count('mismatch'),
+            unidentified: count('unidentified'),
             missing: count('missing') + comparison.rows.filter((r) => r.verdict === 'no-link' && r.severity !== 'info').length,
             warnings: comparison.warnings.length,
             comparedWithNetbox: comparison.withNetbox,
@@ -281,6 +304,8 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
             evidence.push({ file: ctx.evidence.save(LLDPD_LOG_EVIDENCE, daemon.output()), command: argv });
         }
         runtime.remove();
+        // No NetBox read outlives the step.
+        await farDevicesRead;
       }
     },
   };

@@ -1,9 +1,10 @@
 /**
  * dmidecode's text output as records, and the bits 01-init reads from them
- * (system identity, DIMMs). Pure. Firmware fills unused strings with
+ * (system identity, DRAM modules, persistent memory modules apart). Pure. Firmware fills unused strings with
  * placeholders (`Not Specified`, `To Be Filled By O.E.M.`, `NO DIMM`…): those
  * become null here.
  */
+import type { PersistentMemoryModule } from '../inventory-types.ts';
 import { parseBinarySize } from '../units.ts';
 
 export interface DmiRecord {
@@ -180,31 +181,108 @@ export interface DmiDimm {
   partNumber: string | null;
 }
 
-/** Installed memory modules (type 17 with a size); empty slots are left out. */
-export function dmiDimmsOf(records: readonly DmiRecord[]): DmiDimm[] {
-  const dimms: DmiDimm[] = [];
+/** A persistent memory module (Optane PMem, NVDIMM): listed apart, never counted as a DIMM of RAM as such. */
+export interface DmiPersistentModule extends DmiDimm {
+  /** `Memory Technology` (`Intel Optane DC persistent memory`, `NVDIMM-N`…), or the Type/Type Detail that gave it away. */
+  technology: string;
+  /**
+   * Its capacity the system uses as volatile memory (`Volatile Size`): PMem in Memory Mode.
+   * 0 when `None`, and when the field is absent (older SMBIOS: taken as App Direct).
+   */
+  volatileBytes: number;
+  /** `Non-Volatile Size` (App Direct / storage capacity); the module size when the field is absent. */
+  nonVolatileBytes: number;
+}
+
+/** Installed memory modules, split: volatile DRAM and persistent memory. */
+export interface DmiMemoryModules {
+  /** DRAM modules; `sizeBytes` is their `Volatile Size` when dmidecode prints one. */
+  dram: DmiDimm[];
+  persistent: DmiPersistentModule[];
+}
+
+/**
+ * Why a type 17 record is persistent memory, or null for DRAM. By rule, from what SMBIOS 3.2+
+ * says first and older tables second: `Memory Technology` naming NVDIMM or persistent memory
+ * (`NVDIMM-N/F/P`, `Intel Optane DC persistent memory`), Type `Logical non-volatile device`,
+ * Type Detail `Non-Volatile`, or a `Non-Volatile Size` above zero.
+ */
+export function persistentMemoryTechnology(fields: Readonly<Record<string, string>>): string | null {
+  const technology = dmiValue(fields['Memory Technology']);
+  if (technology && /nvdimm|persistent|optane|non-?volatile/i.test(technology)) return technology;
+  if (technology && /^dram$/i.test(technology)) return null;
+  if (/non-?volatile/i.test(fields.Type ?? '')) return fields.Type!.trim();
+  if (/\bnon-?volatile\b/i.test(fields['Type Detail'] ?? '')) return 'Non-Volatile (Type Detail)';
+  if ((parseDmiSize(fields['Non-Volatile Size']) ?? 0) > 0) return 'Non-Volatile (Non-Volatile Size)';
+  return null;
+}
+
+/** `Volatile Size` / `Non-Volatile Size`: bytes, 0 for `None`, null when absent or `Unknown`. */
+function optionalSize(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (/^none$/i.test(text.trim())) return 0;
+  return parseBinarySize(text);
+}
+
+function speedOf(text: string | undefined): number | null {
+  const match = /^(\d+)\s*(MT\/s|MHz)/.exec(text ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Installed memory modules (type 17 with a size; empty slots left out), DRAM apart from
+ * persistent memory ({@link persistentMemoryTechnology} says which is which).
+ */
+export function dmiMemoryModulesOf(records: readonly DmiRecord[]): DmiMemoryModules {
+  const out: DmiMemoryModules = { dram: [], persistent: [] };
   for (const record of records) {
     if (record.type !== 17) continue;
     const f = record.fields;
     const sizeBytes = parseDmiSize(f.Size);
     if (!sizeBytes) continue;
-    const speed = (text: string | undefined) => {
-      const match = /^(\d+)\s*(MT\/s|MHz)/.exec(text ?? '');
-      return match ? Number(match[1]) : null;
-    };
-    dimms.push({
+    const module: DmiDimm = {
       slot: dmiValue(f.Locator) ?? record.handle,
       bank: dmiValue(f['Bank Locator']),
       sizeBytes,
       type: dmiValue(f.Type),
-      speedMTs: speed(f.Speed),
-      configuredSpeedMTs: speed(f['Configured Memory Speed'] ?? f['Configured Clock Speed']),
+      speedMTs: speedOf(f.Speed),
+      configuredSpeedMTs: speedOf(f['Configured Memory Speed'] ?? f['Configured Clock Speed']),
       manufacturer: dmiValue(f.Manufacturer),
       serial: dmiValue(f['Serial Number']),
       partNumber: dmiValue(f['Part Number']),
-    });
+    };
+    const technology = persistentMemoryTechnology(f);
+    if (technology) {
+      out.persistent.push({
+        ...module,
+        technology,
+        volatileBytes: optionalSize(f['Volatile Size']) ?? 0,
+        nonVolatileBytes: optionalSize(f['Non-Volatile Size']) ?? sizeBytes,
+      });
+    } else {
+      const volatileBytes = optionalSize(f['Volatile Size']);
+      out.dram.push(volatileBytes ? { ...module, sizeBytes: volatileBytes } : module);
+    }
   }
-  return dimms;
+  return out;
+}
+
+/** The persistent memory modules as the inventory lists them (`memory.persistent`). */
+export function dmiPersistentMemoryOf(records: readonly DmiRecord[]): PersistentMemoryModule[] {
+  return dmiMemoryModulesOf(records).persistent.map((m) => ({
+    slot: m.slot,
+    sizeBytes: m.sizeBytes,
+    technology: m.technology,
+    volatileBytes: m.volatileBytes,
+    nonVolatileBytes: m.nonVolatileBytes,
+    manufacturer: m.manufacturer,
+    serial: m.serial,
+  }));
+}
+
+/** Installed DRAM modules (type 17 with a size); empty slots and persistent memory are left out. */
+export function dmiDimmsOf(records: readonly DmiRecord[]): DmiDimm[] {
+  return dmiMemoryModulesOf(records).dram;
 }
 
 /** True when dmidecode found no SMBIOS table (VMs without firmware tables, containers). */

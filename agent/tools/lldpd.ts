@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { BmError } from '../../shared/errors.ts';
 import type { Cause } from '../../shared/failure.ts';
+import { childEnvironment } from '../child-env.ts';
 
 export interface DaemonProcess {
   readonly pid: number;
@@ -67,7 +68,8 @@ function collect(stream: ReadableStream<Uint8Array>, append: (chunk: string) => 
 export const spawnDaemon: DaemonStarter = (argv, options = {}) => {
   let child: Subprocess<'ignore', 'pipe', 'pipe'>;
   try {
-    child = Bun.spawn(argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
+    // Always an explicit env: without one Bun.spawn passes the environment the agent started with (secrets included).
+    child = Bun.spawn(argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: childEnvironment(options.env) });
   } catch (error) {
     const missing = /ENOENT|not found|no such file/i.test(String((error as Error).message ?? error));
     throw new DaemonStartError(argv, missing, { cause: error });
@@ -114,16 +116,29 @@ export interface LldpdOptions {
   configFile: string;
   /** Listen only (`-r`): the server does not announce itself. Default true. */
   receiveOnly?: boolean;
+  /**
+   * Receive CDP (v1 and v2) as well as LLDP (`-c`): Cisco IOS ships with LLDP off and CDP on.
+   * Received-only with `-r`: nothing is ever sent. Default true.
+   */
+  cdp?: boolean;
   /** Executable; default `lldpd`. */
   executable?: string;
 }
 
-/** The lldpd command line for these options (Debian 12's lldpd 1.0.16 flags). */
+/**
+ * The lldpd command line for these options (Debian 12's lldpd 1.0.16 flags, lldpd(8)).
+ * `-H 0` turns lldpd's neighbour filtering off: by default (`-H 15`) a port hearing
+ * both LLDP and CDP from one switch shows only one protocol's neighbour, and the
+ * comparison wants every identifier either sends.
+ */
 export function lldpdArgv(options: LldpdOptions): string[] {
   return [
     options.executable ?? 'lldpd',
     '-d',
     ...(options.receiveOnly === false ? [] : ['-r']),
+    ...(options.cdp === false ? [] : ['-c']),
+    '-H',
+    '0',
     '-u',
     options.socketPath,
     '-p',

@@ -1,10 +1,13 @@
 /**
  * Runs memtester through the ToolRunner (one result shape, never throws for a
- * tool failure) and hands its output to the pure parser. Several processes run
- * in parallel, each `memtester <N>M <loops>`, all cancelled by one signal.
+ * tool failure) in streaming mode: each line goes to the incremental parser as
+ * it arrives and the output to the evidence file, so a failing DIMM's millions
+ * of FAILURE lines cost no memory. Several processes run in parallel, each
+ * `memtester <N>M <loops>`, all cancelled by one signal; progress comes from
+ * their per-test lines.
  */
 import { createToolRunner, type ToolResult, type ToolRunner } from './run-tool.ts';
-import { type MemtesterReport, parseMemtesterOutput } from './memtester.parse.ts';
+import { createMemtesterParser, feedLines, type MemtesterProgress, type MemtesterReport } from './memtester.parse.ts';
 import { estimateMemtestTimeoutMs } from '../memory/sizing.ts';
 
 export interface MemtesterRun {
@@ -24,6 +27,8 @@ export interface MemtesterParallelOptions {
   evidenceAs?: (index: number) => string;
   /** Called as each process finishes (for progress). */
   onFinished?: (run: MemtesterRun, finished: number) => void;
+  /** Called as a process finishes one test (for progress). */
+  onProgress?: (index: number, progress: MemtesterProgress) => void;
   /** Executable; default `memtester`. */
   tool?: string;
 }
@@ -34,16 +39,32 @@ export function memtesterArgs(sizeMiB: number, loops: number): string[] {
 
 export async function runMemtester(
   run: ToolRunner,
-  options: { sizeMiB: number; loops: number; timeoutMs: number; signal?: AbortSignal; evidenceAs?: string; index?: number; tool?: string },
+  options: {
+    sizeMiB: number;
+    loops: number;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    evidenceAs?: string;
+    index?: number;
+    tool?: string;
+    onProgress?: (progress: MemtesterProgress) => void;
+  },
 ): Promise<MemtesterRun> {
+  const parser = createMemtesterParser({ onTest: (_test, progress) => options.onProgress?.(progress) });
   const result = await run({
     tool: options.tool ?? 'memtester',
     args: memtesterArgs(options.sizeMiB, options.loops),
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     evidenceAs: options.evidenceAs,
+    stream: { onLine: (line, from) => (from === 'stdout' ? parser.stdoutLine(line) : parser.stderrLine(line)) },
   });
-  const report = parseMemtesterOutput(result.stdout, result.stderr, result.signal || result.timedOut || result.aborted ? null : result.exitCode);
+  // A runner that does not stream (the replay of `bm-agent evaluate`, test fakes) returns the whole texts.
+  if (!result.streamed) {
+    feedLines(result.stderr, parser.stderrLine);
+    feedLines(result.stdout, parser.stdoutLine);
+  }
+  const report = parser.finish(result.signal || result.timedOut || result.aborted ? null : result.exitCode);
   return { index: options.index ?? 0, sizeMiB: options.sizeMiB, result, report };
 }
 
@@ -61,6 +82,7 @@ export async function runMemtesterParallel(run: ToolRunner, options: MemtesterPa
         signal: options.signal,
         evidenceAs: options.evidenceAs?.(index),
         tool: options.tool,
+        onProgress: (progress) => options.onProgress?.(index, progress),
       });
       finished += 1;
       options.onFinished?.(one, finished);

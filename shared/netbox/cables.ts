@@ -15,6 +15,7 @@
  * Pure helpers, plus the one read (`traceInterface`).
  */
 import type { NetboxClient } from './client.ts';
+import { NetboxResponseError } from './errors.ts';
 import type { Interface } from './types.ts';
 
 export interface FarEnd {
@@ -126,7 +127,13 @@ export function describePathStop(stop: PathStop | null): string {
   return `${passThrough ? 'patch panel ' : ''}${stop.deviceName} port ${stop.portName}`;
 }
 
-/** The cable path of an interface, segment by segment (one request; needs `view` on interfaces). */
+/**
+ * The cable path of an interface, segment by segment (one request; needs `view` on interfaces). An answer
+ * that is not a list of segments (a proxy's `{}` or page) is a NetboxResponseError, as for lists.
+ */
 export async function traceInterface(client: NetboxClient, interfaceId: number): Promise<CableTrace> {
-  return client.get<CableTrace>(`/api/dcim/interfaces/${interfaceId}/trace/`);
+  const path = `/api/dcim/interfaces/${interfaceId}/trace/`;
+  const trace = await client.get<unknown>(path);
+  if (!Array.isArray(trace) || !trace.every(Array.isArray)) throw new NetboxResponseError('GET', path, 'not a cable trace (a list of segments)');
+  return trace as CableTrace;
 }

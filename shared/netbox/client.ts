@@ -262,21 +262,58 @@ export function expectObject<T extends { id: number }>(value: unknown, method: s
   return value as T;
 }
 
+/** What bounds every call of a client made by withBounds: a time to end by, a signal that cancels, or both. */
+export interface ClientBounds {
+  /** Epoch ms every call must end by, retries included: then a NetboxTimeoutError (`deadline`, retry-later). */
+  deadlineAt?: number;
+  /** Cancels every call, each page of a paginated list included: then a NetboxAbortedError. */
+  signal?: AbortSignal;
+}
+
 /**
- * The same client with every call bounded by `deadlineAt` (epoch ms), paginated lists
- * included: a call that cannot finish by then fails with a NetboxTimeoutError (`deadline`,
- * retry-later), and none starts after it. The hook's drainer bounds a run by its budget so.
+ * The same client with every call bounded, paginated lists included (each page is a call, so
+ * a list whose `next` never ends stops at the bound): past `deadlineAt` a call fails with a
+ * NetboxTimeoutError (`deadline`, retry-later) and none starts after it; once `signal` aborts,
+ * the call in flight is cancelled (NetboxAbortedError) and none starts. A call's own bounds
+ * still apply (the earlier deadline wins, either signal cancels). The hook's drainer bounds a
+ * run by its budget so (withDeadline); the agent's runner bounds each step by its time limit's signal.
  */
-export function withDeadline(client: NetboxClient, deadlineAt: number): NetboxClient {
-  const bound = (options: RequestOptions = {}): RequestOptions => ({ ...options, deadlineAt: Math.min(options.deadlineAt ?? deadlineAt, deadlineAt) });
+export function withBounds(client: NetboxClient, bounds: ClientBounds): NetboxClient {
+  const bound = (options: RequestOptions = {}): RequestOptions => {
+    const deadlines = [options.deadlineAt, bounds.deadlineAt].filter((d): d is number => d !== undefined);
+    const signals = [options.signal, bounds.signal].filter((s): s is AbortSignal => s !== undefined);
+    return {
+      ...options,
+      ...(deadlines.length ? { deadlineAt: Math.min(...deadlines) } : {}),
+      ...(signals.length ? { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) } : {}),
+    };
+  };
   const request = <T>(method: string, path: string, options?: RequestOptions) => client.request<T>(method, path, bound(options));
+  // The version probe is shared by every user of the client (cached per process): the signal stops waiting for it, not the probe.
+  const version = () => untilAborted(client.version(), bounds.signal, '/api/status/');
   return {
     baseUrl: client.baseUrl,
     authScheme: client.authScheme,
     ...verbsOf(request),
-    version: () => client.version(),
-    capabilities: () => client.capabilities(),
+    version,
+    capabilities: bounds.signal ? async () => capabilitiesOf(await version()) : () => client.capabilities(),
   };
+}
+
+/** `promise`, or a NetboxAbortedError (GET `path`) as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, path: string): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new NetboxAbortedError('GET', path));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new NetboxAbortedError('GET', path));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** withBounds with a deadline only: every call, each page of a list included, must end by `deadlineAt` (epoch ms). */
+export function withDeadline(client: NetboxClient, deadlineAt: number): NetboxClient {
+  return withBounds(client, { deadlineAt });
 }
 
 /** fetch without certificate verification (Bun's `tls` option), for `insecureTls`. */

@@ -20,6 +20,7 @@ export const DEVICE_FIELDS = [
   'site',
   'oob_ip',
   'primary_ip4',
+  'primary_ip6',
   'custom_fields',
   'local_context_data',
 ] as const;
@@ -102,6 +103,8 @@ export interface DeviceChanges {
   status?: DeviceStatus | string;
   /** IP object id (already on one of the device's interfaces); null clears it. */
   oob_ip?: number | null;
+  /** Custom field values by name (NetBox merges them over the stored ones). */
+  custom_fields?: Record<string, unknown>;
 }
 
 /**

@@ -8,7 +8,9 @@
  * optional `deadlineAt` bounds the whole walk, every page included. A page that breaks
  * the first two is a NetboxResponseError ("NetBox answered something unexpected"),
  * transient for shared/failure.ts; a walk past its deadline is a NetboxTimeoutError
- * (`deadline`), retry-later: the caller's work is kept either way.
+ * (`deadline`), retry-later: the caller's work is kept either way. A client made by
+ * withBounds (client.ts) bounds the walk the same way, by a deadline or a signal: every page
+ * is one of its calls.
  */
 import type { NetboxClient, Query } from './client.ts';
 import { NetboxResponseError } from './errors.ts';

@@ -115,6 +115,8 @@ export interface Device {
   site: BriefNamed;
   oob_ip: BriefIpAddress | null;
   primary_ip4: BriefIpAddress | null;
+  /** One of DEVICE_FIELDS (04-lldp recognises a switch by its management address); optional for answers without it. */
+  primary_ip6?: BriefIpAddress | null;
   custom_fields: Record<string, unknown>;
   /** Absent when requested with `exclude=config_context`. */
   config_context?: Record<string, unknown> | null;
@@ -128,6 +130,9 @@ export interface Interface {
   display: string;
   device: BriefDevice;
   name: string;
+  /** Physical label (NetBox ≥ 2.9); 04-lldp matches a switch's port alias against it. */
+  label?: string;
+  description?: string;
   type: ChoiceValue;
   enabled: boolean;
   mgmt_only: boolean;

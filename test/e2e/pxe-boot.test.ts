@@ -3,7 +3,8 @@
  * in a network namespace with a DHCP/TFTP/HTTP boot server, the NetBox
  * simulator, a callback receiver and an lldpd "switch" on the VM's link. The
  * agent is configured by the kernel command line only (the shipped boot.ipxe,
- * chained from a site script). The serial console is the evidence: it is
+ * chained from a site script). The evidence bundle is uploaded to an nginx WebDAV
+ * server on the boot server (bm.evidence_url) and checked there after power-off. The serial console is the evidence: it is
  * copied to .test-results/ and printed on failure. Timings and sizes go to
  * stdout and .test-results/e2e-pxe-measurements.json.
  */
@@ -141,12 +142,16 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
       netbox: { seed: seed(options.serial, options.mac, options.localContext), token: TOKEN },
       switchName: SWITCH,
       switchPort: SWITCH_PORT,
-      ipxeVars: ({ netboxUrl, callbackUrl }) => ({
+      ipxeVars: ({ netboxUrl, callbackUrl, evidenceBase }) => ({
         'bm-netbox-url': netboxUrl,
         'bm-token-arg': `bm.netbox_token=${TOKEN}`,
         'bm-profile': 'quick',
         'bm-on-finish': 'poweroff',
-        'bm-extra': `bm.callback_url=${callbackUrl} bm.memory.size_mb=64 bm.disk.runtime_s=2 bm.disk.size_mb=64 bm.lldp.deadline_s=20`,
+        'bm-extra': [
+          `bm.callback_url=${callbackUrl}`,
+          `bm.evidence_url=${evidenceBase}${options.serial}.tar.gz`,
+          'bm.memory.size_mb=64 bm.disk.runtime_s=2 bm.disk.size_mb=64 bm.lldp.deadline_s=20',
+        ].join(' '),
       }),
     });
     vm = lab.startVm({
@@ -186,6 +191,20 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
     // The partitioned disk was only read; the blank one was write-tested.
     expect(sha256(vm.disks.parted0!)).toBe(partitionedBefore);
     expect(sha256(vm.disks.blank0!)).not.toBe(blankBefore);
+    // The evidence bundle survived power-off: nginx's WebDAV holds the tarball, report.json in it,
+    // and the final journal entry links it.
+    const uploaded = lab.evidenceFile('E2E-PXE-0001.tar.gz');
+    expect(uploaded).not.toBeNull();
+    const listing = Bun.spawnSync(['tar', '-tzf', uploaded!], { stdout: 'pipe', stderr: 'pipe' });
+    expect({ exitCode: listing.exitCode, stderr: listing.stderr.toString() }).toEqual({ exitCode: 0, stderr: '' });
+    const reportEntry = listing.stdout
+      .toString()
+      .split('\n')
+      .find((f) => f.endsWith('/report.json'));
+    expect(reportEntry).toBeDefined();
+    const uploadedReport = JSON.parse(Bun.spawnSync(['tar', '-xzOf', uploaded!, reportEntry!], { stdout: 'pipe' }).stdout.toString());
+    expect(uploadedReport).toMatchObject({ verdict: 'pass', evidence: { url: `${lab.evidenceBase}E2E-PXE-0001.tar.gz` } });
+    expect(journal.results.at(-1)!.comments).toContain(`**Evidence**: <${lab.evidenceBase}E2E-PXE-0001.tar.gz>`);
     // The boot really went DHCP → iPXE → HTTP, and the token never reached the console.
     expect(lab.serverLog()).toMatch(/DHCPACK.*52:54:00:b3:00:01/);
     expect(lab.serverLog()).toContain('initrd.zst');
@@ -199,6 +218,7 @@ describe.skipIf(!ready)('PXE boot of the bm-agent image (qemu, TCG)', () => {
       qemuStartToAgentStartS: timings.agentStartMs / 1000,
       qemuStartToStagedS: timings.verdictMs / 1000,
       qemuStartToPowerOffS: timings.poweredOffMs / 1000,
+      evidenceTarballKiB: Math.round(statSync(uploaded!).size / 1024),
     });
   });
 

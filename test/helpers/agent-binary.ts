@@ -15,3 +15,27 @@ export async function runAgent(args: string[], env: Record<string, string> = {})
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { exitCode, stdout, stderr };
 }
+
+/**
+ * `run --profile quick` made fast for tests: evidence in `evidenceDir`, no kernel command line,
+ * 16 MiB of memtester, a 3 s LLDP deadline and a 1 s fio run on the `disk` device only.
+ */
+export function quickRunArgs(evidenceDir: string, disk: string): string[] {
+  return [
+    'run',
+    '--profile',
+    'quick',
+    '--evidence-dir',
+    evidenceDir,
+    '--cmdline-file',
+    '/dev/null',
+    '--set',
+    'memory.size_mb=16',
+    '--set',
+    'lldp.deadline_s=3',
+    '--set',
+    `disk.devices=${disk}`,
+    '--set',
+    'disk.runtime_s=1',
+  ];
+}

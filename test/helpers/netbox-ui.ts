@@ -5,6 +5,10 @@
  * how NetBox really renders what bm-hook writes (journal markdown), against the
  * real NetBox only: the simulator has no UI.
  */
+import { afterAll, beforeAll } from 'bun:test';
+import { createJournalEntry } from '../../shared/netbox/index.ts';
+import { createFixtures, type Fixtures } from './netbox-fixtures.ts';
+import { realNetbox } from './netbox-target.ts';
 
 export interface NetboxUi {
   /** GETs a UI page (e.g. `/extras/journal-entries/7/`) as the logged-in user; throws unless 200. */
@@ -74,4 +78,34 @@ export function textOf(html: string): string {
     })
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** What useJournalRenderer gives a describe block on the real NetBox. */
+export interface JournalRenderer {
+  /** Posts the markdown as a journal entry of a test device and returns its HTML as NetBox's UI renders it. */
+  rendered(comments: string): Promise<string>;
+}
+
+/**
+ * Registers beforeAll/afterAll in the calling describe block: a test device on the real NetBox
+ * (removed afterwards) and the admin logged in to the UI. Call only where the real NetBox is available.
+ */
+export function useJournalRenderer(): JournalRenderer {
+  let fx: Fixtures | undefined;
+  let ui: NetboxUi | undefined;
+  let deviceId = 0;
+  beforeAll(async () => {
+    fx = await createFixtures(realNetbox!.url, realNetbox!.admin.tokens.v2);
+    deviceId = (await fx.createDevice()).id;
+    ui = await loginNetboxUi(realNetbox!.url, realNetbox!.admin.username, realNetbox!.admin.password);
+  });
+  afterAll(async () => {
+    await fx?.cleanup();
+  });
+  return {
+    async rendered(comments) {
+      const entry = await createJournalEntry(fx!.client, { deviceId, kind: 'info', comments });
+      return renderedMarkdownOf(await ui!.page(`/extras/journal-entries/${entry.id}/`));
+    },
+  };
 }

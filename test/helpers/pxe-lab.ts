@@ -8,6 +8,8 @@
  *     the site script that sets the bm.* arguments and chains boot.ipxe);
  *   - the NetBox simulator (`test/netbox-sim/main.ts --host`), seeded from JSON;
  *   - a callback receiver (test/e2e/fixtures/callback-sink.ts) writing JSON lines;
+ *   - nginx as a WebDAV server (`dav_methods PUT`) storing what bm.evidence_url
+ *     uploads under `<work dir>/dav/evidence/`;
  *   - lldpd as the "switch" on the tap port the VM's NIC is plugged into;
  *   - qemu (`-accel tcg`: this machine's /dev/kvm cannot boot a stock kernel),
  *     PXE-booting (`-boot n`) with a DMI serial, a blank and a partitioned disk,
@@ -33,7 +35,33 @@ const UNDIONLY = '/usr/lib/ipxe/undionly.kpxe';
 export const VM_MANUFACTURER = 'QEMU';
 export const VM_PRODUCT = 'BM-E2E';
 
-export const PXE_LAB_TOOLS = ['qemu-system-x86_64', 'dnsmasq', 'busybox', 'lldpd', 'lldpcli', 'curl', 'sfdisk', 'ip'];
+export const PXE_LAB_TOOLS = ['qemu-system-x86_64', 'dnsmasq', 'busybox', 'lldpd', 'lldpcli', 'curl', 'sfdisk', 'ip', 'nginx'];
+
+/** nginx's config for the lab's WebDAV server: PUT only, under /evidence/, everything it writes in `workDir`. */
+export function webdavConfig(workDir: string, listen: string): string {
+  return [
+    'daemon off;',
+    'master_process off;',
+    `pid ${join(workDir, 'nginx.pid')};`,
+    'error_log stderr info;',
+    'events { worker_connections 64; }',
+    'http {',
+    `  access_log ${join(workDir, 'nginx-access.log')};`,
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(workDir, 'nginx-tmp', kind)};`),
+    '  server {',
+    `    listen ${listen};`,
+    `    root ${join(workDir, 'dav')};`,
+    '    client_max_body_size 512m;',
+    '    location /evidence/ {',
+    '      dav_methods PUT;',
+    '      create_full_put_path on;',
+    '      dav_access user:rw group:r all:r;',
+    '    }',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
 
 function ip(...args: string[]): void {
   const result = Bun.spawnSync(['ip', ...args], { stdout: 'pipe', stderr: 'pipe' });
@@ -68,7 +96,7 @@ export interface PxeLabOptions {
   switchName: string;
   switchPort: string;
   /** iPXE variables for boot.ipxe (`bm-netbox-url`, `bm-token-arg`, `bm-extra`, …), written to the site script. */
-  ipxeVars: (lab: { serverIp: string; netboxUrl: string; callbackUrl: string }) => Record<string, string>;
+  ipxeVars: (lab: { serverIp: string; netboxUrl: string; callbackUrl: string; evidenceBase: string }) => Record<string, string>;
 }
 
 export interface VmOptions {
@@ -97,7 +125,11 @@ export interface PxeLab {
   serverIp: string;
   netboxUrl: string;
   callbackUrl: string;
+  /** The WebDAV directory URL bm.evidence_url may PUT under (`http://<server>:8082/evidence/`). */
+  evidenceBase: string;
   bootDir: string;
+  /** Where the WebDAV server stored `/evidence/<name>`, or null when nothing was uploaded there. */
+  evidenceFile(name: string): string | null;
   /** GET on the NetBox simulator from inside the namespace (the simulator listens only there). */
   netboxGet<T = unknown>(path: string): Promise<T>;
   /** The callbacks received so far (one JSON document per POST). */
@@ -139,6 +171,8 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
   const netboxUrl = `http://${serverIp}:8000`;
   const callbackUrl = `http://${serverIp}:8081/bm-callback`;
   const callbackFile = join(workDir, 'callbacks.jsonl');
+  const evidenceBase = `http://${serverIp}:8082/evidence/`;
+  const davDir = join(workDir, 'dav');
   const daemons: Daemon[] = [];
   const vms: Vm[] = [];
   let serverLog = '';
@@ -192,7 +226,7 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     }
     if (existsSync(UNDIONLY)) place(UNDIONLY, bootDir, 'undionly.kpxe');
     const base = options.transport === 'http' ? `http://${serverIp}:8080` : `tftp://${serverIp}`;
-    const vars = options.ipxeVars({ serverIp, netboxUrl, callbackUrl });
+    const vars = options.ipxeVars({ serverIp, netboxUrl, callbackUrl, evidenceBase });
     writeFileSync(
       join(bootDir, 'site.ipxe'),
       [
@@ -267,6 +301,11 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
       '--out',
       callbackFile,
     ]);
+    // The evidence server: nginx WebDAV, PUT only (the agent never reads back).
+    mkdirSync(join(davDir, 'evidence'), { recursive: true });
+    for (const kind of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(workDir, 'nginx-tmp', kind), { recursive: true });
+    writeFileSync(join(workDir, 'nginx.conf'), webdavConfig(workDir, `${serverIp}:8082`));
+    const nginx = spawnInNs('nginx', ['nginx', '-p', workDir, '-e', 'stderr', '-c', join(workDir, 'nginx.conf')], true);
     await waitForOutput(sim, /listening on/, 'the NetBox simulator');
     await waitForOutput(sink, /listening on/, 'the callback receiver');
     await waitUntil(
@@ -275,6 +314,13 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
       { timeoutMs: 10_000, intervalMs: 50, what: 'busybox httpd' },
     );
     if (httpd.child.exitCode !== null) throw new Error(`busybox httpd did not start: ${httpd.output()}`);
+    // A PUT that lands is the readiness check; the probe file is removed again.
+    await waitUntil(
+      async () => (await execInNs(['curl', '-sS', '--fail', '-T', '/dev/null', `${evidenceBase}.probe`])).exitCode === 0 || nginx.child.exitCode !== null,
+      { timeoutMs: 10_000, intervalMs: 50, what: 'nginx WebDAV' },
+    );
+    if (nginx.child.exitCode !== null) throw new Error(`nginx did not start: ${nginx.output()}`);
+    rmSync(join(davDir, 'evidence', '.probe'), { force: true });
 
     // The switch: lldpd on the VM's port, 1 s tx-interval, port id = interface name.
     const lldpRuntime = join(workDir, 'lldpd');
@@ -322,7 +368,12 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     serverIp,
     netboxUrl,
     callbackUrl,
+    evidenceBase,
     bootDir,
+    evidenceFile(name) {
+      const path = join(davDir, 'evidence', name);
+      return existsSync(path) ? path : null;
+    },
     async netboxGet<T>(path: string): Promise<T> {
       const result = await execInNs([
         'curl',

@@ -9,10 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { causeOf, classifyFailure } from '../../shared/failure.ts';
 import {
   clearVersionCache,
   createJournalEntry,
   createNetboxClient,
+  findDevicesBySerial,
+  getDevice,
+  traceInterface,
+  withBounds,
   NetboxAbortedError,
   NetboxHttpError,
   NetboxNetworkError,
@@ -173,6 +178,51 @@ for (const flavour of FLAVOURS) {
       expect(error.fieldErrors.status?.[0]).toMatch(/is not a valid choice/);
       expect(error.message).toContain("FIELD_CHOICES = {'dcim.Device.status+'");
     });
+
+    test('a list whose `next` never ends is stopped by the signal of a bound client, page in flight included', async () => {
+      sim.setFaults([{ kind: 'endless-next', pathPrefix: DEVICES }]);
+      const controller = new AbortController();
+      const bound = withBounds(client({ deadlineMs: 60_000 }), { signal: controller.signal });
+      const pending = rejectionOf(findDevicesBySerial(bound, 'ENDLESS-1'));
+      await waitUntil(() => deviceRequests().length > 5, { what: 'several pages to be asked for' });
+      controller.abort();
+      const error = await pending;
+      expect(error).toBeInstanceOf(NetboxAbortedError);
+      expect(classifyFailure(error)).toBe('permanent');
+      const asked = deviceRequests().length;
+      // Nothing is asked for after the abort (a request already on the wire may still land).
+      expect(deviceRequests().length).toBeLessThanOrEqual(asked + 1);
+    });
+
+    test('a bound deadline stops a list whose `next` never ends, with the earlier deadline', async () => {
+      sim.setFaults([{ kind: 'endless-next', pathPrefix: DEVICES }]);
+      const started = performance.now();
+      const error = await rejectionOf(findDevicesBySerial(withBounds(client({ deadlineMs: 60_000 }), { deadlineAt: Date.now() + 300 }), 'ENDLESS-2'));
+      expect(error).toBeInstanceOf(NetboxTimeoutError);
+      expect(error.kind).toBe('deadline');
+      expect(performance.now() - started).toBeLessThan(300 + 250);
+    });
+
+    for (const [kind, says] of [
+      ['not-a-list', 'a list without a "results" array'],
+      ['html', 'expected JSON, got text/html'],
+      ['no-results', 'a list without a "results" array'],
+    ] as const) {
+      test(`a 200 with ${kind} is "NetBox answered something unexpected" for a list, an object and a trace`, async () => {
+        const device = await fx.createDevice();
+        const iface = await fx.createInterface(device.id, { name: 'eth0' });
+        sim.setFaults([{ kind, pathPrefix: '/api/dcim/' }]);
+        const list = await rejectionOf(findDevicesBySerial(client({ retries: 0 }), 'JUNK-1'));
+        expect(list).toBeInstanceOf(NetboxResponseError);
+        expect(list.message).toStartWith(`NetBox answered something unexpected to GET ${DEVICES}: ${says}`);
+        const object = await rejectionOf(getDevice(client({ retries: 0 }), device.id));
+        expect(object).toBeInstanceOf(NetboxResponseError);
+        const trace = await rejectionOf(traceInterface(client({ retries: 0 }), iface.id));
+        expect(trace).toBeInstanceOf(NetboxResponseError);
+        expect(trace.message).toContain('NetBox answered something unexpected to GET /api/dcim/interfaces/');
+        for (const error of [list, object, trace]) expect(causeOf(error)).toBe('netbox-unreachable');
+      });
+    }
   });
 }
 

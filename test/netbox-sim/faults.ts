@@ -1,7 +1,7 @@
 /** Fault injection: which fault (if any) applies to a request, with `times` counting down per match. */
 import type { FaultSpec } from './types.ts';
 
-const KINDS = new Set(['latency', 'hang', 'status', 'drop', 'malformed']);
+const KINDS = new Set(['latency', 'hang', 'status', 'drop', 'malformed', 'not-a-list', 'html', 'no-results', 'endless-next']);
 const STATUSES = new Set([500, 502, 503, 504, 429]);
 
 /** Validates a fault list (from the library, the CLI or `PUT /__sim/faults`); throws with a reason. */
@@ -98,4 +98,28 @@ export function faultResponse(spec: FaultSpec, version: string): { status: numbe
     headers,
     body: `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
   };
+}
+
+/**
+ * A 200 that is not the NetBox list asked for, as a proxy or a broken NetBox sends it (the kinds
+ * `not-a-list`, `html`, `no-results`, `endless-next`); undefined for the other kinds. `url` is the
+ * request's, for `endless-next`'s `next` (always the following offset).
+ */
+export function junkResponse(spec: FaultSpec, url: URL): { status: number; headers: Record<string, string>; body: string } | undefined {
+  const json = (body: unknown) => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  switch (spec.kind) {
+    case 'not-a-list':
+      return json({});
+    case 'no-results':
+      return json({ count: 1, next: null, previous: null, detail: 'cached by the proxy' });
+    case 'html':
+      return { status: 200, headers: { 'Content-Type': 'text/html' }, body: '<html><head><title>Sign in</title></head><body>Proxy login</body></html>\n' };
+    case 'endless-next': {
+      const next = new URL(url);
+      next.searchParams.set('offset', String(Number(url.searchParams.get('offset') ?? 0) + 1));
+      return json({ count: 9_000, next: next.href, previous: null, results: [{ id: 1, url: '', display: 'endless', name: 'endless' }] });
+    }
+    default:
+      return undefined;
+  }
 }

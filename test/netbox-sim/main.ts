@@ -23,7 +23,8 @@ usage: bun test/netbox-sim/main.ts [options]
   --statuses LIST      extra device statuses (default discovered,ready; "" for none)
   --fault SPEC         fault to inject, repeatable: kind[:key=value,…], e.g.
                        status:status=503,times=2,pathPrefix=/api/dcim/devices/   latency:ms=200
-                       hang:pathPrefix=/api/dcim/   drop:times=1   malformed   (or a JSON array)
+                       hang:pathPrefix=/api/dcim/   drop:times=1   malformed   (or a JSON array);
+                       a 200 that is not a NetBox list: not-a-list, html, no-results, endless-next
   --max-page-size N    MAX_PAGE_SIZE (default 1000)
   --no-global-unique   ENFORCE_GLOBAL_UNIQUE = False
   -h, --help           this text

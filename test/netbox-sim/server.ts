@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { traceSegments } from './cabling.ts';
-import { type FaultEngine, faultResponse, parseFaults } from './faults.ts';
+import { type FaultEngine, faultResponse, junkResponse, parseFaults } from './faults.ts';
 import { DJANGO, featuresOf, INSTALLED_APPS_47 } from './flavours.ts';
 import { applyFilters } from './filters.ts';
 import type { FilterCtx } from './filters.ts';
@@ -319,6 +319,15 @@ export function createSimServer(st: ServerState): SimServer {
           const text = '{"count": 1, "next": null, "previous": null, "results": [{"id": 1, "url": "';
           record(200, { fault: label });
           send(res, { status: 200, headers: { 'Content-Type': 'application/json' }, body: text });
+          return;
+        }
+        case 'not-a-list':
+        case 'html':
+        case 'no-results':
+        case 'endless-next': {
+          const junk = junkResponse(fault, new URL(url.pathname + url.search, base))!;
+          record(junk.status, { fault: label });
+          send(res, junk);
           return;
         }
         case 'latency': {

@@ -3,7 +3,12 @@
 export type Flavour = '3.7' | '4.1' | '4.2' | '4.4' | '4.5' | '4.6' | '4.7';
 
 export interface FaultSpec {
-  kind: 'latency' | 'hang' | 'status' | 'drop' | 'malformed';
+  /**
+   * `malformed`: truncated JSON. What a proxy or a broken NetBox answers with 200 instead of a
+   * list: `not-a-list` (`{}`), `html` (a login/portal page as text/html), `no-results` (a list
+   * without `results`), `endless-next` (one object a page, `next` always set).
+   */
+  kind: 'latency' | 'hang' | 'status' | 'drop' | 'malformed' | 'not-a-list' | 'html' | 'no-results' | 'endless-next';
   ms?: number;
   /** 500, 502, 503, 504, 429 */
   status?: number;

@@ -10,11 +10,12 @@ import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDevice, listDeviceJournal, type Device } from '../../../shared/netbox/index.ts';
-import { agentBinary, runAgent } from '../../helpers/agent-binary.ts';
+import { agentBinary, quickRunArgs, runAgent } from '../../helpers/agent-binary.ts';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver.ts';
 import { createLoopLab, type LoopLab } from '../../helpers/loop-devices.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
 import { startNetboxTarget, targetAvailable, type NetboxTarget, type TargetName } from '../../helpers/netbox-target.ts';
+import { startSimulator, type Simulator } from '../../netbox-sim/index.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 import { thisMachinesNic } from '../../helpers/this-machine.ts';
 import { waitUntil } from '../../helpers/wait.ts';
@@ -71,27 +72,12 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
       }, 30_000);
 
       const run = (extra: string[] = []) =>
-        runAgent(
-          [
-            'run',
-            '--profile',
-            'quick',
-            '--evidence-dir',
-            evidenceRoot,
-            '--cmdline-file',
-            '/dev/null',
-            '--set',
-            'memory.size_mb=16',
-            '--set',
-            'lldp.deadline_s=3',
-            '--set',
-            `disk.devices=${blank}`,
-            '--set',
-            'disk.runtime_s=1',
-            ...extra,
-          ],
-          { NETBOX_URL: target.url, NETBOX_TOKEN: target.token, BM_CALLBACK_URL: receiver.url, BM_CALLBACK_SECRET: SECRET },
-        );
+        runAgent([...quickRunArgs(evidenceRoot, blank), ...extra], {
+          NETBOX_URL: target.url,
+          NETBOX_TOKEN: target.token,
+          BM_CALLBACK_URL: receiver.url,
+          BM_CALLBACK_SECRET: SECRET,
+        });
 
       test('a healthy machine is staged, every step journaled, the signed callback received', async () => {
         const result = await run();
@@ -200,7 +186,52 @@ describe.skipIf(!ready)('bm-agent run --profile quick on this machine', () => {
   }
 });
 
+describe('NetBox or a proxy answering something that is not a NetBox list: exit 3, not a crash (exit 4)', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    agentBinary();
+    sim = await startSimulator({ port: 0, flavour: '4.6' });
+  });
+  afterAll(() => sim.close());
+
+  test.each([
+    ['not-a-list', 'a list without a "results" array'],
+    ['html', 'expected JSON, got text/html'],
+    ['no-results', 'a list without a "results" array'],
+  ] as const)('a 200 with %s', async (kind, says) => {
+    sim.setFaults([{ kind, pathPrefix: '/api/dcim/' }]);
+    const result = await runAgent(
+      ['run', '--dry-run', '--json', '--only', '01-init', '--cmdline-file', '/dev/null', '--evidence-dir', mkdtempSync(join(tmpdir(), 'ev-'))],
+      { NETBOX_URL: sim.url, NETBOX_TOKEN: sim.token },
+    );
+    expect({ exitCode: result.exitCode, crashed: result.stderr.includes('step crashed') }).toEqual({ exitCode: 3, crashed: false });
+    const init = JSON.parse(result.stdout).steps.find((s: { id: string }) => s.id === '01-init');
+    expect(init).toMatchObject({ status: 'error', cause: 'netbox-unreachable' });
+    expect(init.summary).toContain('NetBox answered something unexpected');
+    expect(init.summary).toContain(says);
+  });
+});
+
 describe('bm-agent refuses bad input with a clear error and exit 2', () => {
+  test.each([
+    ['http://:99999', 'no host'],
+    ['ftp://x', 'the scheme is ftp, not http or https'],
+    ['not a url', 'not a URL'],
+  ])('the URL %s, wherever it is given, is exit 2 naming the setting', async (url, problem) => {
+    const evidenceDir = mkdtempSync(join(tmpdir(), 'ev-'));
+    const cmdline = join(mkdtempSync(join(tmpdir(), 'cmdline-')), 'cmdline');
+    writeFileSync(cmdline, `quiet "bm.config_url=${url}"`);
+    for (const [args, key] of [
+      [['--cmdline-file', '/dev/null', '--netbox-url', url], 'netbox.url'],
+      [['--cmdline-file', '/dev/null', '--callback-url', url], 'callback.url'],
+      [['--cmdline-file', cmdline], 'bm.config_url'],
+    ] as const) {
+      const result = await runAgent(['run', '--dry-run', '--evidence-dir', evidenceDir, ...args], { NETBOX_TOKEN: 'x'.repeat(40) });
+      expect({ key, exitCode: result.exitCode }).toEqual({ key, exitCode: 2 });
+      expect(result.stderr).toContain(`${key}: ${JSON.stringify(url)} is not a usable URL: ${problem}`);
+    }
+  });
+
   test('no NetBox configured outside a dry run', async () => {
     const result = await runAgent(['run', '--cmdline-file', '/dev/null'], { BM_AGENT_CONFIG: '/dev/null/none' });
     expect(result.exitCode).toBe(2);
@@ -255,4 +286,29 @@ describe('bm-agent refuses bad input with a clear error and exit 2', () => {
     ]);
     expect(result.stderr).toContain('bm.disk.alow_write: unknown setting');
   });
+});
+
+describe('a machine NetBox does not know, reached through a URL with a password in it', () => {
+  const PASSWORD = 'pw-in-the-url-5d1e';
+  let sim: Simulator;
+  beforeAll(async () => {
+    agentBinary();
+    sim = await startSimulator({ port: 0, flavour: '4.6' });
+  });
+  afterAll(() => sim.close());
+
+  test('the console says no device was found and prints no status change; the password is printed nowhere', async () => {
+    const url = new URL(sim.url);
+    const evidenceDir = mkdtempSync(join(tmpdir(), 'ev-'));
+    const result = await runAgent(['run', '--only', '01-init', '--cmdline-file', '/dev/null', '--evidence-dir', evidenceDir], {
+      NETBOX_URL: `${url.protocol}//ops:${PASSWORD}@${url.host}/`,
+      NETBOX_TOKEN: sim.token,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('no NetBox device found: no status changed');
+    expect(result.stdout).not.toContain('status →');
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    const reportFile = readdirSync(evidenceDir, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('report.json'))!;
+    expect(await Bun.file(join(evidenceDir, reportFile)).text()).not.toContain(PASSWORD);
+  }, 60_000);
 });

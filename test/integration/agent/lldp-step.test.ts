@@ -11,9 +11,9 @@ import type { DaemonProcess, DaemonStarter } from '../../../agent/tools/lldpd.ts
 import { createToolRunner } from '../../../agent/tools/run-tool.ts';
 import type { Device } from '../../../shared/netbox/index.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
-import { createLldpLab, runnerInNetns, type LldpLab } from '../../helpers/lldp-lab.ts';
-import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
-import { startNetboxTarget, targetAvailable, type NetboxTarget, type TargetName } from '../../helpers/netbox-target.ts';
+import { createLldpLab, describeEachNetbox, runnerInNetns, type LldpLab } from '../../helpers/lldp-lab.ts';
+import type { Fixtures } from '../../helpers/netbox-fixtures.ts';
+import type { TargetName } from '../../helpers/netbox-target.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 
 const canRun = requirementsMet('04-lldp with real lldpd', { root: true, tools: ['ip', 'lldpd', 'lldpcli'] });
@@ -96,92 +96,91 @@ describe.skipIf(!canRun)('04-lldp with real lldpd pairs in network namespaces', 
 
   const verdicts = (result: StepResult) => result.table?.rows.map((row) => [row[0], row[2], row[3], row[5], row[6]]);
 
-  for (const flavour of LLDP_TARGETS) {
-    describe.skipIf(!targetAvailable(flavour))(`NetBox ${flavour}`, () => {
-      let target: NetboxTarget | undefined;
-      let fx: Fixtures;
-      beforeAll(async () => {
-        target = await startNetboxTarget({ flavour });
-        fx = await createFixtures(target.url, target.token);
-      });
-      afterAll(async () => {
-        await fx?.cleanup();
-        await target?.close();
-      }, 60_000);
+  describeEachNetbox(LLDP_TARGETS, (netbox) => {
+    test('one correct, one wrong and one missing neighbour fail the step naming eno2 and eno3', async () => {
+      const { fx } = netbox();
+      const device = await netboxCabling(fx, 'leaf-1', 'srv-wrong', { eno1: 'swp7', eno2: 'swp9', eno3: 'swp10' });
+      const { result, lldpd } = await runStep(wrongLab!, { deadline_s: 6 }, device, fx);
+      expect(verdicts(result)).toEqual([
+        ['eno1', 'leaf-1 swp7', 'leaf-1 swp7', '192.0.2.10', 'match'],
+        ['eno2', 'leaf-1 swp9', 'leaf-1 swp8', '192.0.2.10', 'mismatch'],
+        ['eno3', 'leaf-1 swp10', '—', '—', 'missing'],
+      ]);
+      expect(result.status).toBe('fail');
+      expect(result.summary).toBe('cabling differs from NetBox on eno2 (mismatch), eno3 (missing)');
+      expect(result.reasons).toEqual([
+        'eno2: wrong port: NetBox says leaf-1 swp9, LLDP sees leaf-1 swp8',
+        'eno3: NetBox says leaf-1 swp10, but no LLDP neighbour was heard (is LLDP enabled on the switch port?)',
+      ]);
+      expect(result.metrics).toMatchObject({ earlyExit: false, matched: 1, mismatched: 1, missing: 1, comparedWithNetbox: true });
+      expect(lldpd?.hasExited()).toBe(true);
+    }, 30_000);
 
-      test('one correct, one wrong and one missing neighbour fail the step naming eno2 and eno3', async () => {
-        const device = await netboxCabling(fx, 'leaf-1', 'srv-wrong', { eno1: 'swp7', eno2: 'swp9', eno3: 'swp10' });
-        const { result, lldpd } = await runStep(wrongLab!, { deadline_s: 6 }, device, fx);
-        expect(verdicts(result)).toEqual([
-          ['eno1', 'leaf-1 swp7', 'leaf-1 swp7', '192.0.2.10', 'match'],
-          ['eno2', 'leaf-1 swp9', 'leaf-1 swp8', '192.0.2.10', 'mismatch'],
-          ['eno3', 'leaf-1 swp10', '—', '—', 'missing'],
-        ]);
-        expect(result.status).toBe('fail');
-        expect(result.summary).toBe('cabling differs from NetBox on eno2 (mismatch), eno3 (missing)');
-        expect(result.reasons).toEqual([
-          'eno2: wrong port: NetBox says leaf-1 swp9, LLDP sees leaf-1 swp8',
-          'eno3: NetBox says leaf-1 swp10, but no LLDP neighbour was heard (is LLDP enabled on the switch port?)',
-        ]);
-        expect(result.metrics).toMatchObject({ earlyExit: false, matched: 1, mismatched: 1, missing: 1, comparedWithNetbox: true });
-        expect(lldpd?.hasExited()).toBe(true);
-      }, 30_000);
+    test('cabling that matches NetBox passes and returns long before the deadline', async () => {
+      const { fx } = netbox();
+      const device = await netboxCabling(fx, 'leaf-2', 'srv-right', { eno1: 'swp7', eno2: 'swp8', eno3: null });
+      const { result, ms, lldpd } = await runStep(rightLab!, {}, device, fx);
+      const deadlineMs = 35_000;
+      expect(verdicts(result)).toEqual([
+        ['eno1', 'leaf-2 swp7', 'leaf-2 swp7', '192.0.2.20', 'match'],
+        ['eno2', 'leaf-2 swp8', 'leaf-2 swp8', '192.0.2.20', 'match'],
+        ['eno3', 'not cabled', '—', '—', 'no-link'],
+      ]);
+      expect(result.status).toBe('pass');
+      expect(result.summary).toBe('2 of 2 cabled NICs are where NetBox says');
+      expect(result.metrics).toMatchObject({ earlyExit: true, deadlineMs });
+      // tx-interval 1 s: every neighbour within a few seconds; well under a fifth of the deadline.
+      expect(ms).toBeLessThan(deadlineMs / 5);
+      expect(result.metrics.allNeighboursMs as number).toBeLessThan(deadlineMs / 5);
+      process.stderr.write(`04-lldp: all neighbours after ${result.metrics.allNeighboursMs} ms, step took ${Math.round(ms)} ms (deadline ${deadlineMs} ms)\n`);
+      expect(lldpd?.hasExited()).toBe(true);
+    }, 45_000);
 
-      test('cabling that matches NetBox passes and returns long before the deadline', async () => {
-        const device = await netboxCabling(fx, 'leaf-2', 'srv-right', { eno1: 'swp7', eno2: 'swp8', eno3: null });
-        const { result, ms, lldpd } = await runStep(rightLab!, {}, device, fx);
-        const deadlineMs = 35_000;
-        expect(verdicts(result)).toEqual([
-          ['eno1', 'leaf-2 swp7', 'leaf-2 swp7', '192.0.2.20', 'match'],
-          ['eno2', 'leaf-2 swp8', 'leaf-2 swp8', '192.0.2.20', 'match'],
-          ['eno3', 'not cabled', '—', '—', 'no-link'],
-        ]);
-        expect(result.status).toBe('pass');
-        expect(result.summary).toBe('2 of 2 cabled NICs are where NetBox says');
-        expect(result.metrics).toMatchObject({ earlyExit: true, deadlineMs });
-        // tx-interval 1 s: every neighbour within a few seconds; well under a fifth of the deadline.
-        expect(ms).toBeLessThan(deadlineMs / 5);
-        expect(result.metrics.allNeighboursMs as number).toBeLessThan(deadlineMs / 5);
-        process.stderr.write(
-          `04-lldp: all neighbours after ${result.metrics.allNeighboursMs} ms, step took ${Math.round(ms)} ms (deadline ${deadlineMs} ms)\n`,
-        );
-        expect(lldpd?.hasExited()).toBe(true);
-      }, 45_000);
+    test('a NIC NetBox says is cabled whose switch port is down (no carrier) fails as no-link', async () => {
+      // Its own site: leaf-2 exists in the first one already.
+      const fx = await netbox().ownSite();
+      const device = await netboxCabling(fx, 'leaf-2', 'srv-nolink', { eno1: 'swp7', eno2: 'swp8', eno3: 'swp10' });
+      const { result } = await runStep(rightLab!, { deadline_s: 4 }, device, fx);
+      expect(verdicts(result)).toEqual([
+        ['eno1', 'leaf-2 swp7', 'leaf-2 swp7', '192.0.2.20', 'match'],
+        ['eno2', 'leaf-2 swp8', 'leaf-2 swp8', '192.0.2.20', 'match'],
+        ['eno3', 'leaf-2 swp10', '—', '—', 'no-link'],
+      ]);
+      expect(result.status).toBe('fail');
+      expect(result.summary).toBe('cabling differs from NetBox on eno3 (no-link)');
+      expect(result.reasons).toEqual(['eno3: NetBox says it is cabled to leaf-2 swp10, but it has no link (cable, optic or switch port down)']);
+      expect(result.metrics).toMatchObject({ linked: 2, missing: 1, matched: 2 });
+    }, 45_000);
 
-      test('a NIC behind two patch panels matches the far switch port; a path stopping at a panel says where', async () => {
-        // Its own site: the test above has a leaf-2 too.
-        const fx = await createFixtures(target!.url, target!.token);
-        try {
-          // eno1 → ppa F1 · ppa R1 ↔ ppb R1 · ppb F1 → leaf-2 swp7; eno2 → ppc F1 · ppc R1 not cabled; eno3 not cabled.
-          const sw = await fx.createDevice({ name: 'leaf-2', status: 'active' });
-          const swp7 = await fx.createInterface(sw.id, { name: 'swp7' });
-          const [ppa, ppb, ppc] = [await fx.createPatchPanel({ ports: 1 }), await fx.createPatchPanel({ ports: 1 }), await fx.createPatchPanel({ ports: 1 })];
-          const server = await fx.createDevice({ name: 'srv-panels', status: 'discovered' });
-          const eno1 = await fx.createInterface(server.id, { name: 'eno1', mac: MAC.eno1 });
-          const eno2 = await fx.createInterface(server.id, { name: 'eno2', mac: MAC.eno2 });
-          await fx.createInterface(server.id, { name: 'eno3', mac: MAC.eno3 });
-          await fx.cableEnds({ type: 'dcim.interface', id: eno1.id }, { type: 'dcim.frontport', id: ppa.fronts[0]!.id });
-          await fx.cableEnds({ type: 'dcim.rearport', id: ppa.rear.id }, { type: 'dcim.rearport', id: ppb.rear.id });
-          await fx.cableEnds({ type: 'dcim.frontport', id: ppb.fronts[0]!.id }, { type: 'dcim.interface', id: swp7.id });
-          await fx.cableEnds({ type: 'dcim.interface', id: eno2.id }, { type: 'dcim.frontport', id: ppc.fronts[0]!.id });
+    test('a NIC behind two patch panels matches the far switch port; a path stopping at a panel says where', async () => {
+      // Its own site: the test above has a leaf-2 too.
+      const fx = await netbox().ownSite();
+      // eno1 → ppa F1 · ppa R1 ↔ ppb R1 · ppb F1 → leaf-2 swp7; eno2 → ppc F1 · ppc R1 not cabled; eno3 not cabled.
+      const sw = await fx.createDevice({ name: 'leaf-2', status: 'active' });
+      const swp7 = await fx.createInterface(sw.id, { name: 'swp7' });
+      const [ppa, ppb, ppc] = [await fx.createPatchPanel({ ports: 1 }), await fx.createPatchPanel({ ports: 1 }), await fx.createPatchPanel({ ports: 1 })];
+      const server = await fx.createDevice({ name: 'srv-panels', status: 'discovered' });
+      const eno1 = await fx.createInterface(server.id, { name: 'eno1', mac: MAC.eno1 });
+      const eno2 = await fx.createInterface(server.id, { name: 'eno2', mac: MAC.eno2 });
+      await fx.createInterface(server.id, { name: 'eno3', mac: MAC.eno3 });
+      await fx.cableEnds({ type: 'dcim.interface', id: eno1.id }, { type: 'dcim.frontport', id: ppa.fronts[0]!.id });
+      await fx.cableEnds({ type: 'dcim.rearport', id: ppa.rear.id }, { type: 'dcim.rearport', id: ppb.rear.id });
+      await fx.cableEnds({ type: 'dcim.frontport', id: ppb.fronts[0]!.id }, { type: 'dcim.interface', id: swp7.id });
+      await fx.cableEnds({ type: 'dcim.interface', id: eno2.id }, { type: 'dcim.frontport', id: ppc.fronts[0]!.id });
 
-          const { result } = await runStep(rightLab!, { deadline_s: 10 }, server, fx);
-          expect(verdicts(result)).toEqual([
-            ['eno1', 'leaf-2 swp7', 'leaf-2 swp7', '192.0.2.20', 'match'],
-            ['eno2', `stops at ${ppc.device.name} R1`, 'leaf-2 swp8', '192.0.2.20', 'incomplete-path'],
-            ['eno3', 'not cabled', '—', '—', 'no-link'],
-          ]);
-          expect(result.status).toBe('pass');
-          expect(result.summary).toBe('1 of 1 cabled NICs are where NetBox says; 1 warning');
-          expect((result.details as { warnings: string[] }).warnings).toEqual([
-            `eno2: path stops at patch panel ${ppc.device.name} port R1: not cabled further; LLDP sees leaf-2 swp8: complete the cabling in NetBox`,
-          ]);
-        } finally {
-          await fx.cleanup();
-        }
-      }, 45_000);
-    });
-  }
+      const { result } = await runStep(rightLab!, { deadline_s: 10 }, server, fx);
+      expect(verdicts(result)).toEqual([
+        ['eno1', 'leaf-2 swp7', 'leaf-2 swp7', '192.0.2.20', 'match'],
+        ['eno2', `stops at ${ppc.device.name} R1`, 'leaf-2 swp8', '192.0.2.20', 'incomplete-path'],
+        ['eno3', 'not cabled', '—', '—', 'no-link'],
+      ]);
+      expect(result.status).toBe('pass');
+      expect(result.summary).toBe('1 of 1 cabled NICs are where NetBox says; 1 warning');
+      expect((result.details as { warnings: string[] }).warnings).toEqual([
+        `eno2: path stops at patch panel ${ppc.device.name} port R1: not cabled further; LLDP sees leaf-2 swp8: complete the cabling in NetBox`,
+      ]);
+    }, 45_000);
+  });
 
   test('the final json0 output is saved as evidence and parses to what the table shows', async () => {
     const { result, ctx } = await runStep(wrongLab!, { deadline_s: 3, interfaces: 'eno1,eno2' });

@@ -1,6 +1,8 @@
 /**
  * 02-memory with the real memtester (root: mlock needs CAP_IPC_LOCK to lock
- * more than the default limit): a small passing run, and cancellation.
+ * more than the default limit): a small passing run with per-test progress, and
+ * cancellation. Then a failing DIMM's flood of FAILURE lines through the
+ * compiled agent: its RSS stays bounded (test/helpers/memtester-flood.ts).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,6 +10,8 @@ import { memoryStep } from '../../../agent/steps/02-memory.ts';
 import { measureMemtesterThroughput, runMemtester } from '../../../agent/tools/memtester.ts';
 import { createToolRunner } from '../../../agent/tools/run-tool.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
+import { agentBinary } from '../../helpers/agent-binary.ts';
+import { measureMemtesterFlood } from '../../helpers/memtester-flood.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 import { waitUntil } from '../../helpers/wait.ts';
 
@@ -51,6 +55,8 @@ describe.skipIf(!runnable)('02-memory with real memtester', () => {
       expect(run.report.tests.every((t) => t.ok)).toBe(true);
     }
     expect(fractions.at(-1)).toBe(1);
+    // Per-test progress: 2 × 18 tests, each moving the bar, not only the two processes finishing.
+    expect(new Set(fractions.filter((f) => f > 0 && f < 1)).size).toBeGreaterThan(20);
     expect(readFileSync(ctx.evidence.pathOf('02-memory/memtester-0.txt'), 'utf8')).toContain('Done.');
   });
 
@@ -82,4 +88,14 @@ describe.skipIf(!runnable)('02-memory with real memtester', () => {
     expect(run.result.exitCode).toBe(1);
     expect(run.report.verdict).toBe('error');
   });
+});
+
+describe("a failing DIMM flooding memtester's output (compiled bm-agent, fake memtester)", () => {
+  test("2,000,000 FAILURE lines: all counted, the agent's RSS grows at most 64 MiB", async () => {
+    const flood = await measureMemtesterFlood(agentBinary(), 2_000_000);
+    expect({ status: flood.status, failureCount: flood.failureCount }).toEqual({ status: 'fail', failureCount: 2_000_000 });
+    expect(flood.peakMiB).toBeGreaterThan(0);
+    // RSS is memory, not time: a bound. Holding the lines costs ~1 GiB for 2 M (1.9 GB for 3 M before streaming).
+    expect(flood.growthMiB).toBeLessThanOrEqual(64);
+  }, 120_000);
 });

@@ -10,10 +10,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type PipelineOptions } from '../../../agent/pipeline.ts';
-import type { Step, StepId, StepResult } from '../../../agent/step.ts';
+import type { Step } from '../../../agent/step.ts';
 import { createMemoryLogger } from '../../../shared/log.ts';
 import { createNetboxClient, getDevice, listDeviceJournal, type Device } from '../../../shared/netbox/index.ts';
 import { capturedKvmGuest } from '../../helpers/captured-machine.ts';
+import { fakeStep } from '../../helpers/fake-steps.ts';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
 import { startNetboxTarget, targetAvailable, type NetboxTarget, type TargetOptions } from '../../helpers/netbox-target.ts';
@@ -22,18 +23,6 @@ import { runExitCode } from '../../../agent/commands/run.ts';
 import { createInitStep } from '../../../agent/steps/01-init.ts';
 
 const SECRET = 'callback-shared-secret';
-
-function fakeStep(id: StepId, result: Partial<StepResult>, outputs?: () => StepResult['outputs']): Step {
-  return {
-    id,
-    title: id.slice(3),
-    needs: id === '01-init' ? [] : ['01-init'],
-    abortable: true,
-    tunables: {},
-    timeoutMs: () => 10_000,
-    run: async () => ({ status: 'pass', summary: `${id} ok`, reasons: [], metrics: {}, evidence: [], ...result, outputs: outputs?.() }),
-  };
-}
 
 /** The simulator, and the real NetBox with each token form. */
 const PIPELINE_TARGETS: TargetOptions[] = [{ flavour: '4.6' }, { flavour: 'real', tokenScheme: 'v1' }, { flavour: 'real', tokenScheme: 'v2' }];

@@ -8,17 +8,17 @@
  * as text and have the same structure as the same entry with harmless values: no
  * injected element, link, image, table, heading, strikethrough or broken code span.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { journalTextOf } from '../../../hook/actions.ts';
 import type { Action } from '../../../hook/fsm.ts';
 import type { LeaseEvent } from '../../../hook/lease.ts';
 import type { Observation } from '../../../hook/observe.ts';
 import { mdOneLine } from '../../../shared/markdown.ts';
 import type { Mac } from '../../../shared/mac.ts';
-import { createJournalEntry, findInterfaceIpAddresses, listDeviceJournal } from '../../../shared/netbox/index.ts';
-import { createFixtures, randomMac, randomNet, type Fixtures } from '../../helpers/netbox-fixtures.ts';
+import { findInterfaceIpAddresses, listDeviceJournal } from '../../../shared/netbox/index.ts';
+import { randomMac, randomNet } from '../../helpers/netbox-fixtures.ts';
 import { realNetbox, targetAvailable } from '../../helpers/netbox-target.ts';
-import { loginNetboxUi, renderedMarkdownOf, tagsOf, textOf, type NetboxUi } from '../../helpers/netbox-ui.ts';
+import { loginNetboxUi, renderedMarkdownOf, tagsOf, textOf, useJournalRenderer } from '../../helpers/netbox-ui.ts';
 import { startHookHarness } from '../../helpers/hook-harness.ts';
 
 /** Breakers for running text: HTML, links, images, autolinks, emphasis, strikethrough, code, a table, a heading, a list, entities. */
@@ -87,24 +87,7 @@ const expectedText = (benignText: string, hostile: (field: Field) => string) =>
 const ALLOWED_TAGS = new Set(['p', '/p', 'strong', '/strong', 'em', '/em', 'code', '/code']);
 
 describe.skipIf(!targetAvailable('real'))('journal entries as the real NetBox renders them (web UI)', () => {
-  let fx: Fixtures;
-  let ui: NetboxUi;
-  let deviceId: number;
-
-  beforeAll(async () => {
-    fx = await createFixtures(realNetbox!.url, realNetbox!.admin.tokens.v2);
-    deviceId = (await fx.createDevice()).id;
-    ui = await loginNetboxUi(realNetbox!.url, realNetbox!.admin.username, realNetbox!.admin.password);
-  });
-  afterAll(async () => {
-    await fx?.cleanup();
-  });
-
-  /** Posts the markdown as a journal entry of the test device and returns its rendered HTML from the UI. */
-  async function rendered(comments: string): Promise<string> {
-    const entry = await createJournalEntry(fx.client, { deviceId, kind: 'info', comments });
-    return renderedMarkdownOf(await ui.page(`/extras/journal-entries/${entry.id}/`));
-  }
+  const { rendered } = useJournalRenderer();
 
   test('the helper sees what NetBox makes of real markdown (a link, a table, a code span)', async () => {
     const html = await rendered('**b** `c` [l](https://example.net/)\n\n| a | b |\n|---|---|\n| 1 | 2 |');

@@ -64,6 +64,7 @@ describe('kernel command line', () => {
       profile: 'v-profile',
       onFailure: 'v-on_failure',
       evidenceDir: 'v-evidence_dir',
+      evidenceUrl: 'v-evidence_url',
     });
   });
 

@@ -63,7 +63,7 @@ describe('layering', () => {
       evidenceDir: '/var/lib/bm-agent/runs',
       onFailure: 'failed',
       deliveryDeadlineMs: 1800000,
-      steps: {},
+      stepLayers: [],
       logLevel: 'info',
     });
   });

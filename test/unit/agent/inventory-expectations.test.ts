@@ -1,13 +1,8 @@
 import { describe, expect, test } from 'bun:test';
-import {
-  diffExpectations,
-  expectationsOf,
-  namesMatch,
-  normaliseVendorName,
-  validateExpectations,
-  type DiffInput,
-} from '../../../agent/inventory/expectations.ts';
+import { compareWithPlan, diffExpectations, expectationsOf, validateExpectations, type DiffInput } from '../../../agent/inventory/expectations.ts';
+import { checkModel, genericProductReason, namesMatch, normaliseVendorName, type ModelIdentifiers } from '../../../agent/inventory/model.ts';
 import type { Inventory } from '../../../agent/inventory-types.ts';
+import { inventoryTable } from '../../../agent/inventory/table.ts';
 
 const GiB = 2 ** 30;
 
@@ -153,6 +148,187 @@ describe('vendor names', () => {
 
   test('suffixes and punctuation are dropped', () => {
     expect(normaliseVendorName('Super Micro Computer, Inc.')).toBe('super micro');
+  });
+});
+
+describe('model identification', () => {
+  test.each([
+    ['Super Server', 'Supermicro'],
+    ['SuperServer', 'Supermicro'],
+    ['Super Server', null],
+    ['To Be Filled By O.E.M.', null],
+    ['To be filled by O.E.M', null],
+    ['System Product Name', 'System manufacturer'],
+    ['Default string', null],
+    ['$(DEFAULT_STRING)', null],
+    ['Standard PC (Q35 + ICH9, 2009)', 'QEMU'],
+    ['Standard PC (i440FX + PIIX, 1996)', 'QEMU'],
+    ['All Series', 'ASUS'],
+    ['Server', null],
+    ['x86 Server', null],
+    ['Supermicro', 'Supermicro'],
+    ['VMware Virtual Platform', 'VMware, Inc.'],
+    ['Virtual Machine', 'Microsoft Corporation'],
+    ['', null],
+  ])('%j (manufacturer %j) names no model', (product, manufacturer) => {
+    expect(genericProductReason(product, manufacturer)).not.toBeNull();
+  });
+
+  test.each([
+    ['PowerEdge R640', 'Dell Inc.'],
+    ['ProLiant DL380 Gen10', 'HPE'],
+    ['SYS-1029P-WTR', 'Supermicro'],
+    ['SuperServer 1029P-WTR', 'Supermicro'],
+    ['X11DPi-NT', 'Supermicro'],
+    ['ThinkSystem SR650 V2 -[7Z73CTO1WW]-', 'Lenovo'],
+    ['BM-E2E', 'QEMU'],
+    ['868703-B21', 'HPE'],
+  ])('%j (manufacturer %j) may name a model', (product, manufacturer) => {
+    expect(genericProductReason(product, manufacturer)).toBeNull();
+  });
+
+  const superServer: ModelIdentifiers = { manufacturer: 'Supermicro', product: 'Super Server', sku: null, baseboard: 'X11DPi-NT' };
+  test.each<[string, string, ModelIdentifiers, ReturnType<typeof checkModel>['verdict'], string | null]>([
+    ['Super Server, NetBox has the system model: not identifiable (the board is not the system)', 'SYS-1029P-WTR', superServer, 'unidentifiable', null],
+    ['Super Server, NetBox has the board as the model: match by baseboard', 'X11DPi-NT', superServer, 'match', 'baseboard'],
+    ['Super Server whose SKU names the system model: match by SKU', 'SYS-1029P-WTR', { ...superServer, sku: 'SYS-1029P-WTR' }, 'match', 'sku'],
+    [
+      'a meaningful product that differs: differs',
+      'PowerEdge R740',
+      { manufacturer: 'Dell Inc.', product: 'PowerEdge R640', sku: null, baseboard: '0CRT1G' },
+      'differs',
+      null,
+    ],
+    ['a meaningful product that matches', 'R640', { manufacturer: 'Dell Inc.', product: 'PowerEdge R640', sku: null, baseboard: '0CRT1G' }, 'match', 'product'],
+    [
+      'NetBox models by part number: the SKU matches',
+      '868703-B21',
+      { manufacturer: 'HPE', product: 'ProLiant DL380 Gen10', sku: '868703-B21', baseboard: 'ProLiant DL380 Gen10' },
+      'match',
+      'sku',
+    ],
+    ['white box, no product name: the board matches', 'X470D4U', { manufacturer: null, product: null, sku: null, baseboard: 'X470D4U' }, 'match', 'baseboard'],
+    [
+      'white box, no product name, another model: not identifiable',
+      '1U whitebox',
+      { manufacturer: null, product: null, sku: null, baseboard: 'X470D4U' },
+      'unidentifiable',
+      null,
+    ],
+    [
+      'QEMU machine type: not identifiable',
+      'Standard PC (Q35 + ICH9, 2009)',
+      { manufacturer: 'QEMU', product: 'Standard PC (Q35 + ICH9, 2009)', sku: null, baseboard: null },
+      'unidentifiable',
+      null,
+    ],
+    ['nothing at all (no SMBIOS): not identifiable', 'R640', { manufacturer: null, product: null, sku: null, baseboard: null }, 'unidentifiable', null],
+  ])('%s', (_name, expected, dmi, verdict, by) => {
+    const check = checkModel(expected, dmi);
+    expect(check.verdict).toBe(verdict);
+    if (check.verdict === 'match') expect(check.by).toBe(by as 'product' | 'sku' | 'baseboard');
+  });
+
+  test('"not identifiable" says why: the generic product and what else was tried', () => {
+    expect(checkModel('SYS-1029P-WTR', superServer)).toEqual({
+      verdict: 'unidentifiable',
+      why: 'DMI product name "Super Server" is generic (only generic words); baseboard "X11DPi-NT" does not name "SYS-1029P-WTR"',
+    });
+    expect(checkModel('R640', { manufacturer: null, product: null, sku: null, baseboard: null })).toEqual({
+      verdict: 'unidentifiable',
+      why: 'DMI has no product name; no usable SKU or baseboard name',
+    });
+  });
+
+  const supermicro: Inventory = {
+    ...inventory,
+    system: { manufacturer: 'Supermicro', model: 'Super Server', serial: 'A1029PWTR1A2B00', uuid: null },
+    baseboard: { manufacturer: 'Supermicro', model: 'X11DPi-NT', serial: 'OM19AS01A2B00' },
+    sku: null,
+  };
+  const supermicroType = {
+    device_type: { ...device.device_type, model: 'SYS-1029P-WTR', manufacturer: { ...device.device_type.manufacturer, name: 'Supermicro' } },
+  };
+
+  test('a "Super Server" against NetBox model SYS-1029P-WTR: no mismatch, a "model not identifiable" warning', () => {
+    expect(compareWithPlan({ inventory: supermicro, device: supermicroType, interfaces, expectations: {} })).toEqual({
+      mismatches: [],
+      warnings: [
+        'model not identifiable: DMI product name "Super Server" is generic (only generic words); baseboard "X11DPi-NT" does not name "SYS-1029P-WTR"; NetBox expects "SYS-1029P-WTR" (not checked)',
+      ],
+    });
+  });
+
+  test('a machine whose DMI names nothing at all (a VM without SMBIOS) is not compared: no mismatch, no warning', () => {
+    const noDmi: Inventory = {
+      ...inventory,
+      system: { manufacturer: '', model: '', serial: '', uuid: null },
+      baseboard: { manufacturer: '', model: '', serial: null },
+    };
+    expect(compareWithPlan({ inventory: noDmi, device, interfaces, expectations: {} })).toEqual({ mismatches: [], warnings: [] });
+    const whitebox: Inventory = { ...noDmi, baseboard: { manufacturer: 'ASRock', model: 'X470D4U', serial: null } };
+    expect(compareWithPlan({ inventory: whitebox, device, interfaces, expectations: {} }).warnings).toEqual([
+      'model not identifiable: DMI has no product name; baseboard "X470D4U" does not name "PowerEdge R640"; NetBox expects "PowerEdge R640" (not checked)',
+    ]);
+  });
+
+  test('the same machine modelled in NetBox by its board passes without warning; a meaningful product that differs still fails', () => {
+    const byBoard = { device_type: { ...supermicroType.device_type, model: 'X11DPi-NT' } };
+    expect(compareWithPlan({ inventory: supermicro, device: byBoard, interfaces, expectations: {} })).toEqual({ mismatches: [], warnings: [] });
+    const other = { device_type: { ...device.device_type, model: 'PowerEdge R740' } };
+    expect(compareWithPlan({ inventory, device: other, interfaces, expectations: {} })).toEqual({
+      mismatches: [{ field: 'model', expected: 'PowerEdge R740', actual: 'PowerEdge R640' }],
+      warnings: [],
+    });
+  });
+});
+
+describe('memoryGB counts RAM, not persistent memory', () => {
+  const PMEM = 129_408 * 2 ** 20;
+  const dimms = Array.from({ length: 12 }, (_, i) => ({
+    slot: `DIMM${i}`,
+    sizeBytes: 32 * GiB,
+    type: 'DDR4',
+    speedMTs: 2933,
+    manufacturer: null,
+    serial: null,
+  }));
+  const pmem = (volatileBytes: number) =>
+    Array.from({ length: 8 }, (_, i) => ({
+      slot: `PMEM${i}`,
+      sizeBytes: PMEM,
+      technology: 'Intel Optane DC persistent memory',
+      volatileBytes,
+      nonVolatileBytes: PMEM - volatileBytes,
+      manufacturer: 'Intel',
+      serial: null,
+    }));
+  const withMemory = (memory: Inventory['memory']) => ({ ...inventory, memory });
+
+  test('12 × 32 GB DRAM + 8 PMem in App Direct: memoryGB 384 passes, 1395 fails naming 384 GiB (DIMMs)', () => {
+    const machine = withMemory({ totalBytes: 377 * GiB, dimms, persistent: pmem(0) });
+    expect(diff({ inventory: machine, expectations: { memoryGB: 384 } })).toEqual([]);
+    expect(diff({ inventory: machine, expectations: { memoryGB: 1395 } })).toEqual([
+      { field: 'memoryGB', expected: '1395 GiB ±5 %', actual: '384 GiB (DIMMs)' },
+    ]);
+  });
+
+  test('in Memory Mode the PMem is the RAM and says so', () => {
+    const machine = withMemory({ totalBytes: 1000 * GiB, dimms, persistent: pmem(PMEM) });
+    expect(diff({ inventory: machine, expectations: { memoryGB: 1011 } })).toEqual([]);
+    expect(diff({ inventory: machine, expectations: { memoryGB: 384 } })).toEqual([
+      { field: 'memoryGB', expected: '384 GiB ±5 %', actual: '1011 GiB (PMem in Memory Mode)' },
+    ]);
+  });
+
+  test('the inventory table shows the RAM and the persistent memory on a row of its own', () => {
+    const rows = Object.fromEntries(inventoryTable(withMemory({ totalBytes: 377 * GiB, dimms, persistent: pmem(0) })).rows.map(([k, v]) => [k, v]));
+    expect(rows.memory).toBe('384 GiB in 12 DIMMs');
+    expect(rows['persistent memory']).toBe('8 × Intel Optane DC persistent memory, 1011 GiB persistent, not counted as RAM');
+    const memoryMode = Object.fromEntries(inventoryTable(withMemory({ totalBytes: 1000 * GiB, dimms, persistent: pmem(PMEM) })).rows.map(([k, v]) => [k, v]));
+    expect(memoryMode.memory).toBe('1011 GiB PMem in Memory Mode (12 DIMMs of DRAM are its cache)');
+    expect(memoryMode['persistent memory']).toBe('8 × Intel Optane DC persistent memory, 1011 GiB as RAM (Memory Mode)');
+    expect(inventoryTable(inventory).rows.map(([k]) => k)).not.toContain('persistent memory');
   });
 });
 

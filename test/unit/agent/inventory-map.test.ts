@@ -20,7 +20,9 @@ describe('inventory mapping', () => {
     expect(inventory.cpus).toEqual({ sockets: 1, cores: 2, threads: 2, model: 'AMD EPYC' });
     expect(inventory.memory.totalBytes).toBe(si.mem.total);
     expect(inventory.memory.dimms).toEqual([]);
-    expect(inventory.nics).toEqual([{ name: 'eth0', mac: '02:FC:00:00:00:01', physical: true, driver: 'virtio_net', speedMbps: null, linkUp: true }]);
+    expect(inventory.nics).toEqual([
+      { name: 'eth0', mac: '02:FC:00:00:00:01', physical: true, driver: 'virtio_net', speedMbps: null, linkUp: true, carrier: true, operstate: 'up' },
+    ]);
     expect(inventory.disks).toEqual([
       { name: 'vda', path: '/dev/vda', sizeBytes: 274877906944, model: null, serial: null, mediaClass: 'hdd', removable: false, readOnly: false },
     ]);

@@ -1,8 +1,18 @@
-/** The sysfs NIC reader (agent/inventory/nics.ts) on a fake sysfs tree, and readSysfsFacts built on it. */
+/** The sysfs NIC reader (agent/inventory/nics.ts) on a fake sysfs tree, readSysfsFacts built on it, and the inventory's NICs from it. */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readSysfsFacts } from '../../../agent/inventory/collect.ts';
+import { diffExpectations } from '../../../agent/inventory/expectations.ts';
+import { mapInventory, type SiSnapshot, type SysfsFacts } from '../../../agent/inventory/map.ts';
 import { nicFromSysfs, readPhysicalNics } from '../../../agent/inventory/nics.ts';
+import type { Device, Interface } from '../../../shared/netbox/index.ts';
 import { createFakeSysfs, type FakeSysfs } from '../../helpers/fake-sysfs.ts';
+
+const captured = JSON.parse(readFileSync(join(import.meta.dir, '../../fixtures/systeminformation/debian12-kvm.json'), 'utf8')) as {
+  systeminformation: SiSnapshot;
+  sysfs: SysfsFacts;
+};
 
 const trees: FakeSysfs[] = [];
 afterEach(() => {
@@ -72,9 +82,55 @@ describe('nicFromSysfs', () => {
 });
 
 describe('readSysfsFacts (the inventory’s sysfs facts)', () => {
-  test('physical NICs and their drivers come from the NIC reader', () => {
+  test('physical NICs come from the NIC reader, with their drivers, carrier and operstate', () => {
     const facts = readSysfsFacts(machine().root);
-    expect(facts.physicalNics).toEqual(['eno1', 'eno2', 'enp0s3']);
-    expect(facts.nicDrivers).toEqual({ eno1: 'i40e', eno2: 'i40e', enp0s3: 'virtio_net' });
+    expect(facts.nics.map((n) => n.name)).toEqual(['eno1', 'eno2', 'enp0s3']);
+    expect(facts.nics.map((n) => [n.name, n.driver, n.carrier, n.operstate])).toEqual([
+      ['eno1', 'i40e', true, 'up'],
+      ['eno2', 'i40e', null, 'down'],
+      ['enp0s3', 'virtio_net', false, 'down'],
+    ]);
+  });
+});
+
+describe('the inventory’s NICs (mapInventory on the sysfs facts)', () => {
+  // systeminformation lists only interfaces with an address: of this machine, eno1 and the bridge.
+  const si = {
+    ...captured.systeminformation,
+    networkInterfaces: [
+      { ...captured.systeminformation.networkInterfaces[1]!, iface: 'eno1', mac: '3c:fd:fe:00:00:01', operstate: 'up', speed: 10000 },
+      { ...captured.systeminformation.networkInterfaces[1]!, iface: 'br0', mac: '02:00:5e:10:00:09', operstate: 'up', speed: -1 },
+    ],
+  } as SiSnapshot;
+
+  test('an up NIC without carrier and a down NIC are inventoried, with carrier and operstate; the bridge is virtual', () => {
+    const inventory = mapInventory({ si, sysfs: readSysfsFacts(machine().root), dmi: null, bmc: null });
+    expect(inventory.nics).toEqual([
+      { name: 'br0', mac: '02:00:5E:10:00:09', physical: false, driver: null, speedMbps: null, linkUp: true },
+      { name: 'eno1', mac: '3C:FD:FE:00:00:01', physical: true, driver: 'i40e', speedMbps: 10000, linkUp: true, carrier: true, operstate: 'up' },
+      { name: 'eno2', mac: '3C:FD:FE:00:00:02', physical: true, driver: 'i40e', speedMbps: null, linkUp: false, carrier: null, operstate: 'down' },
+      { name: 'enp0s3', mac: '52:54:00:12:34:56', physical: true, driver: 'virtio_net', speedMbps: null, linkUp: false, carrier: false, operstate: 'down' },
+    ]);
+  });
+
+  test('01-init finds every NIC NetBox knows, the unplugged one too (no "not on this machine")', () => {
+    const inventory = mapInventory({ si, sysfs: readSysfsFacts(machine().root), dmi: null, bmc: null, dmiTableAbsent: true });
+    const device = { device_type: { model: 'R650', manufacturer: { name: 'Dell' } } } as Device;
+    const netboxInterfaces = [
+      { id: 1, name: 'eno1', mac: '3C:FD:FE:00:00:01' },
+      { id: 2, name: 'eno2', mac: '3C:FD:FE:00:00:02' },
+      { id: 3, name: 'enp0s3', mac: '52:54:00:12:34:56' },
+    ].map(
+      (i) =>
+        ({
+          id: i.id,
+          name: i.name,
+          type: { value: '10gbase-x-sfpp', label: 'SFP+' },
+          mgmt_only: false,
+          mac_address: i.mac,
+        }) as Interface,
+    );
+    const mismatches = diffExpectations({ inventory, device, expectations: {}, interfaces: netboxInterfaces });
+    expect(mismatches).toEqual([]);
   });
 });

@@ -1,7 +1,18 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dmiBaseboardOf, dmiDimmsOf, dmiSystemOf, dmiTableAbsent, dmiValue, parseDmidecode, parseDmiSize } from '../../../agent/tools/dmidecode.parse.ts';
+import {
+  dmiBaseboardOf,
+  dmiDimmsOf,
+  dmiMemoryModulesOf,
+  dmiPersistentMemoryOf,
+  dmiSystemOf,
+  dmiTableAbsent,
+  dmiValue,
+  parseDmidecode,
+  parseDmiSize,
+  persistentMemoryTechnology,
+} from '../../../agent/tools/dmidecode.parse.ts';
 import { parseIpmitoolLanPrint } from '../../../agent/tools/ipmitool.parse.ts';
 
 const fixtures = join(import.meta.dir, '../../fixtures');
@@ -76,6 +87,89 @@ describe('dmidecode', () => {
       expect(dmiValue(value)).toBeNull();
     },
   );
+});
+
+/** One type 17 record as dmidecode prints it, from its fields. */
+const memoryDevice = (fields: Record<string, string>) =>
+  parseDmidecode(
+    `Handle 0x1100, DMI type 17, 84 bytes\nMemory Device\n${Object.entries(fields)
+      .map(([k, v]) => `\t${k}: ${v}\n`)
+      .join('')}`,
+  );
+
+describe('dmidecode: persistent memory is not RAM', () => {
+  const MiB = 2 ** 20;
+  const PMEM = 129_408 * MiB;
+
+  test('12 × 32 GB DRAM + 8 Optane PMem in App Direct: 12 DIMMs of 32 GiB, 8 PMem modules apart, all persistent', () => {
+    const records = dmi('supermicro-super-server-pmem-appdirect');
+    const { dram, persistent } = dmiMemoryModulesOf(records);
+    expect(dram).toHaveLength(12);
+    expect(dram.every((d) => d.sizeBytes === 32 * GiB && d.type === 'DDR4')).toBe(true);
+    expect(dmiDimmsOf(records)).toEqual(dram);
+    expect(persistent).toHaveLength(8);
+    expect(persistent[0]).toMatchObject({
+      slot: 'P1-DIMMA2',
+      sizeBytes: PMEM,
+      type: 'Logical non-volatile device',
+      technology: 'Intel Optane DC persistent memory',
+      volatileBytes: 0,
+      nonVolatileBytes: PMEM,
+      manufacturer: 'Intel',
+      partNumber: 'NMA1XXD128GPS',
+    });
+    expect(dmiPersistentMemoryOf(records)[0]).toEqual({
+      slot: 'P1-DIMMA2',
+      sizeBytes: PMEM,
+      technology: 'Intel Optane DC persistent memory',
+      volatileBytes: 0,
+      nonVolatileBytes: PMEM,
+      manufacturer: 'Intel',
+      serial: '001A2B66',
+    });
+  });
+
+  test('the same machine in Memory Mode: the PMem modules carry their capacity as Volatile Size', () => {
+    const { dram, persistent } = dmiMemoryModulesOf(dmi('supermicro-super-server-pmem-memorymode'));
+    expect(dram).toHaveLength(12);
+    expect(persistent.map((m) => [m.volatileBytes, m.nonVolatileBytes])).toEqual(Array.from({ length: 8 }, () => [PMEM, 0]));
+  });
+
+  test.each([
+    [
+      'SMBIOS 3.2 Optane',
+      { 'Memory Technology': 'Intel Optane DC persistent memory', Type: 'Logical non-volatile device' },
+      'Intel Optane DC persistent memory',
+    ],
+    [
+      'NVDIMM-N (DDR4 type, technology says it)',
+      { 'Memory Technology': 'NVDIMM-N', Type: 'DDR4', 'Type Detail': 'Synchronous Registered (Buffered)' },
+      'NVDIMM-N',
+    ],
+    ['NVDIMM-P', { 'Memory Technology': 'NVDIMM-P', Type: 'DDR4' }, 'NVDIMM-P'],
+    ['older table, Type only', { Type: 'Logical non-volatile device' }, 'Logical non-volatile device'],
+    ['older table, Type Detail only', { Type: 'DDR4', 'Type Detail': 'Synchronous Non-Volatile LRDIMM' }, 'Non-Volatile (Type Detail)'],
+    ['Non-Volatile Size only', { Type: 'Other', 'Non-Volatile Size': '16 GB' }, 'Non-Volatile (Non-Volatile Size)'],
+    ['DRAM', { 'Memory Technology': 'DRAM', Type: 'DDR4', 'Non-Volatile Size': 'None' }, null],
+    ['DRAM, no technology field', { Type: 'DDR5', 'Type Detail': 'Synchronous Registered (Buffered)' }, null],
+  ])('%s', (_name, fields, technology) => {
+    expect(persistentMemoryTechnology(fields)).toBe(technology);
+  });
+
+  test('an NVDIMM-N without size fields counts as persistent only (App Direct assumed); DRAM uses its Volatile Size', () => {
+    const nvdimm = dmiMemoryModulesOf(memoryDevice({ Size: '16 GB', Locator: 'A3', Type: 'DDR4', 'Memory Technology': 'NVDIMM-N' }));
+    expect(nvdimm.dram).toEqual([]);
+    expect(nvdimm.persistent[0]).toMatchObject({ technology: 'NVDIMM-N', volatileBytes: 0, nonVolatileBytes: 16 * GiB });
+    const dram = dmiMemoryModulesOf(memoryDevice({ Size: '32 GB', Locator: 'A1', Type: 'DDR4', 'Memory Technology': 'DRAM', 'Volatile Size': '32 GB' }));
+    expect(dram.dram[0]?.sizeBytes).toBe(32 * GiB);
+    expect(dram.persistent).toEqual([]);
+  });
+
+  test('"Super Server" is read as the product (it is not a placeholder string); the SKU placeholder is unknown; the board names X11DPi-NT', () => {
+    const records = dmi('supermicro-super-server-pmem-appdirect');
+    expect(dmiSystemOf(records)).toMatchObject({ manufacturer: 'Supermicro', product: 'Super Server', sku: null, family: null });
+    expect(dmiBaseboardOf(records)).toMatchObject({ manufacturer: 'Supermicro', product: 'X11DPi-NT' });
+  });
 });
 
 describe('ipmitool lan print', () => {

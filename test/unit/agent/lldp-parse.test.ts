@@ -101,11 +101,14 @@ describe('command lines', () => {
     expect(showNeighboursArgs('/tmp/x/lldpd.socket')).toEqual(['-u', '/tmp/x/lldpd.socket', '-f', 'json0', 'show', 'neighbors', 'details']);
   });
 
-  test('lldpd runs in the foreground, receive-only, on its own socket, PID file and config, limited to the NICs', () => {
+  test('lldpd runs in the foreground, receive-only, hearing CDP too, unfiltered, on its own socket, PID file and config, limited to the NICs', () => {
     expect(lldpdArgv({ interfaces: ['eno1', 'eno2'], socketPath: '/r/s', pidFile: '/r/p', configFile: '/r/c' })).toEqual([
       'lldpd',
       '-d',
       '-r',
+      '-c',
+      '-H',
+      '0',
       '-u',
       '/r/s',
       '-p',

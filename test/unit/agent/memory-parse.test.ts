@@ -1,31 +1,24 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyBackspaces, decodeMemtesterExitCode, parseMemtesterOutput } from '../../../agent/tools/memtester.parse.ts';
+import {
+  applyBackspaces,
+  createMemtesterParser,
+  decodeMemtesterExitCode,
+  feedLines,
+  MAX_FAILURE_LINES,
+  type MemtesterProgress,
+  MEMTESTER_TEST_NAMES,
+  MEMTESTER_TESTS_PER_LOOP,
+  memtesterFraction,
+  parseMemtesterOutput,
+} from '../../../agent/tools/memtester.parse.ts';
 
 const dir = join(import.meta.dir, '../../fixtures/memtester');
 const fixture = (name: string) => ({ stdout: readFileSync(join(dir, `${name}.stdout`), 'utf8'), stderr: readFileSync(join(dir, `${name}.stderr`), 'utf8') });
 
-const ALL_TESTS = [
-  'Stuck Address',
-  'Random Value',
-  'Compare XOR',
-  'Compare SUB',
-  'Compare MUL',
-  'Compare DIV',
-  'Compare OR',
-  'Compare AND',
-  'Sequential Increment',
-  'Solid Bits',
-  'Block Sequential',
-  'Checkerboard',
-  'Bit Spread',
-  'Bit Flip',
-  'Walking Ones',
-  'Walking Zeroes',
-  '8-bit Writes',
-  '16-bit Writes',
-];
+/** memtester's own list; the real run in the fixture checks it. */
+const ALL_TESTS: string[] = [...MEMTESTER_TEST_NAMES];
 
 describe('memtester exit code', () => {
   test.each([
@@ -139,5 +132,72 @@ describe('memtester output', () => {
     const { stdout } = fixture('pass-32M-1loop');
     const report = parseMemtesterOutput(stdout.replace('Done.', ''), '', 0);
     expect(report.verdict).toBe('error');
+  });
+});
+
+describe('memtester output, a line at a time', () => {
+  const FIXTURES: [string, number | null][] = [
+    ['pass-32M-1loop', 0],
+    ['fail-compare-injected', 4],
+    ['fail-stuck-address-injected', 6],
+    ['unlocked-no-permission', 0],
+    ['reduced-memlock-limit', 0],
+    ['usage-bad-size', 1],
+  ];
+
+  test.each(FIXTURES)('%s: stdout and stderr lines interleaved give the same report as the whole texts', (name, exitCode) => {
+    const { stdout, stderr } = fixture(name);
+    const parser = createMemtesterParser();
+    const out = stdout.split('\n');
+    const err = stderr.split('\n');
+    // stderr's lines between stdout's, as they arrive from a running memtester
+    for (let i = 0; i < Math.max(out.length, err.length); i++) {
+      if (i < err.length) parser.stderrLine(err[i]!);
+      if (i < out.length) parser.stdoutLine(out[i]!);
+    }
+    expect(parser.finish(exitCode)).toEqual(parseMemtesterOutput(stdout, stderr, exitCode));
+  });
+
+  test('a flood of FAILURE lines: all counted, only the first ones kept', () => {
+    const parser = createMemtesterParser();
+    const { stdout } = fixture('fail-compare-injected');
+    feedLines(stdout, parser.stdoutLine);
+    for (let i = 0; i < 300_000; i++) parser.stderrLine(`FAILURE: 0x${i.toString(16).padStart(16, '0')} != 0x0 at offset 0x0.`);
+    const report = parser.finish(4);
+    expect(report.failureCount).toBe(300_000);
+    expect(report.failures).toHaveLength(MAX_FAILURE_LINES);
+    expect(report.failures[0]).toBe('FAILURE: 0x0000000000000000 != 0x0 at offset 0x0.');
+    expect(report.verdict).toBe('fail');
+    expect(report.reasons.join(' ')).toContain('300000 memory errors reported');
+  });
+
+  test('each finished test is reported as it is known, for progress; the fraction reaches 1 at Done.', () => {
+    const seen: MemtesterProgress[] = [];
+    const parser = createMemtesterParser({ onTest: (_test, progress) => seen.push(progress) });
+    feedLines(fixture('pass-32M-1loop').stdout, parser.stdoutLine);
+    expect(seen).toHaveLength(MEMTESTER_TESTS_PER_LOOP);
+    expect(seen.map((p) => p.testsDone)).toEqual(Array.from({ length: MEMTESTER_TESTS_PER_LOOP }, (_, i) => i + 1));
+    expect(memtesterFraction(seen[0]!, 1)).toBeCloseTo(1 / 18);
+    expect(memtesterFraction(seen.at(-1)!, 1)).toBe(1);
+    expect(parser.progress()).toMatchObject({ loop: 1, loopsPlanned: 1, testsPerLoop: 18 });
+  });
+
+  test('two loops: progress counts over both; tests per loop are learnt from the first loop', () => {
+    const one = fixture('pass-32M-1loop').stdout;
+    const loopLines = one.slice(one.indexOf('Loop 1/1:'), one.indexOf('Done.'));
+    // A build without the narrow-write tests: 16 per loop.
+    const narrowless = loopLines
+      .split('\n')
+      .filter((l) => !/ {2}(8|16)-bit Writes/.test(l))
+      .join('\n');
+    const text = `${one.slice(0, one.indexOf('Loop 1/1:'))}${narrowless.replace('Loop 1/1:', 'Loop 1/2:')}${narrowless.replace('Loop 1/1:', 'Loop 2/2:')}Done.\n`;
+    const fractions: number[] = [];
+    const parser = createMemtesterParser({ onTest: (_test, progress) => fractions.push(memtesterFraction(progress, 2)) });
+    feedLines(text, parser.stdoutLine);
+    expect(fractions).toHaveLength(32);
+    expect(fractions[15]).toBeCloseTo(16 / 36); // loop 1 still assumed to be 18 tests
+    expect(fractions[16]).toBeCloseTo(17 / 32); // learnt: 16 per loop
+    expect(fractions.at(-1)).toBe(1);
+    expect(parser.finish(0)).toMatchObject({ verdict: 'pass', loopsPlanned: 2, loopsStarted: 2 });
   });
 });

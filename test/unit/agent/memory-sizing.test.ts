@@ -1,8 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Inventory } from '../../../agent/inventory-types.ts';
+import { mapInventory, type SiSnapshot, type SysfsFacts } from '../../../agent/inventory/map.ts';
+import { installedMemory } from '../../../agent/memory/installed.ts';
 import { countCpuList, parseMeminfo } from '../../../agent/memory/meminfo.ts';
 import { estimateMemtestTimeoutMs, maasReserveBytes, MIN_PER_PROCESS_MIB, planMemtest, type MemtestSizingInput } from '../../../agent/memory/sizing.ts';
+import { parseDmidecode } from '../../../agent/tools/dmidecode.parse.ts';
+import { toGiB } from '../../../agent/units.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -90,5 +95,73 @@ describe('memtester sizing', () => {
     expect(estimateMemtestTimeoutMs(0, 1, 1)).toBe(120_000);
     expect(estimateMemtestTimeoutMs(1024, 2, 2)).toBeGreaterThan(estimateMemtestTimeoutMs(1024, 1, 2));
     expect(estimateMemtestTimeoutMs(2048, 1, 2)).toBeGreaterThan(estimateMemtestTimeoutMs(1024, 1, 2));
+  });
+});
+
+/** A machine's memory from a dmidecode fixture, as 01-init maps it (systeminformation of the dev VM: MemTotal 24 GiB). */
+function memoryOf(fixture: string): Inventory['memory'] {
+  const captured = JSON.parse(readFileSync(join(import.meta.dir, '../../fixtures/systeminformation/debian12-kvm.json'), 'utf8')) as {
+    systeminformation: SiSnapshot;
+    sysfs: SysfsFacts;
+  };
+  const dmi = parseDmidecode(readFileSync(join(import.meta.dir, `../../fixtures/dmidecode/${fixture}.txt`), 'utf8'));
+  return mapInventory({ si: captured.systeminformation, sysfs: captured.sysfs, dmi, bmc: null }).memory;
+}
+
+describe('installed memory: the one definition of RAM', () => {
+  const PMEM = 129_408 * MiB;
+  const module = (volatileBytes: number, nonVolatileBytes: number) => ({
+    slot: 'P1-DIMMA2',
+    sizeBytes: PMEM,
+    technology: 'Intel Optane DC persistent memory',
+    volatileBytes,
+    nonVolatileBytes,
+    manufacturer: 'Intel',
+    serial: null,
+  });
+  const dimm = (sizeBytes: number) => ({ slot: 'A1', sizeBytes, type: 'DDR4', speedMTs: 2933, manufacturer: null, serial: null });
+
+  test.each([
+    [
+      'DRAM only',
+      { totalBytes: 60 * GiB, dimms: [dimm(32 * GiB), dimm(32 * GiB)] },
+      { bytes: 64 * GiB, source: 'DIMMs', persistentModules: 0, persistentBytes: 0 },
+    ],
+    [
+      'DRAM + PMem in App Direct: the DRAM',
+      { totalBytes: 60 * GiB, dimms: [dimm(32 * GiB), dimm(32 * GiB)], persistent: [module(0, PMEM), module(0, PMEM)] },
+      { bytes: 64 * GiB, source: 'DIMMs', persistentModules: 2, persistentBytes: 2 * PMEM },
+    ],
+    [
+      'DRAM + PMem in Memory Mode: the PMem, DRAM is cache',
+      { totalBytes: 250 * GiB, dimms: [dimm(32 * GiB), dimm(32 * GiB)], persistent: [module(PMEM, 0), module(PMEM, 0)] },
+      { bytes: 2 * PMEM, source: 'PMem in Memory Mode', persistentModules: 2, persistentBytes: 0 },
+    ],
+    [
+      'mixed mode (half Memory Mode): the volatile half of the PMem',
+      { totalBytes: 120 * GiB, dimms: [dimm(32 * GiB)], persistent: [module(PMEM / 2, PMEM / 2), module(PMEM / 2, PMEM / 2)] },
+      { bytes: PMEM, source: 'PMem in Memory Mode', persistentModules: 2, persistentBytes: PMEM },
+    ],
+    [
+      'no DMI modules (a VM): MemTotal',
+      { totalBytes: 23.5 * GiB, dimms: [] },
+      { bytes: 23.5 * GiB, source: 'MemTotal', persistentModules: 0, persistentBytes: 0 },
+    ],
+  ])('%s', (_name, memory, expected) => {
+    expect(installedMemory(memory)).toEqual(expected as ReturnType<typeof installedMemory>);
+  });
+
+  test('12 × 32 GB DRAM + 8 PMem in App Direct (fixture): 384 GiB of RAM, not 1395; `memoryGB: 384` passes, PMem listed apart', () => {
+    const memory = memoryOf('supermicro-super-server-pmem-appdirect');
+    expect(memory.dimms).toHaveLength(12);
+    expect(memory.persistent).toHaveLength(8);
+    expect(installedMemory(memory)).toEqual({ bytes: 384 * GiB, source: 'DIMMs', persistentModules: 8, persistentBytes: 8 * PMEM });
+    // What the issue saw: every type 17 module summed.
+    expect(toGiB([...memory.dimms, ...(memory.persistent ?? [])].reduce((sum, m) => sum + m.sizeBytes, 0))).toBe(1395);
+  });
+
+  test('the same machine in Memory Mode (fixture): the RAM is the PMem, 1011 GiB', () => {
+    expect(installedMemory(memoryOf('supermicro-super-server-pmem-memorymode'))).toMatchObject({ bytes: 8 * PMEM, source: 'PMem in Memory Mode' });
+    expect(toGiB(8 * PMEM)).toBe(1011);
   });
 });

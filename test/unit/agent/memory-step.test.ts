@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryFacts } from '../../../agent/memory/facts.ts';
-import { createMemoryStep } from '../../../agent/steps/02-memory.ts';
+import { createMemoryStep, memtesterProgressReporter } from '../../../agent/steps/02-memory.ts';
+import { feedLines } from '../../../agent/tools/memtester.parse.ts';
 import { createTestContext, type TestStepContext } from '../../helpers/agent-context.ts';
 import { fakeToolRunner, type FakeAnswer } from '../../helpers/fake-tools.ts';
 import type { ToolInvocation } from '../../../agent/tools/run-tool.ts';
@@ -51,6 +52,38 @@ describe('02-memory step', () => {
     expect(result.summary).toContain('memory errors');
     expect(result.reasons.some((r) => r.startsWith('process 1:') && r.includes('FAILURE: 0x2a8d4fded9ed415d'))).toBe(true);
     expect(result.table?.rows[1]?.[5]).toContain('Random Value');
+  });
+
+  test('progress comes from the per-test lines of every process, not only from processes finishing', async () => {
+    // Like the real runner in streaming mode: each line to the callback, then the tails and counts.
+    const streaming = fakeToolRunner((inv) => {
+      const { stdout } = pass();
+      feedLines(stdout, (line) => inv.stream?.onLine(line, 'stdout'));
+      const stats = { bytes: stdout.length, lines: stdout.split('\n').length, omittedBytes: 0 };
+      return { stdout: stdout.slice(-100), streamed: { stdout: stats, stderr: { bytes: 0, lines: 0, omittedBytes: 0 } } };
+    });
+    ctx = createTestContext({ run: streaming, tunables: { loops: 1, size_mb: 64, processes: 2, reserve_mb: 0 } });
+    const seen: { fraction?: number; message?: string }[] = [];
+    const result = await createMemoryStep({ readFacts: () => facts }).run(ctx, (p) => seen.push(p));
+    expect(result.status).toBe('pass');
+    expect(streaming.calls.every((c) => c.stream !== undefined)).toBe(true);
+    const perTest = seen.filter((p) => p.message?.includes('tests done'));
+    expect(perTest).toHaveLength(36);
+    expect(perTest[0]).toEqual({ fraction: 1 / 36, message: 'memtester: 1/36 tests done (2 process(es), loop 1/1)' });
+    const fractions = seen.map((p) => p.fraction!);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
+    // The report comes from the streamed lines (the result's stdout is only a tail).
+    expect((result.details as { runs: { report: { tests: unknown[] } }[] }).runs[0]!.report.tests).toHaveLength(18);
+  });
+
+  test('the progress reporter averages the processes; a finished process counts as done', () => {
+    const seen: { fraction: number; message: string }[] = [];
+    const reporter = memtesterProgressReporter(2, 2, (p) => seen.push(p));
+    reporter.test(0, { testsDone: 9, loop: 1, loopsPlanned: 2, testsPerLoop: 18 });
+    expect(seen.at(-1)).toEqual({ fraction: 0.125, message: 'memtester: 9/72 tests done (2 process(es), loop 1/2)' });
+    reporter.finished(1, 1);
+    expect(seen.at(-1)).toEqual({ fraction: 0.625, message: '1/2 memtester processes done' });
   });
 
   test('a missing memtester is an error naming the tool', async () => {

@@ -1,13 +1,18 @@
 /**
  * createToolRunner with real processes (no mocks): success, a missing tool, a
  * tool that hangs past its time limit, cancellation through the AbortSignal,
- * and the evidence files (`<file>`, `.stderr`, `.meta.json`) it writes.
+ * the evidence files (`<file>`, `.stderr`, `.meta.json`) it writes, the minimal
+ * environment every tool gets, and streaming mode (lines as they arrive, bounded
+ * memory, capped evidence files).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createEvidenceStore } from '../../../agent/evidence.ts';
+import { childEnvironment, DEFAULT_CHILD_PATH, withdrawAgentEnvironment } from '../../../agent/child-env.ts';
+import { AGENT_ENV_NAMES } from '../../../agent/config.ts';
+import { STREAM_FILE_MAX_BYTES, STREAM_TAIL_BYTES } from '../../../agent/tools/output-stream.ts';
 import { createToolRunner, describeToolFailure, type ToolMeta } from '../../../agent/tools/run-tool.ts';
 
 const dirs: string[] = [];
@@ -120,5 +125,122 @@ describe('createToolRunner', () => {
     expect(existsSync(join(dir, 'hi.txt'))).toBe(true);
     expect(existsSync(join(dir, 'hi.txt.stderr'))).toBe(false);
     expect(existsSync(join(dir, 'hi.txt.meta.json'))).toBe(true);
+  });
+});
+
+/** Sets variables in process.env for one test and puts the old values back. */
+async function withProcessEnv(vars: Record<string, string>, body: () => Promise<void>): Promise<void> {
+  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    await body();
+  } finally {
+    for (const [k, v] of Object.entries(old)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** `env`'s output as a map. */
+const envOf = (text: string) =>
+  Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+
+describe('the environment of a tool', () => {
+  test('only PATH, the C locale, TZ/TMPDIR and what the invocation asks for; never a secret, even one still in process.env', async () => {
+    await withProcessEnv({ NETBOX_TOKEN: 'nbt_secret-token', BM_CALLBACK_SECRET: 'hmac-secret', HOME: '/root', TZ: 'Europe/Paris' }, async () => {
+      const result = await createToolRunner()({ tool: 'env', args: [], timeoutMs: 5000, env: { FIO_HELPER: 'x', NETBOX_TOKEN: 'asked-for' } });
+      expect(result.exitCode).toBe(0);
+      const tmpdirVar: Record<string, string> = process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {};
+      expect(envOf(result.stdout)).toEqual({ PATH: process.env.PATH!, LANG: 'C', LC_ALL: 'C', TZ: 'Europe/Paris', ...tmpdirVar, FIO_HELPER: 'x' });
+      expect(result.stdout).not.toContain('secret');
+    });
+  });
+
+  test('childEnvironment: a default PATH when the agent has none, TMPDIR passed on, every agent variable dropped', () => {
+    const env = childEnvironment({ BM_PROFILE: 'quick', X: '1' }, { TMPDIR: '/run/tmp', NETBOX_URL: 'https://u:p@nb', HOME: '/root' });
+    expect(env).toEqual({ PATH: DEFAULT_CHILD_PATH, LANG: 'C', LC_ALL: 'C', TMPDIR: '/run/tmp', X: '1' });
+  });
+
+  test("withdrawAgentEnvironment empties the environment of the agent's variables and returns what it held", () => {
+    const env: Record<string, string | undefined> = Object.fromEntries(AGENT_ENV_NAMES.map((n) => [n, `value-of-${n}`]));
+    env.PATH = '/bin';
+    const snapshot = withdrawAgentEnvironment(env);
+    expect(env).toEqual({ PATH: '/bin' });
+    expect(snapshot.NETBOX_TOKEN).toBe('value-of-NETBOX_TOKEN');
+    expect(snapshot.BM_CALLBACK_SECRET).toBe('value-of-BM_CALLBACK_SECRET');
+    expect(snapshot.PATH).toBe('/bin');
+  });
+});
+
+describe('streaming mode', () => {
+  test('lines reach the callback as they arrive, the evidence files hold the output, the meta.json its counts', async () => {
+    const dir = tempDir();
+    const lines: string[] = [];
+    const run = createToolRunner({ evidence: createEvidenceStore(dir) });
+    const result = await run({
+      tool: 'sh',
+      args: ['-c', 'echo one; echo err1 >&2; printf "two\\nthree"; echo err2 >&2; exit 4'],
+      timeoutMs: 5000,
+      evidenceAs: 's/out.txt',
+      stream: { onLine: (line, from) => lines.push(`${from}:${line}`) },
+    });
+    expect(lines.filter((l) => l.startsWith('stdout:'))).toEqual(['stdout:one', 'stdout:two', 'stdout:three']);
+    expect(lines.filter((l) => l.startsWith('stderr:'))).toEqual(['stderr:err1', 'stderr:err2']);
+    expect(result).toMatchObject({ exitCode: 4, stdout: 'one\ntwo\nthree', stderr: 'err1\nerr2\n', evidence: 's/out.txt' });
+    expect(readFileSync(join(dir, 's/out.txt'), 'utf8')).toBe('one\ntwo\nthree');
+    expect(readFileSync(join(dir, 's/out.txt.stderr'), 'utf8')).toBe('err1\nerr2\n');
+    const meta = JSON.parse(readFileSync(join(dir, 's/out.txt.meta.json'), 'utf8')) as ToolMeta;
+    expect(meta.streamed).toEqual({ stdout: { bytes: 13, lines: 3, omittedBytes: 0 }, stderr: { bytes: 10, lines: 2, omittedBytes: 0 } });
+    expect(describeToolFailure(result)).toBe('sh exited 4: err2');
+  });
+
+  test('a missing tool in streaming mode is a missing result with no evidence output', async () => {
+    const dir = tempDir();
+    const run = createToolRunner({ evidence: createEvidenceStore(dir) });
+    const result = await run({ tool: 'bm-no-such-tool', args: [], timeoutMs: 5000, evidenceAs: 'm.txt', stream: { onLine: () => {} } });
+    expect(result).toMatchObject({ missing: true, stdout: '', stderr: '' });
+    expect(readFileSync(join(dir, 'm.txt'), 'utf8')).toBe('');
+    expect(existsSync(join(dir, 'm.txt.stderr'))).toBe(false);
+  });
+
+  test('a flood: every line counted, memory holds only the tail, the evidence file is capped with a marker and ends with the last lines', async () => {
+    const dir = tempDir();
+    const count = 200_000;
+    let seen = 0;
+    let last = '';
+    const run = createToolRunner({ evidence: createEvidenceStore(dir) });
+    const result = await run({
+      tool: 'sh',
+      args: ['-c', `seq -f 'FAILURE: line %.0f of a failing DIMM, padded to make it long enough' 1 ${count} >&2`],
+      timeoutMs: 30_000,
+      evidenceAs: 'f/memtester.txt',
+      stream: {
+        onLine: (line) => {
+          seen++;
+          last = line;
+        },
+      },
+    });
+    expect(seen).toBe(count);
+    expect(last).toBe(`FAILURE: line ${count} of a failing DIMM, padded to make it long enough`);
+    expect(result.stderr.length).toBeLessThanOrEqual(STREAM_TAIL_BYTES);
+    expect(result.stderr.endsWith(`${last}\n`)).toBe(true);
+    expect(result.stderr.startsWith('FAILURE: line ')).toBe(true); // whole lines only
+    const bytes = result.streamed!.stderr.bytes;
+    expect(bytes).toBeGreaterThan(STREAM_FILE_MAX_BYTES + STREAM_TAIL_BYTES);
+    const saved = readFileSync(join(dir, 'f/memtester.txt.stderr'), 'utf8');
+    expect(saved.length).toBeLessThan(STREAM_FILE_MAX_BYTES + STREAM_TAIL_BYTES + 200);
+    expect(saved.startsWith('FAILURE: line 1 of')).toBe(true);
+    expect(saved).toContain(`[bm-agent: ${result.streamed!.stderr.omittedBytes} bytes left out here`);
+    expect(saved.endsWith(`${last}\n`)).toBe(true);
+    // head + tail + marker account for every byte
+    const marker = saved.slice(saved.indexOf('\n[bm-agent:'), saved.indexOf(']\n') + 2);
+    expect(Buffer.byteLength(saved) - Buffer.byteLength(marker) + result.streamed!.stderr.omittedBytes).toBe(bytes);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { createMemoryLogger } from '../../../shared/log.ts';
-import { executionOrder, runSteps, type RunnerEvent } from '../../../agent/runner.ts';
+import { executionOrder, runSteps, thrownResult, type RunnerEvent } from '../../../agent/runner.ts';
+import { exitCodeOfCause } from '../../../shared/cli/exit-codes.ts';
+import { NetboxAbortedError, NetboxResponseError, type NetboxClient, type RequestOptions } from '../../../shared/netbox/index.ts';
 import type { Step, StepContext, StepId, StepResult } from '../../../agent/step.ts';
 
 const ok = (summary = 'ok'): StepResult => ({ status: 'pass', summary, reasons: [], metrics: {}, evidence: [] });
@@ -194,5 +196,55 @@ describe('causes and hand-over', () => {
       ],
     });
     expect(seen).toEqual([undefined, inventory]);
+  });
+});
+
+describe('the time limit holds whatever the step waits on (issue 11)', () => {
+  test("the step's NetBox client is bound by the step's signal: a call in flight at the limit is cancelled", async () => {
+    const seen: AbortSignal[] = [];
+    // A NetBox call that never answers unless cancelled, as the real client does with its signal.
+    const netbox = {
+      baseUrl: 'http://nb',
+      authScheme: 'Token',
+      request: (_method: string, path: string, options: RequestOptions = {}) => {
+        seen.push(options.signal!);
+        return new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new NetboxAbortedError('GET', path))));
+      },
+    } as unknown as NetboxClient;
+    const records = await runSteps({
+      ...baseOptions(),
+      contextFor: (_step, signal) => ({ ...context(signal), netbox }),
+      steps: [step('01-init', [], async (ctx) => (await ctx.netbox!.get('/api/dcim/devices/'), ok()), 20)],
+    });
+    expect(records[0]!.result).toMatchObject({ status: 'error', cause: 'timeout' });
+    expect(seen.length).toBe(1);
+    expect(seen[0]!.aborted).toBe(true);
+  });
+
+  test('a step that ignores its signal is left behind after the grace and recorded as timed out; the run goes on', async () => {
+    const records = await runSteps({
+      ...baseOptions(),
+      graceMs: 20,
+      steps: [step('01-init', [], () => new Promise<StepResult>(() => {}), 20), step('02-memory', ['01-init'], async () => ok())],
+    });
+    expect(records[0]!.result).toMatchObject({ status: 'error', cause: 'timeout', summary: 'timed out after 0 s' });
+    expect(records[0]!.result.reasons).toContain('01-init was still running 0 s after it was told to stop');
+    expect(records[1]!.result.status).toBe('pass');
+  });
+
+  test('NetBox answering something unexpected, thrown by a step, is NetBox trouble (exit 3), not a crash (exit 4)', async () => {
+    const thrown = new NetboxResponseError('GET', '/api/dcim/devices/', 'a list without a "results" array');
+    const records = await runSteps({
+      ...baseOptions(),
+      steps: [
+        step('01-init', [], async () => {
+          throw thrown;
+        }),
+      ],
+    });
+    expect(records[0]!.result).toMatchObject({ status: 'error', cause: 'netbox-unreachable', summary: thrown.message });
+    expect(records[0]!.result.summary).toContain('NetBox answered something unexpected');
+    expect(exitCodeOfCause(records[0]!.result.cause!)).toBe(3);
+    expect(thrownResult(new TypeError('x is undefined'))).toMatchObject({ summary: 'the step crashed (a bug in bm-agent)', cause: 'internal' });
   });
 });

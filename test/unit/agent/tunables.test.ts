@@ -42,7 +42,7 @@ describe('declarations', () => {
     expect(values['03-disk'].write_blank).toBe(false);
     expect(values['03-disk'].runtime_s).toBe(7);
     expect(values['02-memory']).toEqual({ loops: 3, size_mb: 256, processes: 0, reserve_mb: 0, timeout_s: 0 });
-    expect(values['05-report']).toEqual({});
+    expect(values['05-report'].evidence_max_mb).toBe(256);
   });
 });
 

@@ -21,7 +21,12 @@ import {
   parseNetboxVersion,
   retryAfterMs,
   toSearchParams,
+  withBounds,
+  NetboxAbortedError,
   type MacAddress,
+  type NetboxClient,
+  type NetboxVersion,
+  type RequestOptions,
 } from '../../../shared/netbox/index.ts';
 import { classifyFailure } from '../../../shared/failure.ts';
 import { backoffDelayMs } from '../../../shared/retry.ts';
@@ -210,5 +215,52 @@ describe('permissions, populated ranges and whole-object validation (messages of
     const p = (prefix: string, vrf: number | null) => ({ prefix, vrf });
     expect(mostSpecificPrefixes([p('10.0.0.0/16', null), p('10.0.1.0/24', 1), p('10.0.1.0/24', null)])).toEqual([p('10.0.1.0/24', 1), p('10.0.1.0/24', null)]);
     expect(mostSpecificPrefixes([])).toEqual([]);
+  });
+});
+
+describe('withBounds: every call of a client bounded by a deadline and a signal', () => {
+  /** A client recording each call's options; its version probe answers when `answerVersion` is called. */
+  function recordingClient() {
+    const calls: RequestOptions[] = [];
+    let answerVersion = () => {};
+    const version = new Promise<NetboxVersion>((resolve) => {
+      answerVersion = () => resolve({ major: 4, minor: 6, patch: 0, text: '4.6.0' });
+    });
+    const client = {
+      baseUrl: 'http://nb',
+      authScheme: 'Token',
+      request: async (_method: string, _path: string, options: RequestOptions = {}) => (calls.push(options), {}),
+      version: () => version,
+    } as unknown as NetboxClient;
+    return { client, calls, answerVersion };
+  }
+
+  test('the signal reaches every verb, and either a caller’s signal or the bound one cancels', async () => {
+    const { client, calls } = recordingClient();
+    const bound = new AbortController();
+    const own = new AbortController();
+    const b = withBounds(client, { signal: bound.signal, deadlineAt: 5_000 });
+    await b.get('/a/');
+    await b.post('/b/', {});
+    await b.patch('/c/', {});
+    await b.delete('/d/');
+    await b.get('/e/', {}, { signal: own.signal, deadlineAt: 4_000 });
+    expect(calls.map((c) => c.signal === bound.signal)).toEqual([true, true, true, true, false]);
+    expect(calls.map((c) => c.deadlineAt)).toEqual([5_000, 5_000, 5_000, 5_000, 4_000]);
+    own.abort();
+    expect(calls[4]!.signal!.aborted).toBe(true);
+    expect(calls[0]!.signal!.aborted).toBe(false);
+  });
+
+  test('a pending version probe stops being waited for when the signal aborts', async () => {
+    const { client, answerVersion } = recordingClient();
+    const controller = new AbortController();
+    const waiting = withBounds(client, { signal: controller.signal })
+      .capabilities()
+      .catch((e: unknown) => e);
+    controller.abort();
+    expect(await waiting).toBeInstanceOf(NetboxAbortedError);
+    answerVersion();
+    expect((await withBounds(client, {}).version()).text).toBe('4.6.0');
   });
 });
