@@ -140,7 +140,7 @@ async function applyEvent(deps: DrainDeps, run: RunContext, spooled: SpooledEven
   try {
     if (!run.client) throw new NetboxNotConfiguredError(deps.notConfiguredReason ?? 'no URL or token');
     const client = run.client;
-    const observation = await observe(client, event, { defaultPrefixLength: deps.defaultPrefixLength, vrf: deps.vrf, bmcNames: run.bmcNames });
+    const observation = await observe(client, event, { defaultPrefixLength: deps.defaultPrefixLength, vrf: deps.vrf, bmcNames: run.bmcNames, log: deps.log });
     const saved = spooled.progress?.plan;
     // A saved plan means an earlier run stopped mid-way (crash or kill): journal posts check for copies.
     const retried = saved !== undefined || (spooled.progress?.attempts ?? 0) > 0;
