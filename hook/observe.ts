@@ -193,6 +193,14 @@ export interface ObserveOptions {
   bmcNames?: readonly RegExp[];
   /** Where the GraphQL fallback is reported (once per process). */
   log?: Logger;
+  /** Remembers the REST check of the view permissions GraphQL relies on beyond this process (the spool's status.json). */
+  viewCheck?: ViewCheckStore;
+}
+
+/** Where a drainer remembers that the token's view permissions were checked (hook/version-cache.ts). */
+export interface ViewCheckStore {
+  fresh(baseUrl: string): boolean;
+  remember(baseUrl: string): void;
 }
 
 /** A configured VRF that NetBox does not have: leases stay spooled until the config or NetBox is fixed. */
@@ -413,6 +421,33 @@ export async function observeRest(client: NetboxClient, event: LeaseEvent, optio
 
 /** Base URLs whose GraphQL is disabled (404): REST for the rest of the process. */
 const graphqlDisabled = new Set<string>();
+/** The view-permission check per base URL in this process (see checkGraphqlViews). */
+const viewsChecked = new Map<string, Promise<void>>();
+
+/**
+ * The REST lists behind the GraphQL lease query. NetBox's GraphQL hides what the token may not
+ * view (an empty list, a null) where REST answers 403, so a token without `view` on one of
+ * these would read as "no interface", "no IP", "no prefix", "no VRF". Devices need no check:
+ * an interface's device is non-null in the schema, and a hidden one is a GraphQL error.
+ */
+export const GRAPHQL_VIEW_CHECKS = ['/api/dcim/interfaces/', '/api/ipam/ip-addresses/', '/api/ipam/prefixes/', '/api/ipam/vrfs/'] as const;
+
+/**
+ * Checks, by REST (`?limit=1` each, together), that the token may view what the GraphQL query reads,
+ * once per process and, with a store, once per VERSION_TTL_MS across drainers. A missing permission
+ * is REST's 403 (permanent, the permission named), exactly as the REST reader would meet it.
+ */
+async function checkGraphqlViews(client: NetboxClient, store: ViewCheckStore | undefined): Promise<void> {
+  let check = viewsChecked.get(client.baseUrl);
+  if (!check) {
+    check = store?.fresh(client.baseUrl)
+      ? Promise.resolve()
+      : Promise.all(GRAPHQL_VIEW_CHECKS.map((path) => client.get(path, { limit: 1, brief: 1 }))).then(() => store?.remember(client.baseUrl));
+    check.catch(() => viewsChecked.delete(client.baseUrl));
+    viewsChecked.set(client.baseUrl, check);
+  }
+  await check;
+}
 /** Base URLs whose GraphQL fallback was logged already (once per process). */
 const fallbackLogged = new Set<string>();
 
@@ -420,16 +455,19 @@ const fallbackLogged = new Set<string>();
 export function clearGraphqlState(): void {
   graphqlDisabled.clear();
   fallbackLogged.clear();
+  viewsChecked.clear();
 }
 
 /**
  * What NetBox knows about the lease: one GraphQL request on a NetBox that has the filters
  * (capabilities().graphqlLeaseQuery), REST otherwise or when GraphQL is disabled or its answer
  * is unusable (see the file comment). NetBox down, slow or refusing the token: the error, as REST.
+ * The token's view permissions are checked by REST first (checkGraphqlViews: four reads per hour).
  */
 export async function observe(client: NetboxClient, event: LeaseEvent, options: ObserveOptions): Promise<Observation> {
   const capabilities = await client.capabilities();
   if (!capabilities.graphqlLeaseQuery || graphqlDisabled.has(client.baseUrl)) return observeRest(client, event, options);
+  await checkGraphqlViews(client, options.viewCheck);
   try {
     const facts = await readLeaseFactsGraphql(client, event, options, capabilities);
     const step = reduceObservation(event, facts, options);

@@ -6,7 +6,15 @@
  * once per process; NetBox failing (503) is an error that keeps the event, never "no device".
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { clearGraphqlState, observe, observeRest, VrfNotFoundError, type Observation, type ObserveOptions } from '../../../hook/observe.ts';
+import {
+  clearGraphqlState,
+  GRAPHQL_VIEW_CHECKS,
+  observe,
+  observeRest,
+  VrfNotFoundError,
+  type Observation,
+  type ObserveOptions,
+} from '../../../hook/observe.ts';
 import type { LeaseEvent } from '../../../hook/lease.ts';
 import { classifyFailure } from '../../../shared/failure.ts';
 import { createMemoryLogger } from '../../../shared/log.ts';
@@ -134,6 +142,10 @@ for (const flavour of ['4.4', '4.7'] as const) {
       cases = await seed(fx, `${flavour}-${Date.now().toString(36)}`);
       client = createNetboxClient({ url: sim.url, token: sim.leastPrivilegeToken, retries: 0 });
       await client.version();
+      // The first GraphQL read of a process checks the token's view permissions by REST (4 reads, once).
+      sim.clearRequests();
+      await observe(client, lease(randomNet().host(1), randomMac()), { defaultPrefixLength: 32 });
+      expect(sim.requests().map((r) => r.path)).toEqual([...GRAPHQL_VIEW_CHECKS, '/graphql/']);
     });
     afterAll(() => sim.close());
 

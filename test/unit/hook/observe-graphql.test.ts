@@ -6,9 +6,19 @@
 import { describe, expect, test } from 'bun:test';
 import { parse, validate } from 'graphql';
 import { leaseQueryOf, leaseVariablesOf, parseLeaseFacts, GRAPHQL_LIST_LIMIT } from '../../../hook/observe-graphql.ts';
-import { reduceObservation, VrfNotFoundError, type LeaseFacts, type LeaseIp, type ObserveOptions } from '../../../hook/observe.ts';
+import type { LeaseEvent } from '../../../hook/lease.ts';
+import {
+  clearGraphqlState,
+  GRAPHQL_VIEW_CHECKS,
+  observe,
+  reduceObservation,
+  VrfNotFoundError,
+  type LeaseFacts,
+  type LeaseIp,
+  type ObserveOptions,
+} from '../../../hook/observe.ts';
 import { classifyFailure } from '../../../shared/failure.ts';
-import { graphqlDataOf, NetboxResponseError } from '../../../shared/netbox/index.ts';
+import { graphqlDataOf, NetboxHttpError, NetboxResponseError, type NetboxClient } from '../../../shared/netbox/index.ts';
 import { schemaOf } from '../../netbox-sim/graphql.ts';
 
 const OPTIONS: ObserveOptions = { defaultPrefixLength: 32 };
@@ -211,5 +221,57 @@ describe('the query', () => {
     expect(validate(schemaOf('4.4'), parse(leaseQueryOf(7, true))).length).toBeGreaterThan(0);
     expect(leaseVariablesOf(EVENT, 7)).toEqual({ mac: EVENT.mac, ip: ['10.89.56.9'], vrf: '7' });
     expect(leaseVariablesOf(EVENT, undefined)).toEqual({ mac: EVENT.mac, ip: ['10.89.56.9'] });
+  });
+});
+
+describe("the token's view permissions, checked by REST before GraphQL is trusted", () => {
+  /** A NetBox with the GraphQL filters; `denied` answers REST's 403 permission denial. */
+  function fakeClient(denied: string | null) {
+    const calls: string[] = [];
+    const client = {
+      baseUrl: `http://netbox-${Math.random()}`,
+      authScheme: 'Token',
+      capabilities: async () => ({
+        macAddressModel: true,
+        fieldsParameter: true,
+        oobIp: true,
+        v2Tokens: true,
+        graphqlLeaseQuery: true,
+        graphqlIdLookups: true,
+      }),
+      get: async (path: string) => {
+        calls.push(`GET ${path}`);
+        if (path === denied) throw new NetboxHttpError('GET', path, 403, { detail: 'You do not have permission to perform this action.' });
+        return { count: 0, next: null, previous: null, results: [] };
+      },
+      post: async (path: string) => {
+        calls.push(`POST ${path}`);
+        return { data: { interfaces: [], addresses: [], assigned: [], prefixes: [] } };
+      },
+    } as unknown as NetboxClient;
+    return { client, calls };
+  }
+  const event = { v: 1, ip: '10.0.0.5', mac: EVENT.mac, hostname: null, source: 'dhcpd', receivedAt: '' } as LeaseEvent;
+
+  test('a missing view permission is REST\'s 403 (permanent, named), never a GraphQL "nothing found"', async () => {
+    const { client, calls } = fakeClient('/api/ipam/prefixes/');
+    const error = await observe(client, event, OPTIONS).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetboxHttpError);
+    expect((error as NetboxHttpError).missingPermission).toBe('view ipam.prefix');
+    expect(classifyFailure(error)).toBe('permanent');
+    expect(calls).not.toContain('POST /graphql/');
+  });
+
+  test('checked once: per process, and across drainers through the store', async () => {
+    const { client, calls } = fakeClient(null);
+    const remembered = new Set<string>();
+    const store = { fresh: (url: string) => remembered.has(url), remember: (url: string) => void remembered.add(url) };
+    expect(await observe(client, event, { ...OPTIONS, viewCheck: store })).toMatchObject({ when: 'mac-unknown' });
+    expect(await observe(client, event, { ...OPTIONS, viewCheck: store })).toMatchObject({ when: 'mac-unknown' });
+    expect(calls).toEqual([...GRAPHQL_VIEW_CHECKS.map((p) => `GET ${p}`), 'POST /graphql/', 'POST /graphql/']);
+    clearGraphqlState(); // a new drainer process
+    calls.length = 0;
+    await observe(client, event, { ...OPTIONS, viewCheck: store });
+    expect(calls).toEqual(['POST /graphql/']);
   });
 });
