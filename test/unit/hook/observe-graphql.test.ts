@@ -18,7 +18,7 @@ import {
   type ObserveOptions,
 } from '../../../hook/observe.ts';
 import { classifyFailure } from '../../../shared/failure.ts';
-import { graphqlDataOf, NetboxHttpError, NetboxResponseError, type NetboxClient } from '../../../shared/netbox/index.ts';
+import { capabilitiesOf, graphqlDataOf, NetboxHttpError, NetboxResponseError, parseNetboxVersion, type NetboxClient } from '../../../shared/netbox/index.ts';
 import { schemaOf } from '../../netbox-sim/graphql.ts';
 
 const OPTIONS: ObserveOptions = { defaultPrefixLength: 32 };
@@ -231,14 +231,7 @@ describe("the token's view permissions, checked by REST before GraphQL is truste
     const client = {
       baseUrl: `http://netbox-${Math.random()}`,
       authScheme: 'Token',
-      capabilities: async () => ({
-        macAddressModel: true,
-        fieldsParameter: true,
-        oobIp: true,
-        v2Tokens: true,
-        graphqlLeaseQuery: true,
-        graphqlIdLookups: true,
-      }),
+      capabilities: async () => capabilitiesOf(parseNetboxVersion('4.7.3')!),
       get: async (path: string) => {
         calls.push(`GET ${path}`);
         if (path === denied) throw new NetboxHttpError('GET', path, 403, { detail: 'You do not have permission to perform this action.' });
