@@ -221,8 +221,8 @@ async function settledCounts(site: string): Promise<{ reflected: number; pending
 
 const FAULTS: Record<Scenario, unknown[]> = {
   healthy: [],
-  'latency 2 s': [{ kind: 'latency', ms: 2000, pathPrefix: '/api/' }],
-  hung: [{ kind: 'hang', pathPrefix: '/api/' }],
+  'latency 2 s': [{ kind: 'latency', ms: 2000, pathPrefix: '/' }],
+  hung: [{ kind: 'hang', pathPrefix: '/' }],
   refused: [],
 };
 const blocked = new Map<string, number[]>();

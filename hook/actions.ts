@@ -21,7 +21,6 @@ import {
   updateDevice,
   updateIpAddress,
   assignIpAddress,
-  type IpAddress,
   type JournalEntry,
   type JournalKind,
   type NetboxClient,
@@ -29,7 +28,7 @@ import {
 import { mdCode, mdText } from '../shared/markdown.ts';
 import type { Action, Condition } from './fsm.ts';
 import type { LeaseEvent } from './lease.ts';
-import type { Observation } from './observe.ts';
+import type { LeaseIp, Observation } from './observe.ts';
 
 export interface ActionContext {
   client: NetboxClient;
@@ -250,12 +249,12 @@ async function recordBmcIp(ctx: ActionContext): Promise<void> {
   }
   const address = `${ctx.event.ip}/${scope.length}`;
   const vrfId = scope.vrf?.id ?? null;
-  const onBmc = (ip: IpAddress) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object_id === o.bmcInterface.id;
+  const onBmc = (ip: LeaseIp) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object_id === o.bmcInterface.id;
   const reusable =
     o.leaseIpObjects.find((ip) => ip.assigned_object_id === null || onBmc(ip)) ??
     o.leaseIpObjects.find((ip) => ip.assigned_object_type === 'dcim.interface' && ip.assigned_object?.device?.id === o.device.id);
   const refreshable = o.interfaceIps.filter((ip) => ip.status.value === ctx.ipStatus && hostOf(ip.address) !== ctx.event.ip);
-  let ip: IpAddress;
+  let ip: LeaseIp;
   if (reusable) {
     const same = reusable.address === address && reusable.status.value === ctx.ipStatus;
     ip = same ? reusable : await updateIpAddress(ctx.client, reusable.id, { address, status: ctx.ipStatus });

@@ -18,7 +18,8 @@ import { BACKOFF, backoffDelayMs } from '../shared/retry.ts';
 import { ACTIONS, ConditionFound } from './actions.ts';
 import { decide, LOG_ONLY_ACTIONS, type Action, type Row } from './fsm.ts';
 import { tryLockDrain } from './lock.ts';
-import { bmcNamePatterns, observe } from './observe.ts';
+import { bmcNamePatterns, observe, type ViewCheckStore } from './observe.ts';
+import { spoolViewCheckStore } from './version-cache.ts';
 import {
   cleanTmp,
   type DrainStatus,
@@ -132,6 +133,8 @@ const MAX_REDECISIONS = 3;
 interface RunContext {
   client: NetboxClient | null;
   bmcNames: readonly RegExp[];
+  /** The spool's record of the REST check of view permissions (GraphQL reads). */
+  viewCheck: ViewCheckStore;
 }
 
 async function applyEvent(deps: DrainDeps, run: RunContext, spooled: SpooledEvent): Promise<Outcome> {
@@ -140,7 +143,13 @@ async function applyEvent(deps: DrainDeps, run: RunContext, spooled: SpooledEven
   try {
     if (!run.client) throw new NetboxNotConfiguredError(deps.notConfiguredReason ?? 'no URL or token');
     const client = run.client;
-    const observation = await observe(client, event, { defaultPrefixLength: deps.defaultPrefixLength, vrf: deps.vrf, bmcNames: run.bmcNames });
+    const observation = await observe(client, event, {
+      defaultPrefixLength: deps.defaultPrefixLength,
+      vrf: deps.vrf,
+      bmcNames: run.bmcNames,
+      log: deps.log,
+      viewCheck: run.viewCheck,
+    });
     const saved = spooled.progress?.plan;
     // A saved plan means an earlier run stopped mid-way (crash or kill): journal posts check for copies.
     const retried = saved !== undefined || (spooled.progress?.attempts ?? 0) > 0;
@@ -245,6 +254,7 @@ export async function drainSpool(deps: DrainDeps): Promise<DrainSummary> {
   const run: RunContext = {
     client: deps.client ? withDeadline(deps.client, deadline) : null,
     bmcNames: bmcNamePatterns(deps.bmcInterfaceNames),
+    viewCheck: spoolViewCheckStore(deps.dir),
   };
   /** Entries left in new/ that could not be moved aside: not read again this run. */
   const stuck = new Set<string>();

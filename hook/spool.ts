@@ -276,6 +276,8 @@ export interface DrainStatus {
   applied?: number;
   /** NetBox's version per base URL, remembered across drainers (hook/version-cache.ts). */
   netboxVersions?: Record<string, { text: string; major: number; minor: number; patch: number; at: string }>;
+  /** When the token's view permissions behind the GraphQL lease query were last checked by REST, per base URL (hook/version-cache.ts). */
+  graphqlViewsCheckedAt?: Record<string, string>;
 }
 
 export function readStatus(dir: string): DrainStatus {

@@ -3,9 +3,12 @@
  * drainers (one per lease burst) do not each probe `/api/status/`: a VersionStore for
  * createNetboxClient. Entries expire after VERSION_TTL_MS (an upgraded NetBox is seen
  * within that time; the version only selects request details such as `?fields=`).
+ * The same for the REST check of the token's view permissions that the GraphQL lease
+ * read relies on (hook/observe.ts): a ViewCheckStore.
  * Written only by the lock-holding drainer, through spool.ts (O_NOFOLLOW, atomic).
  */
 import type { NetboxVersion, VersionStore } from '../shared/netbox/index.ts';
+import type { ViewCheckStore } from './observe.ts';
 import { type DrainStatus, readStatus, writeStatus } from './spool.ts';
 
 /** How long a remembered version is trusted. */
@@ -32,6 +35,25 @@ export function spoolVersionStore(dir: string, now: () => number = Date.now): Ve
         writeStatus(dir, { ...status, netboxVersions: { ...status.netboxVersions, [baseUrl]: { ...version, at } } });
       } catch {
         // not remembered: the next drainer probes again
+      }
+    },
+  };
+}
+
+/** A ViewCheckStore backed by `<spool>/status.json`: a check younger than `ttlMs` is trusted. A failed write costs a check next time. */
+export function spoolViewCheckStore(dir: string, now: () => number = Date.now, ttlMs = VERSION_TTL_MS): ViewCheckStore {
+  return {
+    fresh: (baseUrl) => {
+      const at = readStatus(dir).graphqlViewsCheckedAt?.[baseUrl];
+      const age = typeof at === 'string' ? now() - Date.parse(at) : Number.NaN;
+      return age >= 0 && age < ttlMs;
+    },
+    remember: (baseUrl) => {
+      try {
+        const status = readStatus(dir);
+        writeStatus(dir, { ...status, graphqlViewsCheckedAt: { ...status.graphqlViewsCheckedAt, [baseUrl]: new Date(now()).toISOString() } });
+      } catch {
+        // not remembered: the next drainer checks again
       }
     },
   };

@@ -15,3 +15,4 @@ export * from './types.ts';
 export * from './version.ts';
 export * from './vrfs.ts';
 export * from './probe.ts';
+export * from './graphql.ts';

@@ -30,6 +30,14 @@ export interface NetboxCapabilities {
   oobIp: boolean;
   /** 4.5+: v2 tokens (`Bearer nbt_…`). */
   v2Tokens: boolean;
+  /**
+   * 4.3.6+ (4.4+): the GraphQL filters bm-hook's one-request lease look-up uses: interfaces by
+   * `mac_addresses`, IP addresses by `parent` (host, any mask) and `assigned`, prefixes by `contains`
+   * (the last added in 4.3.6). `/graphql/` may still be disabled (GRAPHQL_ENABLED=False: 404).
+   */
+  graphqlLeaseQuery: boolean;
+  /** 4.5+: GraphQL id filters take a lookup (`id: {exact: 7}`); before, a bare `id: 7`. */
+  graphqlIdLookups: boolean;
 }
 
 export function capabilitiesOf(version: NetboxVersion): NetboxCapabilities {
@@ -38,5 +46,7 @@ export function capabilitiesOf(version: NetboxVersion): NetboxCapabilities {
     fieldsParameter: versionAtLeast(version, 4, 0),
     oobIp: versionAtLeast(version, 3, 6),
     v2Tokens: versionAtLeast(version, 4, 5),
+    graphqlLeaseQuery: versionAtLeast(version, 4, 4) || (version.major === 4 && version.minor === 3 && version.patch >= 6),
+    graphqlIdLookups: versionAtLeast(version, 4, 5),
   };
 }

@@ -73,3 +73,26 @@ export interface AllowEntry {
 export function allowed(list: AllowEntry[], step: string, path: string): AllowEntry | undefined {
   return list.find((e) => (e.step === '*' || e.step === step) && (e.path.endsWith('*') ? path.startsWith(e.path.slice(0, -1)) : e.path === path));
 }
+
+/**
+ * A GraphQL answer as comparable text: ids (which differ between the two NetBoxes) as "N", lists
+ * sorted, prefixes other than `ownPrefix` dropped (the shared real NetBox holds other tests' prefixes
+ * that contain the same addresses), error locations dropped.
+ */
+export function canonicalGraphql(body: unknown, ownPrefix: string): string {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      const items = v.filter((x) => !(x && typeof x === 'object' && 'prefix' in x && (x as { prefix: unknown }).prefix !== ownPrefix)).map(walk);
+      return items.map((x) => JSON.stringify(x)).sort();
+    }
+    if (!v || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      if (k === 'locations') continue;
+      const x = (v as Record<string, unknown>)[k];
+      out[k] = k === 'id' && (typeof x === 'string' || typeof x === 'number') ? 'N' : walk(x);
+    }
+    return out;
+  };
+  return JSON.stringify(walk(body));
+}

@@ -66,6 +66,13 @@ export interface Features {
    * MAC is_primary, custom field status/nulls_first, dns_name in brief IPs).
    */
   netbox47: boolean;
+  /**
+   * 4.4+ (4.3.6+): /graphql/ has the filters bm-hook's lease query uses (prefix `contains` came with
+   * 4.3.6); the simulator answers GraphQL only from here (test/netbox-sim/graphql.ts), older flavours 404.
+   */
+  graphqlLeaseFilters: boolean;
+  /** 4.5+: GraphQL id filters take a lookup (`id: {exact: 7}`); 4.4: a bare `id: 7`. */
+  graphqlIdLookups: boolean;
 }
 
 export function featuresOf(flavour: Flavour): Features {
@@ -80,6 +87,8 @@ export function featuresOf(flavour: Flavour): Features {
     fullVersion: flavourAtLeast(flavour, '4.5'),
     strictMacFilter: flavourAtLeast(flavour, '4.5'),
     netbox47: flavourAtLeast(flavour, '4.7'),
+    graphqlLeaseFilters: flavourAtLeast(flavour, '4.4'),
+    graphqlIdLookups: flavourAtLeast(flavour, '4.5'),
   };
 }
 

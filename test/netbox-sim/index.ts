@@ -118,6 +118,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     log,
     leastPrivilegeTokens: opts.leastPrivilege === false ? undefined : leastPrivilegeTokens,
     maxPageSize: opts.maxPageSize ?? 1000,
+    graphqlEnabled: opts.graphqlEnabled ?? true,
     deviceStatuses,
     onLog,
   });

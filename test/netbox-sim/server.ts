@@ -8,6 +8,7 @@ import { traceSegments } from './cabling.ts';
 import { type FaultEngine, faultResponse, junkResponse, parseFaults } from './faults.ts';
 import { DJANGO, featuresOf, INSTALLED_APPS_47 } from './flavours.ts';
 import { applyFilters } from './filters.ts';
+import { answerGraphql } from './graphql.ts';
 import type { FilterCtx } from './filters.ts';
 import { available, type Models, RESOURCES } from './models.ts';
 import { leastPrivilegeRules, PERMISSION_DENIED, permits } from './permissions.ts';
@@ -31,6 +32,8 @@ export interface ServerState {
   deviceStatuses: string[];
   /** Called after each request is logged. */
   onLog?: (e: RequestLogEntry) => void;
+  /** NetBox's GRAPHQL_ENABLED (default true); false: /graphql/ answers 404 as NetBox does. */
+  graphqlEnabled?: boolean;
 }
 
 type AuthKind = RequestLogEntry['auth'];
@@ -134,6 +137,15 @@ export function createSimServer(st: ServerState): SimServer {
       };
       if (featuresOf(st.flavour).fullVersion) body['netbox-full-version'] = st.version;
       return { status: 200, body };
+    }
+    if (path === '/graphql/') {
+      if (!featuresOf(st.flavour).graphqlLeaseFilters || st.graphqlEnabled === false) {
+        return { status: 404, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: 'The GraphQL API is not enabled.' };
+      }
+      if (method !== 'POST') return { status: 405, body: { detail: `Method "${method}" not allowed.` } };
+      const serializer = new Serializer({ store: st.store, flavour: st.flavour, base });
+      const mayView = (objectType: string) => !leastPrivilege || permits(leastPrivilegeRules(), 'GET', objectType);
+      return answerGraphql(bodyText, { store: st.store, flavour: st.flavour, serializer, mayView });
     }
     const trace = /^\/api\/dcim\/interfaces\/(\d+)\/trace\/$/.exec(path);
     if (trace && method === 'GET') {

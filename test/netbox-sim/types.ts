@@ -89,6 +89,8 @@ export interface SimOptions {
   enforceGlobalUnique?: boolean;
   /** default 1000 */
   maxPageSize?: number;
+  /** NetBox's GRAPHQL_ENABLED, default true; false: /graphql/ answers 404 (4.4+ flavours; older ones always do). */
+  graphqlEnabled?: boolean;
   faults?: FaultSpec[];
   data?: SeedData;
 }

@@ -86,9 +86,34 @@ describe('versions', () => {
     expect(parseNetboxVersion('banana')).toBeNull();
   });
   test('capabilities follow the version', () => {
-    expect(capabilitiesOf(parseNetboxVersion('3.7.8')!)).toEqual({ macAddressModel: false, fieldsParameter: false, oobIp: true, v2Tokens: false });
-    expect(capabilitiesOf(parseNetboxVersion('4.1.11')!)).toEqual({ macAddressModel: false, fieldsParameter: true, oobIp: true, v2Tokens: false });
-    expect(capabilitiesOf(parseNetboxVersion('4.6.0')!)).toEqual({ macAddressModel: true, fieldsParameter: true, oobIp: true, v2Tokens: true });
+    expect(capabilitiesOf(parseNetboxVersion('3.7.8')!)).toEqual({
+      macAddressModel: false,
+      fieldsParameter: false,
+      oobIp: true,
+      v2Tokens: false,
+      graphqlLeaseQuery: false,
+      graphqlIdLookups: false,
+    });
+    expect(capabilitiesOf(parseNetboxVersion('4.1.11')!)).toEqual({
+      macAddressModel: false,
+      fieldsParameter: true,
+      oobIp: true,
+      v2Tokens: false,
+      graphqlLeaseQuery: false,
+      graphqlIdLookups: false,
+    });
+    expect(capabilitiesOf(parseNetboxVersion('4.6.0')!)).toEqual({
+      macAddressModel: true,
+      fieldsParameter: true,
+      oobIp: true,
+      v2Tokens: true,
+      graphqlLeaseQuery: true,
+      graphqlIdLookups: true,
+    });
+    // GraphQL's prefix `contains` filter came with 4.3.6; id lookups (`id: {exact: …}`) with 4.5.
+    expect(capabilitiesOf(parseNetboxVersion('4.3.5')!).graphqlLeaseQuery).toBe(false);
+    expect(capabilitiesOf(parseNetboxVersion('4.3.6')!).graphqlLeaseQuery).toBe(true);
+    expect(capabilitiesOf(parseNetboxVersion('4.4.10')!)).toMatchObject({ graphqlLeaseQuery: true, graphqlIdLookups: false });
   });
 });
 
