@@ -1,4 +1,5 @@
 /** The machine as 01-init sees it; read by the later steps and the report. */
+import type { BootSecurity } from './lockdown.ts';
 
 export interface NicInfo {
   name: string;
@@ -68,4 +69,6 @@ export interface Inventory {
   disks: DiskInfo[];
   nics: NicInfo[];
   bmc: { ip: string | null; mac: string | null } | null;
+  /** UEFI, Secure Boot and kernel lockdown as this boot found them (agent/lockdown.ts). Absent: not read. */
+  boot?: BootSecurity;
 }

@@ -2,7 +2,9 @@
  * The tables in docs/ and README.md that restate code, generated from that code:
  * the step settings (each step's `tunables`), the disk thresholds (03-disk's
  * `min_*` tunables, whose defaults are DEFAULT_THRESHOLDS), the exit codes
- * (EXIT_CODE_MEANINGS) and bm-hook's state machine (hook/fsm.ts's FSM table).
+ * (EXIT_CODE_MEANINGS), bm-hook's state machine (hook/fsm.ts's FSM table), and for the PXE image
+ * the boot variables (image/boot-scripts.ts), the boot files and the example DHCP/TFTP
+ * configurations (image/boot-server.ts).
  *
  * Each table sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`
  * in its Markdown file; everything outside the markers stays hand-written.
@@ -14,6 +16,8 @@ import { phase1Steps } from '../agent/flow-dot.ts';
 import { DISK_TUNABLES } from '../agent/disk/settings.ts';
 import { areaOf } from '../agent/tunables.ts';
 import { CONDITIONS_WHILE_ACTING, FSM, type Row } from '../hook/fsm.ts';
+import { BOOT_VARIABLES, grubName, ipxeName } from '../image/boot-scripts.ts';
+import { BOOT_FILES, bootServerConfigs, EXAMPLE_BOOT_SERVER } from '../image/boot-server.ts';
 import { EXIT_CODE_MEANINGS } from '../shared/cli/exit-codes.ts';
 
 type Value = number | string | boolean;
@@ -134,6 +138,31 @@ export function renderFsmTable(rows: readonly Row[] = FSM): string {
   );
 }
 
+/** The site-settable boot variables under both loaders' names, with their kernel argument and default. */
+export function renderBootVariablesTable(): string {
+  return markdownTable(
+    ['iPXE', 'GRUB', 'kernel argument', 'default', 'meaning'],
+    BOOT_VARIABLES.map((v) => [
+      code(ipxeName(v)),
+      code(grubName(v)),
+      v.argument ? code(`${v.argument}…`) : '(as given)',
+      v.default ? code(v.default) : '—',
+      v.description,
+    ]),
+  );
+}
+
+/** The boot tree: each file, who fetches it and how. */
+export function renderBootFilesTable(): string {
+  return markdownTable(
+    ['file', 'fetched by', 'over', 'what'],
+    BOOT_FILES.map((f) => [code(f.path), f.clients.join(', '), f.over.map((o) => o.toUpperCase()).join(', '), f.what]),
+  );
+}
+
+/** A configuration file as a fenced code block. */
+const fenced = (language: string, text: string) => `\`\`\`${language}\n${text.trimEnd()}\n\`\`\``;
+
 /** A generated region: which file, the marker name, and how to render its content. */
 export interface Region {
   file: string;
@@ -149,6 +178,12 @@ export function generatedRegions(): Region[] {
     { file: 'docs/agent.md', name: 'thresholds', render: () => renderThresholdsTable() },
     exitCodes('docs/agent.md'),
     exitCodes('docs/image.md'),
+    { file: 'docs/image.md', name: 'boot-files', render: () => renderBootFilesTable() },
+    { file: 'docs/image.md', name: 'boot-variables', render: () => renderBootVariablesTable() },
+    { file: 'docs/image.md', name: 'boot-dnsmasq', render: () => fenced('ini', bootServerConfigs(EXAMPLE_BOOT_SERVER).dnsmasq) },
+    { file: 'docs/image.md', name: 'boot-isc-dhcpd', render: () => fenced('', bootServerConfigs(EXAMPLE_BOOT_SERVER).iscDhcpd) },
+    { file: 'docs/image.md', name: 'boot-kea', render: () => fenced('json', bootServerConfigs(EXAMPLE_BOOT_SERVER).kea) },
+    { file: 'docs/image.md', name: 'boot-tftp-only', render: () => fenced('ini', bootServerConfigs(EXAMPLE_BOOT_SERVER).dnsmasqTftpOnly) },
     { file: 'docs/hook.md', name: 'fsm', render: () => renderFsmTable() },
     exitCodes('docs/hook.md'),
     exitCodes('README.md'),

@@ -19,7 +19,9 @@ import { startRealNetbox, stopRealNetbox, type RealNetbox } from './netbox-real/
 const LEVELS = ['unit', 'integration', 'e2e'] as const;
 type Level = (typeof LEVELS)[number];
 
-const TIMEOUT_MS: Record<Level, number> = { unit: 10_000, integration: 60_000, e2e: 900_000 };
+// e2e: each test awaits its own boot, and the boots share the cores (test/e2e/pxe-boot.test.ts runs them side by
+// side), so the last test's wait covers the whole boot schedule (~15 min under TCG on two cores), with room.
+const TIMEOUT_MS: Record<Level, number> = { unit: 10_000, integration: 60_000, e2e: 1_800_000 };
 
 /** Where each level's test files are: its directory, and the simulator's own tests of that level (test/netbox-sim/test/). */
 const LEVEL_PATHS: Record<Level, readonly string[]> = {

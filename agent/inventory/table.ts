@@ -1,6 +1,7 @@
 /** The machine in one table: the 01-init journal entry and `bm-agent inventory` print it. Pure. */
 import type { ResultTable } from '../step.ts';
 import type { Inventory } from '../inventory-types.ts';
+import { describeBootSecurity } from '../lockdown.ts';
 import { installedMemory } from '../memory/installed.ts';
 import { formatBytes, toGiB } from '../units.ts';
 
@@ -30,7 +31,7 @@ function persistentRows(inventory: Inventory): string[][] {
   return [['persistent memory', parts.join(', ')]];
 }
 
-/** System, serial, BIOS, CPU, memory (persistent memory apart), disks, physical NICs and BMC as item/value rows. */
+/** System, serial, BIOS, CPU, memory (persistent memory apart), disks, physical NICs, BMC and Secure Boot as item/value rows. */
 export function inventoryTable(inventory: Inventory): ResultTable {
   const physical = inventory.nics.filter((n) => n.physical);
   return {
@@ -45,6 +46,7 @@ export function inventoryTable(inventory: Inventory): ResultTable {
       ['disks', inventory.disks.map((d) => `${d.name} ${Math.round(d.sizeBytes / 1e9)} GB ${d.mediaClass}`).join(', ') || 'none'],
       ['NICs', physical.map((n) => `${n.name} ${n.mac}`).join(', ') || 'none'],
       ['BMC', inventory.bmc ? `${inventory.bmc.ip ?? 'no IP'} ${inventory.bmc.mac ?? ''}`.trim() : 'not visible'],
+      ...(inventory.boot ? [['Secure Boot', describeBootSecurity(inventory.boot)]] : []),
     ],
   };
 }

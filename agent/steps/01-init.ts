@@ -60,6 +60,14 @@ function inventoryMetrics(inventory: Inventory): StepResult['metrics'] {
   };
 }
 
+/**
+ * UEFI, Secure Boot, kernel lockdown and where dmidecode read SMBIOS (agent/lockdown.ts): the
+ * Secure Boot e2e asserts these from the report (`uefi`, `secureBoot`, `kernelLockdown`, `smbiosSource`).
+ */
+function bootMetrics(collected: Pick<Collected, 'boot' | 'smbiosSource'>): StepResult['metrics'] {
+  return { uefi: collected.boot.uefi, secureBoot: collected.boot.secureBoot, kernelLockdown: collected.boot.lockdown, smbiosSource: collected.smbiosSource };
+}
+
 /** `serial ABC (baseboard; MAC aa:… on it too)` / `mac aa:…`, plus any look-up warning, for the summary. Pure. */
 export function foundBy(match: Pick<DeviceMatch, 'by' | 'value' | 'serialSource' | 'macs' | 'warnings'>): string {
   const how =
@@ -86,6 +94,8 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
       progress({ fraction: 0, message: 'collecting inventory' });
       const collected = await (deps.collect ?? collectInventory)({ run: ctx.run, signal: ctx.signal });
       const { inventory } = collected;
+      // What could not be read (no SMBIOS tables under lockdown, no BMC…): said in the log (console, journald).
+      for (const note of collected.notes) ctx.log.info('inventory', { note });
       const evidence: EvidenceRef[] = [
         { file: ctx.evidence.save('01-init/inventory.json', `${JSON.stringify(inventory, null, 2)}\n`) },
         {
@@ -102,7 +112,7 @@ export function createInitStep(deps: InitStepDeps = {}): StepDefinition<'01-init
           durationMs: t.durationMs,
         })),
       ];
-      const metrics = inventoryMetrics(inventory);
+      const metrics = { ...inventoryMetrics(inventory), ...bootMetrics(collected) };
       const details: InitDetails = { inventory, notes: collected.notes };
       const outputs: NonNullable<StepResult['outputs']> = { inventory };
       const base = { metrics, evidence, details, outputs };

@@ -9,8 +9,9 @@
  *    panel port it stops at. Each far-end switch's record (serial, primary and
  *    OOB IPs) and interfaces (labels, descriptions, MACs) are read to identify
  *    it from what it sends (agent/lldp/identify.ts).
- * 3. i40e NICs: the firmware LLDP agent swallows LLDP frames, so it is stopped
- *    (`lldp stop` to debugfs where present, else ethtool's `disable-fw-lldp`).
+ * 3. i40e and ice NICs: the firmware LLDP agent swallows LLDP frames, so it is stopped
+ *    through the driver's ethtool private flag and put back afterwards (agent/lldp/firmware.ts;
+ *    no debugfs: kernel lockdown refuses it).
  * 4. NICs brought up; lldpd started (receive-only, LLDP and CDP, own socket) on exactly them.
  * 5. `lldpcli -f json0 show neighbors details` polled every `poll_ms` until every
  *    awaited NIC (carrier, or cabled in NetBox) has a neighbour, or `deadline_s`.
@@ -24,7 +25,7 @@ import { pause } from '../../shared/pause.ts';
 import { causeOf } from '../../shared/failure.ts';
 import { getDevice, listDeviceInterfaces, pathStopsShort, traceInterface, type CableTrace, type Interface } from '../../shared/netbox/index.ts';
 import { awaitedNics, cablingTable, compareCabling, netboxPortsOf, type CablingComparison, type NetboxPort, type NicObservation } from '../lldp/compare.ts';
-import { nicsWithFirmwareLldp, stopFirmwareLldp, type FirmwareLldpAction } from '../lldp/firmware.ts';
+import { nicsWithFirmwareLldp, restoreFirmwareLldp, stopFirmwareLldp, type FirmwareLldpAction } from '../lldp/firmware.ts';
 import { farDeviceOf, type FarDevice } from '../lldp/identify.ts';
 import { nicsToCheck, splitNicList } from '../lldp/select.ts';
 import { readPhysicalNics } from '../inventory/nics.ts';
@@ -42,7 +43,7 @@ export const LLDPD_LOG_EVIDENCE = '04-lldp/lldpd.log';
 export interface LldpStepDeps {
   /** Starts lldpd; default Bun.spawn. Tests wrap it to enter a network namespace. */
   startDaemon?: DaemonStarter;
-  /** Root of sysfs (NIC discovery, drivers, i40e debugfs under `<sysRoot>/kernel/debug`); default `/sys`. */
+  /** Root of sysfs (NIC discovery and drivers); default `/sys`. */
   sysRoot?: string;
   /** Where lldpd's socket/PID/config directory is created; default the OS temp dir. */
   runtimeDir?: string;
@@ -170,7 +171,7 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
 
       const firmware: FirmwareLldpAction[] = [];
       for (const nic of nicsWithFirmwareLldp(nics, physical)) {
-        firmware.push(await stopFirmwareLldp({ run: ctx.run, log: ctx.log, signal: ctx.signal, sysRoot }, nic));
+        firmware.push(await stopFirmwareLldp({ run: ctx.run, log: ctx.log, signal: ctx.signal }, nic));
       }
       for (const nic of nics) {
         if (before.links.find((l) => l.name === nic)?.up) continue;
@@ -304,6 +305,8 @@ export function createLldpStep(deps: LldpStepDeps = {}): StepDefinition<'04-lldp
             evidence.push({ file: ctx.evidence.save(LLDPD_LOG_EVIDENCE, daemon.output()), command: argv });
         }
         runtime.remove();
+        // The firmware agents go back to how they were found (the actions in the result record it).
+        for (const action of firmware) await restoreFirmwareLldp({ run: ctx.run, log: ctx.log }, action);
         // No NetBox read outlives the step.
         await farDevicesRead;
       }

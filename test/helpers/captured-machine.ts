@@ -23,6 +23,9 @@ export function capturedKvmGuest(extra: Partial<Collected> = {}): Collected {
     bmc: null,
     tools: [],
     notes: [],
+    // Not captured: as a kernel without lockdown LSM would report it.
+    boot: { uefi: false, secureBoot: null, lockdown: null },
+    smbiosSource: null,
     ...extra,
   };
 }

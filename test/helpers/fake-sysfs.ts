@@ -2,11 +2,13 @@
  * A fake sysfs tree in a temp directory for the sysfs NIC reader and the steps
  * that read it (`sysRoot`): `class/net/<nic>` with its files, physical NICs
  * linked to a device under `devices/` with a driver and bus, virtual ones
- * without a device, and the i40e debugfs command files where asked.
+ * without a device, the i40e debugfs command files where asked, and the Secure
+ * Boot / lockdown / SMBIOS table files agent/lockdown.ts reads.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BOOT_SECURITY_FILES } from '../../agent/lockdown.ts';
 
 export interface FakeNic {
   name: string;
@@ -23,6 +25,12 @@ export interface FakeSysfs {
   root: string;
   /** Creates `kernel/debug/i40e/<pci address>/command` (empty). */
   addI40eDebugfs(pciAddress: string): string;
+  /** Creates `firmware/efi` (a UEFI boot); with `secureBootVar`, efivarfs's `SecureBoot-<guid>` file holding those bytes. */
+  addEfi(secureBootVar?: Uint8Array): void;
+  /** Writes `kernel/security/lockdown` (e.g. `none [integrity] confidentiality`). */
+  setLockdown(text: string): void;
+  /** Creates `firmware/dmi/tables/smbios_entry_point` and `DMI` (contents irrelevant: dmidecode is faked). */
+  addSmbiosTables(): void;
   remove(): void;
 }
 
@@ -55,6 +63,20 @@ export function createFakeSysfs(nics: readonly FakeNic[]): FakeSysfs {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'command'), '');
       return join(dir, 'command');
+    },
+    addEfi(secureBootVar) {
+      const efivars = join(root, 'firmware/efi/efivars');
+      mkdirSync(efivars, { recursive: true });
+      if (secureBootVar) writeFileSync(join(root, BOOT_SECURITY_FILES.secureBootVar), secureBootVar);
+    },
+    setLockdown(text) {
+      mkdirSync(join(root, 'kernel/security'), { recursive: true });
+      writeFileSync(join(root, BOOT_SECURITY_FILES.lockdown), text);
+    },
+    addSmbiosTables() {
+      mkdirSync(join(root, 'firmware/dmi/tables'), { recursive: true });
+      writeFileSync(join(root, BOOT_SECURITY_FILES.smbiosEntryPoint), '_SM3_');
+      writeFileSync(join(root, BOOT_SECURITY_FILES.smbiosTable), '');
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };

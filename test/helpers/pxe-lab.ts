@@ -1,40 +1,47 @@
 /**
- * A PXE lab for the image's end-to-end test, all inside one network namespace
- * this process creates (`bmt-pxe-<pid>…`), on a bridge with the boot server's
- * address:
- *   - dnsmasq: DHCP, and TFTP for the boot files; iPXE clients (option 175) get
- *     the site script's URL (HTTP or TFTP), other PXE ROMs get undionly.kpxe;
- *   - busybox httpd serving the same directory (vmlinuz, initrd.zst, boot.ipxe,
- *     the site script that sets the bm.* arguments and chains boot.ipxe);
+ * A network-boot lab for the image's end-to-end test, all inside one network
+ * namespace this process creates (`bmt-pxe-<pid>…`), on a bridge with the boot
+ * server's address:
+ *   - the boot server, configured as docs/image.md shows (image/boot-server.ts through
+ *     ./pxe-boot-server.ts): dnsmasq (DHCP + TFTP), or ISC dhcpd or Kea with dnsmasq as
+ *     TFTP server; legacy BIOS PXE → undionly.kpxe → iPXE → the site script; UEFI PXE →
+ *     shim → GRUB over TFTP; UEFI HTTP boot → the same chain by URL;
+ *   - busybox httpd serving the boot tree (`make image`'s dist/image/ as BOOT_FILES lists
+ *     it, plus the site's settings: site.ipxe for iPXE, grub/site.cfg for GRUB — also put
+ *     into a lab copy of any disk image (`*.img`, UEFI HTTP boot's RAM disk) with mcopy —
+ *     and any extra file such as a bm.config_url document);
  *   - the NetBox simulator (`test/netbox-sim/main.ts --host`), seeded from JSON;
  *   - a callback receiver (test/e2e/fixtures/callback-sink.ts) writing JSON lines;
  *   - nginx as a WebDAV server (`dav_methods PUT`) storing what bm.evidence_url
  *     uploads under `<work dir>/dav/evidence/`;
  *   - lldpd as the "switch" on the tap port the VM's NIC is plugged into;
- *   - qemu (`-accel tcg`: this machine's /dev/kvm cannot boot a stock kernel),
- *     PXE-booting (`-boot n`) with a DMI serial, a blank and a partitioned disk,
- *     firmware (SeaBIOS, iPXE) and Linux console on one serial port, written to a
- *     file read as it grows; the NIC's option ROM is qemu's own iPXE.
+ *   - qemu (./pxe-qemu.ts: SeaBIOS + iPXE, or OVMF with or without Secure Boot, PXE
+ *     or HTTP boot) with a DMI serial, a blank and a partitioned disk, firmware and
+ *     Linux console on one serial port written to a file read as it grows.
  * Daemons and qemu are killed by PID; close() deletes the namespace and the
- * work directory (the serial log is copied out first by the caller).
+ * work directory (the caller copies the serial log out first).
  */
 import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Subprocess } from 'bun';
 import { lldpdUser } from '../../agent/tools/lldpd.ts';
+import { BOOT_FILES } from '../../image/boot-server.ts';
+import { renderGrubSiteConfig, renderIpxeSiteScript } from '../../image/boot-scripts.ts';
 import type { SeedData } from '../netbox-sim/index.ts';
+import { bootServerPlan, type DhcpServerKind } from './pxe-boot-server.ts';
+import { type Firmware, type NetBoot, OVMF_DIR, OVMF_FILES, qemuArgv } from './pxe-qemu.ts';
 import { waitUntil } from './wait.ts';
 
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const REPO = resolve(import.meta.dir, '../..');
 const BUN = process.execPath;
-const UNDIONLY = '/usr/lib/ipxe/undionly.kpxe';
 
 /** What the VM's DMI (SMBIOS type 1) says; NetBox's manufacturer and device type must match. */
 export const VM_MANUFACTURER = 'QEMU';
 export const VM_PRODUCT = 'BM-E2E';
 
+/** What every lab runs; the DHCP server kinds add theirs (DHCP_SERVER_TOOLS). */
 export const PXE_LAB_TOOLS = ['qemu-system-x86_64', 'dnsmasq', 'busybox', 'lldpd', 'lldpcli', 'curl', 'sfdisk', 'ip', 'nginx'];
 
 /** nginx's config for the lab's WebDAV server: PUT only, under /evidence/, everything it writes in `workDir`. */
@@ -74,9 +81,8 @@ function run(argv: string[]): string {
   return result.stdout.toString();
 }
 
-/** A file in `dir` with the content of `source`: a hard link when possible, else a copy. */
-function place(source: string, dir: string, name: string): void {
-  const target = join(dir, name);
+/** `target` with the content of `source`: a hard link when possible, else a copy. */
+function place(source: string, target: string): void {
   try {
     linkSync(source, target);
   } catch {
@@ -84,27 +90,46 @@ function place(source: string, dir: string, name: string): void {
   }
 }
 
+/** The lab's addresses, for the site settings and extra files that point at them. */
+export interface LabUrls {
+  serverIp: string;
+  netboxUrl: string;
+  callbackUrl: string;
+  evidenceBase: string;
+  /** The boot tree over HTTP, ending in `/`. */
+  httpBase: string;
+}
+
 export interface PxeLabOptions {
   /** First three octets of the lab's /24, e.g. `10.77.1`. */
   subnet: string;
-  /** Directory holding vmlinuz, initrd.zst and boot.ipxe (`make image` output). */
+  /** The boot tree `make image` wrote (dist/image): every file of BOOT_FILES. */
   imageDir: string;
-  /** How iPXE fetches the site script and the image. */
-  transport: 'http' | 'tftp';
+  /** The DHCP server (and with it who serves TFTP). */
+  dhcp: DhcpServerKind;
+  /** How iPXE (legacy BIOS clients) fetches the site script, boot.ipxe and the image. */
+  ipxeTransport: 'http' | 'tftp';
   netbox: { seed: SeedData; token: string };
   /** The lldpd "switch" on the VM's link: system name and the port's name. */
   switchName: string;
   switchPort: string;
-  /** iPXE variables for boot.ipxe (`bm-netbox-url`, `bm-token-arg`, `bm-extra`, …), written to the site script. */
-  ipxeVars: (lab: { serverIp: string; netboxUrl: string; callbackUrl: string; evidenceBase: string }) => Record<string, string>;
+  /** The site's boot settings (image/boot-scripts.ts BOOT_VARIABLES by name): site.ipxe and grub/site.cfg both set them. */
+  site: (lab: LabUrls) => Record<string, string>;
+  /** Further files for the boot tree (path → content), served over HTTP and TFTP. */
+  files?: (lab: LabUrls) => Record<string, string>;
 }
 
 export interface VmOptions {
   serial: string;
   mac: string;
   memoryMiB: number;
+  cpus: number;
+  firmware: Firmware;
+  netBoot: NetBoot;
   /** Disks as raw files: name → size in MiB and whether it gets a partition table. */
   disks: { name: string; sizeMiB: number; partitioned: boolean }[];
+  /** Serial console lines to time: name → pattern; Vm.milestones() says when each first appeared. */
+  milestones?: Record<string, RegExp>;
 }
 
 export interface Vm {
@@ -114,19 +139,19 @@ export interface Vm {
   /** The serial console so far. */
   serial(): string;
   disks: Record<string, string>;
-  /** Waits until the serial console shows `text` (or matches it); returns ms since qemu started. */
-  waitForSerial(text: string | RegExp, timeoutMs: number): Promise<number>;
+  /**
+   * Waits until the serial console shows `text` (or matches it); returns ms since qemu started.
+   * Fails at once when qemu ends or the console matches `stuck` (a boot loader's prompt, a refusal).
+   */
+  waitForSerial(text: string | RegExp, timeoutMs: number, stuck?: RegExp): Promise<number>;
+  /** ms after qemu's start at which each milestone (VmOptions.milestones) was first seen (to within 0.5 s). */
+  milestones(): Record<string, number>;
   exited(): boolean;
 }
 
-export interface PxeLab {
+export interface PxeLab extends LabUrls {
   ns: string;
   workDir: string;
-  serverIp: string;
-  netboxUrl: string;
-  callbackUrl: string;
-  /** The WebDAV directory URL bm.evidence_url may PUT under (`http://<server>:8082/evidence/`). */
-  evidenceBase: string;
   bootDir: string;
   /** Where the WebDAV server stored `/evidence/<name>`, or null when nothing was uploaded there. */
   evidenceFile(name: string): string | null;
@@ -134,8 +159,10 @@ export interface PxeLab {
   netboxGet<T = unknown>(path: string): Promise<T>;
   /** The callbacks received so far (one JSON document per POST). */
   callbacks(): { path: string; headers: Record<string, string>; json: unknown }[];
-  /** The boot server's log lines so far (dnsmasq DHCP/TFTP, httpd). */
+  /** The boot server's log lines so far (DHCP server, TFTP, httpd). */
   serverLog(): string;
+  /** One daemon's output so far, by its name (`dnsmasq`, `dnsmasq-tftp`, `dhcpd`, `kea-dhcp4`, `httpd`, `nginx`, …). */
+  daemonLog(name: string): string;
   startVm(options: VmOptions): Vm;
   close(): Promise<void>;
 }
@@ -172,14 +199,21 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
   const callbackUrl = `http://${serverIp}:8081/bm-callback`;
   const callbackFile = join(workDir, 'callbacks.jsonl');
   const evidenceBase = `http://${serverIp}:8082/evidence/`;
+  const httpBase = `http://${serverIp}:8080/`;
   const davDir = join(workDir, 'dav');
   const daemons: Daemon[] = [];
   const vms: Vm[] = [];
+  const watchers: ReturnType<typeof setInterval>[] = [];
   let serverLog = '';
   let nsCreated = false;
 
-  const spawnInNs = (name: string, argv: string[], logToServer = false): Daemon => {
-    const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], { env: { PATH, HOME: workDir }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const spawnInNs = (name: string, argv: string[], logToServer = false, env: Record<string, string> = {}): Daemon => {
+    const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], {
+      env: { PATH, HOME: workDir, ...env },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
     let text = '';
     const sink = (chunk: string) => {
       text += chunk;
@@ -206,6 +240,7 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     }
   };
   const close = async () => {
+    for (const watch of watchers) clearInterval(watch);
     for (const vm of vms) await stop(vm.process);
     for (const daemon of daemons.reverse()) await stop(daemon.child);
     if (nsCreated) Bun.spawnSync(['ip', 'netns', 'del', ns]);
@@ -217,26 +252,35 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     });
 
   try {
-    // The boot directory: the image as `make image` left it, plus the site script and undionly.kpxe.
+    // The boot tree: the image as `make image` left it, plus the site's settings for iPXE and GRUB.
     mkdirSync(bootDir);
-    for (const file of ['vmlinuz', 'initrd.zst', 'boot.ipxe']) {
-      const source = join(options.imageDir, file);
-      if (!existsSync(source)) throw new Error(`${source} is missing: run make image`);
-      place(source, bootDir, file);
+    const missing = BOOT_FILES.map((f) => f.path).filter((path) => !existsSync(join(options.imageDir, path)));
+    if (missing.length) throw new Error(`${options.imageDir} lacks ${missing.join(', ')}: run make image`);
+    for (const { path } of BOOT_FILES) {
+      mkdirSync(join(bootDir, path, '..'), { recursive: true });
+      // A disk image (UEFI HTTP boot's RAM disk) gets the site's GRUB settings inside: a copy of its own.
+      if (path.endsWith('.img')) copyFileSync(join(options.imageDir, path), join(bootDir, path));
+      else place(join(options.imageDir, path), join(bootDir, path));
     }
-    if (existsSync(UNDIONLY)) place(UNDIONLY, bootDir, 'undionly.kpxe');
-    const base = options.transport === 'http' ? `http://${serverIp}:8080` : `tftp://${serverIp}`;
-    const vars = options.ipxeVars({ serverIp, netboxUrl, callbackUrl, evidenceBase });
-    writeFileSync(
-      join(bootDir, 'site.ipxe'),
-      [
-        '#!ipxe',
-        '# Site settings for the e2e lab; the shipped boot.ipxe does the rest.',
-        ...Object.entries(vars).map(([k, v]) => `set ${k} ${v}`),
-        `chain ${base}/boot.ipxe`,
-        '',
-      ].join('\n'),
-    );
+    const ipxeBase = options.ipxeTransport === 'http' ? httpBase : `tftp://${serverIp}/`;
+    const urls: LabUrls = { serverIp, netboxUrl, callbackUrl, evidenceBase, httpBase };
+    const site = options.site(urls);
+    const extraFiles = {
+      'site.ipxe': renderIpxeSiteScript(site, `${ipxeBase}boot.ipxe`),
+      'grub/site.cfg': renderGrubSiteConfig(site),
+      ...options.files?.(urls),
+    };
+    for (const [path, text] of Object.entries(extraFiles)) {
+      mkdirSync(join(bootDir, path, '..'), { recursive: true });
+      writeFileSync(join(bootDir, path), text);
+    }
+    for (const { path } of BOOT_FILES.filter((f) => f.path.endsWith('.img'))) {
+      const result = Bun.spawnSync(['mcopy', '-o', '-i', join(bootDir, path), join(bootDir, 'grub/site.cfg'), '::/grub/site.cfg'], {
+        env: { PATH, MTOOLS_SKIP_CHECK: '1' },
+        stderr: 'pipe',
+      });
+      if (result.exitCode !== 0) throw new Error(`adding grub/site.cfg to ${path} (mcopy, package mtools): ${result.stderr.toString().trim()}`);
+    }
     writeFileSync(join(workDir, 'seed.json'), JSON.stringify(options.netbox.seed));
 
     ip('netns', 'add', ns);
@@ -251,31 +295,22 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     ip('-n', ns, 'link', 'set', options.switchPort, 'alias', 'lab server eno1');
     ip('-n', ns, 'link', 'set', options.switchPort, 'up');
 
-    const dnsmasq = spawnInNs(
-      'dnsmasq',
-      [
-        'dnsmasq',
-        '--no-daemon',
-        '--conf-file=/dev/null',
-        '--port=0',
-        `--interface=${bridge}`,
-        '--bind-interfaces',
-        `--dhcp-range=${options.subnet}.100,${options.subnet}.199,255.255.255.0,10m`,
-        `--dhcp-leasefile=${join(workDir, 'leases')}`,
-        `--pid-file=${join(workDir, 'dnsmasq.pid')}`,
-        '--log-dhcp',
-        '--log-facility=-',
-        '--dhcp-authoritative',
-        '--enable-tftp',
-        `--tftp-root=${bootDir}`,
-        // iPXE says so in option 175: give it the site script; any other PXE ROM chain-loads iPXE first.
-        '--dhcp-match=set:ipxe,175',
-        `--dhcp-boot=tag:ipxe,${base}/site.ipxe`,
-        '--dhcp-boot=tag:!ipxe,undionly.kpxe',
-      ],
-      true,
-    );
-    await waitForOutput(dnsmasq, /started, version|DHCP, IP range/, 'dnsmasq to start');
+    // The boot server: DHCP (and TFTP) as generated for docs/image.md.
+    const plan = bootServerPlan({
+      kind: options.dhcp,
+      interface: bridge,
+      workDir,
+      serverIp,
+      subnet: `${options.subnet}.0/24`,
+      range: [`${options.subnet}.100`, `${options.subnet}.199`],
+      tftpRoot: bootDir,
+      httpBase,
+      ipxeScriptUrl: `${ipxeBase}site.ipxe`,
+    });
+    for (const daemon of plan) {
+      for (const [path, text] of Object.entries(daemon.files)) writeFileSync(path, text);
+      await waitForOutput(spawnInNs(daemon.name, daemon.argv, true, daemon.env), daemon.ready, `${daemon.name} to start`);
+    }
     const httpd = spawnInNs('httpd', ['busybox', 'httpd', '-f', '-vv', '-p', `${serverIp}:8080`, '-h', bootDir], true);
     const sim = spawnInNs('netbox-sim', [
       BUN,
@@ -309,8 +344,7 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     await waitForOutput(sim, /listening on/, 'the NetBox simulator');
     await waitForOutput(sink, /listening on/, 'the callback receiver');
     await waitUntil(
-      async () =>
-        (await execInNs(['busybox', 'wget', '-q', '-O', '/dev/null', `http://${serverIp}:8080/boot.ipxe`])).exitCode === 0 || httpd.child.exitCode !== null,
+      async () => (await execInNs(['busybox', 'wget', '-q', '-O', '/dev/null', `${httpBase}boot.ipxe`])).exitCode === 0 || httpd.child.exitCode !== null,
       { timeoutMs: 10_000, intervalMs: 50, what: 'busybox httpd' },
     );
     if (httpd.child.exitCode !== null) throw new Error(`busybox httpd did not start: ${httpd.output()}`);
@@ -369,6 +403,7 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     netboxUrl,
     callbackUrl,
     evidenceBase,
+    httpBase,
     bootDir,
     evidenceFile(name) {
       const path = join(davDir, 'evidence', name);
@@ -398,68 +433,75 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
         .map((line) => JSON.parse(line));
     },
     serverLog: () => serverLog,
+    daemonLog(name) {
+      const daemon = daemons.find((d) => d.name === name);
+      if (!daemon) throw new Error(`no daemon "${name}" in this lab: ${daemons.map((d) => d.name).join(', ')}`);
+      return daemon.output();
+    },
     startVm(vmOptions) {
       const disks: Record<string, string> = {};
-      const driveArgs: string[] = [];
-      vmOptions.disks.forEach((disk, i) => {
+      vmOptions.disks.forEach((disk) => {
         const file = join(workDir, `${disk.name}.raw`);
         run(['truncate', '-s', `${disk.sizeMiB}M`, file]);
         if (disk.partitioned) run(['sh', '-c', `printf 'label: gpt\\n,32M,L\\n,,L\\n' | sfdisk --quiet ${file}`]);
         disks[disk.name] = file;
-        driveArgs.push('-drive', `file=${file},format=raw,if=none,id=d${i},cache=unsafe`, '-device', `virtio-blk-pci,drive=d${i},serial=${disk.name}`);
       });
+      // UEFI: the VM's own variable store, from the template (Secure Boot: Microsoft's keys enrolled).
+      let varsFile: string | undefined;
+      if (vmOptions.firmware !== 'bios') {
+        varsFile = join(workDir, 'OVMF_VARS.fd');
+        copyFileSync(join(OVMF_DIR, OVMF_FILES[vmOptions.firmware].vars), varsFile);
+      }
       const serialLog = join(workDir, 'serial.log');
       writeFileSync(serialLog, '');
-      const argv = [
-        'qemu-system-x86_64',
-        '-accel',
-        'tcg',
-        '-machine',
-        'q35,graphics=off',
-        '-cpu',
-        'max',
-        '-smp',
-        '2',
-        '-m',
-        String(vmOptions.memoryMiB),
-        '-smbios',
-        `type=1,manufacturer=${VM_MANUFACTURER},product=${VM_PRODUCT},serial=${vmOptions.serial}`,
-        '-netdev',
-        `tap,id=n0,ifname=${options.switchPort},script=no,downscript=no`,
-        '-device',
-        `virtio-net-pci,netdev=n0,mac=${vmOptions.mac}`,
-        ...driveArgs,
-        '-boot',
-        'n',
-        '-no-reboot',
-        '-display',
-        'none',
-        '-monitor',
-        'none',
-        '-nodefaults',
-        '-chardev',
-        `file,id=ser0,path=${serialLog}`,
-        '-serial',
-        'chardev:ser0',
-      ];
+      const argv = qemuArgv({
+        firmware: vmOptions.firmware,
+        netBoot: vmOptions.netBoot,
+        memoryMiB: vmOptions.memoryMiB,
+        cpus: vmOptions.cpus,
+        smbios: { manufacturer: VM_MANUFACTURER, product: VM_PRODUCT, serial: vmOptions.serial },
+        nic: { tap: options.switchPort, mac: vmOptions.mac },
+        disks: Object.entries(disks).map(([name, file]) => ({ file, serial: name })),
+        serialLog,
+        varsFile,
+      });
       const startedAt = Date.now();
       const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], { env: { PATH }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
       let qemuOutput = '';
       collect(child.stdout, (t) => (qemuOutput += t));
       collect(child.stderr, (t) => (qemuOutput += t));
       const serial = () => readFileSync(serialLog, 'latin1');
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      const seenAt: Record<string, number> = {};
+      const pending = Object.entries(vmOptions.milestones ?? {});
+      const watch = setInterval(() => {
+        if (exited() || pending.every(([name]) => name in seenAt) || !existsSync(serialLog)) {
+          clearInterval(watch);
+          return;
+        }
+        const text = serial();
+        for (const [name, pattern] of pending) if (!(name in seenAt) && pattern.test(text)) seenAt[name] = Date.now() - startedAt;
+      }, 500);
+      watchers.push(watch);
       const vm: Vm = {
         process: child,
         startedAt,
         serialLog,
         serial,
         disks,
-        exited: () => child.exitCode !== null || child.signalCode !== null,
-        async waitForSerial(text, timeoutMs) {
+        exited,
+        milestones: () => ({ ...seenAt }),
+        async waitForSerial(text, timeoutMs, stuck) {
           const seen = () => (typeof text === 'string' ? serial().includes(text) : text.test(serial()));
-          await waitUntil(() => seen() || vm.exited(), { timeoutMs, intervalMs: 250, what: `"${String(text)}" on the VM's serial console` });
-          if (!seen()) throw new Error(`qemu ended (exit ${child.exitCode}) before "${String(text)}" appeared: ${qemuOutput.trim()}\n${serial().slice(-3000)}`);
-          return Date.now() - startedAt;
+          const blocked = () => stuck?.exec(serial())?.[0];
+          await waitUntil(() => seen() || vm.exited() || blocked() !== undefined, {
+            timeoutMs,
+            intervalMs: 250,
+            what: `"${String(text)}" on the VM's serial console`,
+          });
+          if (seen()) return Date.now() - startedAt;
+          const why = blocked() !== undefined ? `the console shows "${blocked()}"` : `qemu ended (exit ${child.exitCode})`;
+          throw new Error(`${why} before "${String(text)}" appeared: ${qemuOutput.trim()}\n${serial().slice(-3000)}`);
         },
       };
       vms.push(vm);

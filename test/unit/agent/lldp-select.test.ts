@@ -24,7 +24,7 @@ test('splitNicList splits the setting on commas and drops blanks', () => {
   expect(splitNicList('')).toEqual([]);
 });
 
-test('nicsWithFirmwareLldp: the i40e NICs among those checked, in the order checked', () => {
+test('nicsWithFirmwareLldp: the i40e and ice NICs among those checked, in the order checked', () => {
   const nic = (name: string, driver: string | null) => ({
     name,
     driver,
@@ -35,6 +35,6 @@ test('nicsWithFirmwareLldp: the i40e NICs among those checked, in the order chec
     operstate: null,
     speedMbps: null,
   });
-  const here = [nic('eno1', 'i40e'), nic('eno2', 'i40e'), nic('eno3', 'ixgbe'), nic('eno4', null)];
-  expect(nicsWithFirmwareLldp(['eno3', 'eno2', 'veth0', 'eno1'], here).map((n) => n.name)).toEqual(['eno2', 'eno1']);
+  const here = [nic('eno1', 'i40e'), nic('eno2', 'i40e'), nic('eno3', 'ixgbe'), nic('eno4', null), nic('ens5', 'ice')];
+  expect(nicsWithFirmwareLldp(['eno3', 'ens5', 'eno2', 'veth0', 'eno1', 'eno4'], here).map((n) => n.name)).toEqual(['ens5', 'eno2', 'eno1']);
 });

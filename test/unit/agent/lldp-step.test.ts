@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plannedLldpNics } from '../../../agent/commands/plan.ts';
 import { createLldpStep } from '../../../agent/steps/04-lldp.ts';
@@ -260,7 +260,7 @@ describe('bm-agent plan and run choose the same NICs', () => {
 });
 
 describe('i40e firmware LLDP agent', () => {
-  /** Two i40e ports; only the first has a debugfs command file. */
+  /** Two i40e ports; the first also has the old debugfs command file (which must stay untouched: lockdown refuses it). */
   function i40eSys(): { root: string; command: string } {
     const sys = fakeSys([
       { name: 'eno1', mac: '02:00:5e:10:00:01', device: { driver: 'i40e', address: '0000:3b:00.0' } },
@@ -270,29 +270,59 @@ describe('i40e firmware LLDP agent', () => {
     return { root: sys.root, command: sys.addI40eDebugfs('0000:3b:00.0') };
   }
 
-  test('is stopped through debugfs, or ethtool where debugfs has no command file', async () => {
+  /** ethtool keeping each port's disable-fw-lldp (off: the firmware agent runs). */
+  function ethtoolState() {
+    const disabled = new Map([
+      ['eno1', false],
+      ['eno2', false],
+    ]);
+    const answer = (inv: ToolInvocation): FakeAnswer | null => {
+      if (inv.tool !== 'ethtool') return null;
+      const [option, nic, , value] = inv.args;
+      if (option === '--show-priv-flags')
+        return { stdout: `Private flags for ${nic}:\nMFP            : off\ndisable-fw-lldp: ${disabled.get(nic!) ? 'on' : 'off'}\n` };
+      disabled.set(nic!, value === 'on');
+      return {};
+    };
+    return { disabled, answer };
+  }
+
+  test('is stopped through ethtool only (never debugfs), and put back after listening', async () => {
     const sys = i40eSys();
-    const tools = fakeTools(
-      links(),
-      () => ({ exitCode: 0, stdout: SEVERAL }),
-      (inv) => (inv.tool === 'ethtool' ? {} : null),
-    );
-    const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(context({}, tools.run), () => {});
-    expect(readFileSync(sys.command, 'utf8')).toBe('lldp stop');
-    expect(tools.calls.filter((c) => c.tool === 'ethtool').map((c) => c.args)).toEqual([['--set-priv-flags', 'eno2', 'disable-fw-lldp', 'on']]);
-    expect((result.details as { firmwareLldp: { nic: string; method: string }[] }).firmwareLldp.map((f) => [f.nic, f.method])).toEqual([
-      ['eno1', 'debugfs'],
-      ['eno2', 'ethtool'],
+    const ethtool = ethtoolState();
+    const daemon = fakeDaemon();
+    const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }), ethtool.answer);
+    const result = await createLldpStep({ startDaemon: daemon.starter, sysRoot: sys.root }).run(context({}, tools.run), () => {});
+    expect(readFileSync(sys.command, 'utf8')).toBe('');
+    const sets = tools.calls.filter((c) => c.tool === 'ethtool' && c.args[0] === '--set-priv-flags').map((c) => c.args.join(' '));
+    expect(sets).toEqual([
+      '--set-priv-flags eno1 disable-fw-lldp on',
+      '--set-priv-flags eno2 disable-fw-lldp on',
+      '--set-priv-flags eno1 disable-fw-lldp off',
+      '--set-priv-flags eno2 disable-fw-lldp off',
+    ]);
+    // Stopped before lldpd started, restored after it stopped.
+    const lldpcliCalls = tools.calls.map((c, i) => (c.tool === 'lldpcli' ? i : -1)).filter((i) => i >= 0);
+    const setIndexes = tools.calls.map((c, i) => (c.args[0] === '--set-priv-flags' ? i : -1)).filter((i) => i >= 0);
+    expect(setIndexes[1]!).toBeLessThan(lldpcliCalls[0]!);
+    expect(setIndexes[2]!).toBeGreaterThan(lldpcliCalls.at(-1)!);
+    expect([...ethtool.disabled.values()]).toEqual([false, false]);
+    expect(daemon.stopped()).toBe(1);
+    const actions = (result.details as { firmwareLldp: { nic: string; method: string; changed: boolean; restored: boolean | null }[] }).firmwareLldp;
+    expect(actions.map((f) => [f.nic, f.method, f.changed, f.restored])).toEqual([
+      ['eno1', 'ethtool', true, true],
+      ['eno2', 'ethtool', true, true],
     ]);
   });
 
   test('an i40e NIC whose firmware agent cannot be stopped is logged and the step goes on', async () => {
     const sys = i40eSys();
-    rmSync(join(sys.root, 'kernel/debug'), { recursive: true });
     const tools = fakeTools(links(), () => ({ exitCode: 0, stdout: SEVERAL }));
     const ctx = context({}, tools.run);
     const result = await createLldpStep({ startDaemon: fakeDaemon().starter, sysRoot: sys.root }).run(ctx, () => {});
     expect(result.status).toBe('pass');
     expect(ctx.logLines.some((l) => l.includes('i40e firmware LLDP agent left running'))).toBe(true);
+    expect(readFileSync(sys.command, 'utf8')).toBe('');
+    expect(tools.calls.filter((c) => c.args[0] === '--set-priv-flags')).toEqual([]);
   });
 });

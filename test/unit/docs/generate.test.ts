@@ -21,13 +21,19 @@ describe('the generated tables in docs/ and README.md are fresh', () => {
   }
 });
 
-test('every table the code restates has a region: settings, thresholds, the FSM, and the exit codes in four files', () => {
+test('every table the code restates has a region: settings, thresholds, the FSM, the exit codes in four files, the boot files and configs', () => {
   const names = generatedRegions().map((r) => `${r.file}:${r.name}`);
   expect(names).toEqual([
     'docs/agent.md:settings',
     'docs/agent.md:thresholds',
     'docs/agent.md:exit-codes',
     'docs/image.md:exit-codes',
+    'docs/image.md:boot-files',
+    'docs/image.md:boot-variables',
+    'docs/image.md:boot-dnsmasq',
+    'docs/image.md:boot-isc-dhcpd',
+    'docs/image.md:boot-kea',
+    'docs/image.md:boot-tftp-only',
     'docs/hook.md:fsm',
     'docs/hook.md:exit-codes',
     'README.md:exit-codes',
