@@ -12,9 +12,9 @@ BIOME := node_modules/.bin/biome
 # Debian packages the tests and the demo run for real (installed when missing and run as root).
 DEBIAN_PACKAGES := iproute2 isc-dhcp-server kea-dhcp4-server lldpd memtester fio busybox udhcpc fdisk e2fsprogs dmidecode ethtool \
                    isc-dhcp-client graphviz curl jq util-linux \
-                   debootstrap unzip python3-pip
+                   debootstrap unzip python3-pip python3-venv
 
-SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
+SOURCES := $(shell find shared hook agent harden -name '*.ts' -o -name '*.json' -path 'harden/profiles/*' 2>/dev/null)
 # dhcpd waits for `bm-hook commit`. ESM bytecode (without it the fast path's modules take ~4× longer to load);
 # --splitting keeps the full CLI (yargs, ky, ajv) in chunks the fast path never loads; no .env or bunfig.toml
 # read from whatever directory dhcpd runs us in (a cost, and a way to inject settings). What is left is measured
@@ -22,13 +22,13 @@ SOURCES := $(shell find shared hook agent -name '*.ts' 2>/dev/null)
 # commit with `bm-hook --version`, which loads yargs, and hid a 2.1-2.4x overhead over that floor.
 COMPILE_FLAGS := --compile --minify --bytecode --format=esm --sourcemap --splitting --no-compile-autoload-dotenv --no-compile-autoload-bunfig
 
-.PHONY: generate docs help deps npm-deps debian-deps build typecheck lint snapshots test test-unit test-integration demo bench install clean sim \
+.PHONY: generate docs help deps npm-deps debian-deps venv build typecheck lint snapshots test test-unit test-integration demo bench install clean sim \
         image image-deps e2e netbox netbox-stop netbox-build
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
 
-deps: npm-deps debian-deps ## install npm dependencies and (as root) missing Debian packages
+deps: npm-deps debian-deps venv ## install npm dependencies, (as root) missing Debian packages, and the Python venv (Ansible, sushy-tools)
 
 npm-deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
@@ -46,13 +46,27 @@ debian-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; rc=$$?; \
 	if [ -n "$$made_policy" ]; then rm -f $$policy; fi; exit $$rc
 
-build: dist/bm-hook dist/bm-agent ## compile the single-file binaries into dist/
+# The Python venv of harden/ansible and its tests (ansible-core, community.general, sushy-tools; pins in
+# harden/ansible/requirements.txt + constraints.txt). Built once per content of those files under the user's cache
+# (clones and CI runs on one machine share it); .venv in the repo links to it.
+VENV_INPUTS := harden/ansible/requirements.txt harden/ansible/constraints.txt harden/ansible/venv.sh
+VENV_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bm-provision/venv-$(shell cat $(VENV_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
+venv: debian-deps
+	@if harden/ansible/venv.sh $(VENV_DIR); then ln -sfn $(VENV_DIR) .venv; \
+	elif [ "$$(id -u)" = 0 ]; then exit 1; \
+	else echo "WARNING: no Python venv (see above) — suites needing Ansible or sushy-tools will say so" >&2; fi
+
+build: dist/bm-hook dist/bm-agent dist/bm-harden ## compile the single-file binaries into dist/
 
 dist/bm-hook: npm-deps $(SOURCES)
 	$(BUN) build $(COMPILE_FLAGS) hook/main.ts --outfile $@
 
 dist/bm-agent: npm-deps $(SOURCES)
 	$(BUN) build $(COMPILE_FLAGS) agent/main.ts --outfile $@
+
+# The built-in profiles (harden/profiles/*.json) are compiled in; the playbook is not (install puts it in share/).
+dist/bm-harden: npm-deps $(SOURCES)
+	$(BUN) build $(COMPILE_FLAGS) harden/main.ts --outfile $@
 
 typecheck: npm-deps ## tsc --noEmit over the whole tree (strict)
 	$(TSC) --noEmit
@@ -74,7 +88,7 @@ test-unit: npm-deps
 test-integration: npm-deps build
 	$(BUN) test/run-tests.ts integration
 
-snapshots: npm-deps ## accept the current --help output of both binaries as the snapshots (review, then commit)
+snapshots: npm-deps ## accept the current --help output of every binary as the snapshots (review, then commit)
 	UPDATE_SNAPSHOTS=1 $(BUN) test test/integration/help-snapshots.test.ts
 
 demo: deps build ## the pipeline against the embedded NetBox simulator (NETBOX=real: a real NetBox, root)
@@ -154,7 +168,7 @@ TMPFILESDIR ?= /usr/lib/tmpfiles.d
 install: build ## install binaries, AppArmor rule, example config, the drain's systemd units, spool user and spool under $(DESTDIR)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/bm-provision $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d $(DESTDIR)$(SYSTEMDDIR) \
 	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 0755 dist/bm-hook dist/bm-agent $(DESTDIR)$(SBINDIR)/
+	install -m 0755 dist/bm-hook dist/bm-agent dist/bm-harden $(DESTDIR)$(SBINDIR)/
 	install -m 0644 hook/dist-files/apparmor-dhcpd.d-bm-hook $(DESTDIR)$(SYSCONFDIR)/apparmor.d/dhcpd.d/bm-hook
 	install -m 0644 hook/dist-files/hook.json.example $(DESTDIR)$(SYSCONFDIR)/bm-provision/hook.json.example
 	install -m 0644 hook/dist-files/bm-hook-drain.service hook/dist-files/bm-hook-drain.path hook/dist-files/bm-hook-drain.timer $(DESTDIR)$(SYSTEMDDIR)/

@@ -16,13 +16,10 @@
  * /proc/<agent pid>/environ keeps the start-up environment (the kernel's copy);
  * only root or the same user can read it.
  */
+import { DEFAULT_CHILD_PATH, minimalChildEnvironment } from '../shared/child-env.ts';
 import { AGENT_ENV_NAMES } from './config.ts';
 
-/** PATH for a child when the agent has none. */
-export const DEFAULT_CHILD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Variables copied from the agent's environment when set (besides PATH). */
-const PASSED_THROUGH = ['TZ', 'TMPDIR'] as const;
+export { DEFAULT_CHILD_PATH };
 
 /**
  * The environment of a child process: PATH (the agent's, else DEFAULT_CHILD_PATH),
@@ -33,14 +30,7 @@ export function childEnvironment(
   extra: Readonly<Record<string, string>> = {},
   from: Readonly<Record<string, string | undefined>> = process.env,
 ): Record<string, string> {
-  const env: Record<string, string> = { PATH: from.PATH || DEFAULT_CHILD_PATH, LANG: 'C', LC_ALL: 'C' };
-  for (const name of PASSED_THROUGH) {
-    const value = from[name];
-    if (value) env[name] = value;
-  }
-  Object.assign(env, extra);
-  for (const name of AGENT_ENV_NAMES) delete env[name];
-  return env;
+  return minimalChildEnvironment(extra, from, AGENT_ENV_NAMES);
 }
 
 /**

@@ -15,7 +15,8 @@ import { classifyHttpStatus, type FailureClass } from '../shared/failure.ts';
 import type { Logger } from '../shared/log.ts';
 import { redact, redactUrl } from '../shared/redact.ts';
 import { BACKOFF, retryUntil } from '../shared/retry.ts';
-import { formatBytes, formatSeconds, MiB } from './units.ts';
+import { BodyTooLargeError, readBodyCapped } from '../shared/http-body.ts';
+import { formatBytes, formatSeconds, MiB } from '../shared/units.ts';
 
 export interface ConfigUrlLimits {
   /** The whole fetch, every attempt and wait included. */
@@ -38,49 +39,6 @@ class ConfigUrlStatusError extends BmError {
   override get failureClass(): FailureClass {
     return classifyHttpStatus(this.status);
   }
-}
-
-/** The body is longer than the cap: never retried. */
-export class BodyTooLargeError extends BmError {
-  override readonly name = 'BodyTooLargeError';
-  constructor(
-    readonly maxBytes: number,
-    readonly seenBytes: number,
-  ) {
-    super(`the answer is larger than ${formatBytes(maxBytes)} (stopped reading at ${seenBytes} bytes)`);
-  }
-
-  override get failureClass(): FailureClass {
-    return 'permanent';
-  }
-}
-
-/**
- * A body read as a stream up to `maxBytes`: past the cap the stream is cancelled (the
- * connection dropped) and a BodyTooLargeError thrown; never more than one chunk past the cap is held.
- */
-export async function readBodyCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      reader.cancel().catch(() => {});
-      throw new BodyTooLargeError(maxBytes, total);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** One GET within `signal`: the body as text, capped. */

@@ -13,7 +13,7 @@ import type { Logger } from '../shared/log.ts';
 import { createJournalEntryOnce, setDeviceStatus, type JournalKind, type NetboxClient } from '../shared/netbox/index.ts';
 import { redact } from '../shared/redact.ts';
 import { BACKOFF, type BackoffPolicy, type GiveUpReason, type RetryClock, retryUntil } from '../shared/retry.ts';
-import { signBody } from './report.ts';
+import { signBody } from '../shared/hmac.ts';
 
 export interface RetryOptions {
   /** Give up after this (absolute epoch ms). */

@@ -17,7 +17,7 @@ import { BmError } from '../shared/errors.ts';
 import { classifyFailure, classifyHttpStatus, type FailureClass } from '../shared/failure.ts';
 import { redact, registerSecret } from '../shared/redact.ts';
 import { retryDelivery, type RetryOptions } from './deliver.ts';
-import { formatBytes, MiB } from './units.ts';
+import { formatBytes, MiB } from '../shared/units.ts';
 
 /** Where the tarball goes, and its size cap. */
 export interface EvidenceUploadTarget {

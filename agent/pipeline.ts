@@ -22,7 +22,7 @@ import type { AnyTunableValues, Profile, Step, StepContext, StepId, StepOutputs 
 import { createReportStep, type EvidenceUploadDeps } from './steps/05-report.ts';
 import { createToolRunner, type ToolRunner } from './tools/run-tool.ts';
 import { resolveAllTunables, type TunableLayer } from './tunables.ts';
-import { MiB } from './units.ts';
+import { MiB } from '../shared/units.ts';
 
 export interface PipelineOptions {
   /** The validation steps (01–04); 05-report is added here. */

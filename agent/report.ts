@@ -7,7 +7,6 @@
  * description, a disk model, a delivery's refusal) goes through shared/markdown.ts, so
  * NetBox shows it as text. Pure (but for the validator compiled on first use).
  */
-import { createHmac } from 'node:crypto';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { EXIT_CODE_OF_CAUSE } from '../shared/cli/exit-codes.ts';
@@ -15,7 +14,7 @@ import type { Cause } from '../shared/failure.ts';
 import { mdTableCell, mdText } from '../shared/markdown.ts';
 import { causeOfResult, type StepId, type StepResult, type StepStatus } from './step.ts';
 import { STEP_IDS } from './steps/index.ts';
-import { formatSeconds } from './units.ts';
+import { formatSeconds } from '../shared/units.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -367,9 +366,4 @@ export function callbackEventOf(report: Report, statusChange: string | null): Ca
     reasons: report.reasons,
     status: statusChange,
   };
-}
-
-/** `sha256=<hex>` of the exact body bytes, as in the `X-BM-Signature-256` header. */
-export function signBody(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }

@@ -34,6 +34,8 @@ export type Cause =
   | 'device-not-found'
   | 'device-ambiguous'
   | 'config'
+  | 'bmc-unreachable'
+  | 'bmc-refused'
   | 'tool-missing'
   | 'tool-failed'
   | 'timeout'

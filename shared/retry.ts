@@ -27,6 +27,8 @@ export const BACKOFF = {
   drain: { baseMs: 1000, maxMs: 30_000, floorMs: 250 },
   /** The agent's fetch of bm.config_url before its first step (a few attempts inside a deadline of seconds). */
   configUrl: { baseMs: 250, maxMs: 5000 },
+  /** bm-harden's Redfish reads of a BMC (a few attempts inside the read's deadline). */
+  redfish: { baseMs: 500, maxMs: 5000 },
   /** The agent's delivery of journal entries, status and callback (until the delivery deadline). */
   delivery: { baseMs: 1000, maxMs: 60_000, floorMs: 200 },
 } as const satisfies Record<string, BackoffPolicy>;

@@ -29,7 +29,7 @@ import { REPORT_TUNABLES } from '../steps/05-report.ts';
 import { createToolRunner, type ToolRunner } from '../tools/run-tool.ts';
 import type { AnyTunableValues, Profile, Step, StepDefinition, StepResult } from '../step.ts';
 import { resolveAllTunables, type TunableValues } from '../tunables.ts';
-import { formatBytes, formatSeconds } from '../units.ts';
+import { formatBytes, formatSeconds } from '../../shared/units.ts';
 import { loadConfigFor, RUN_OPTIONS, tunableLayersOf, type RunArgs } from './run.ts';
 
 /** What NetBox said about this machine, for the plan: its device (as 01-init found it) or why there is none. */

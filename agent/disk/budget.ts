@@ -3,7 +3,7 @@
  * 03-disk step, and the RAM fio needs while it runs (memtester leaves it free).
  * Pure.
  */
-import { MiB } from '../units.ts';
+import { MiB } from '../../shared/units.ts';
 import type { DiskPlan, DiskPlanSet } from './plan.ts';
 import type { DiskSettings } from './settings.ts';
 

@@ -13,7 +13,7 @@
  */
 import { BmError } from '../../shared/errors.ts';
 import type { Cause } from '../../shared/failure.ts';
-import { MiB } from '../units.ts';
+import { MiB } from '../../shared/units.ts';
 import type { DiskPlan, GuardDecision } from './plan.ts';
 import type { DiskSettings } from './settings.ts';
 

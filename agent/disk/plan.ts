@@ -24,7 +24,7 @@
  */
 import { flattenBlockDevices, mountpointsBelow, type BlockDevice } from '../tools/lsblk.parse.ts';
 import { signatureTypes, type Signature } from '../tools/wipefs.parse.ts';
-import { MiB } from '../units.ts';
+import { MiB } from '../../shared/units.ts';
 import { fioTimeoutMs } from './budget.ts';
 import { fioArgs, fioJobsFor, type FioJobPlan } from './fio-jobs.ts';
 import type { DiskSettings, MediaClass } from './settings.ts';

@@ -14,7 +14,7 @@ import { probeAtOffset } from '../tools/blkid.ts';
 import { flattenBlockDevices, type BlockDevice } from '../tools/lsblk.parse.ts';
 import { describeToolFailure, type ToolResult, type ToolRunner } from '../tools/run-tool.ts';
 import { FAR_PARTITION_STARTS, probeSignatures } from '../tools/wipefs.ts';
-import { formatBytes, MiB } from '../units.ts';
+import { formatBytes, MiB } from '../../shared/units.ts';
 import type { ProbeFacts } from './plan.ts';
 import { diskUsage, type UsageSources } from './usage.ts';
 

@@ -11,7 +11,7 @@
  */
 import type { ResultTable, StepStatus } from '../step.ts';
 import type { FioReport } from '../tools/fio.parse.ts';
-import { formatBytes } from '../units.ts';
+import { formatBytes } from '../../shared/units.ts';
 import type { FioJobName } from './fio-jobs.ts';
 import type { DiskPlan, DiskPlanSet } from './plan.ts';
 import type { DiskSettings, Thresholds } from './settings.ts';

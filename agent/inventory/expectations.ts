@@ -33,7 +33,7 @@ import { isJsonObject } from '../../shared/json.ts';
 import { forbiddenKeyIssues, mergeLayers, schemaHolding, type AjvValidateFunction } from '../../shared/config.ts';
 import { configAjv } from '../../shared/config-ajv.ts';
 import { installedMemory } from '../memory/installed.ts';
-import { GiB, toGiB } from '../units.ts';
+import { GiB, toGiB } from '../../shared/units.ts';
 import { checkModel, namesMatch } from './model.ts';
 
 export const EXPECT_KEY = 'bm_expect';

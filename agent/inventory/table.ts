@@ -3,7 +3,7 @@ import type { ResultTable } from '../step.ts';
 import type { Inventory } from '../inventory-types.ts';
 import { describeBootSecurity } from '../lockdown.ts';
 import { installedMemory } from '../memory/installed.ts';
-import { formatBytes, toGiB } from '../units.ts';
+import { formatBytes, toGiB } from '../../shared/units.ts';
 
 /** The machine's RAM in GiB, one decimal (agent/memory/installed.ts: DRAM, PMem in Memory Mode, else MemTotal). */
 export function installedMemoryGiB(inventory: Inventory): number {

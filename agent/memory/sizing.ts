@@ -10,7 +10,7 @@
  * at memory speed (2 processes on 2 cores ≈ 1.96× one).
  */
 
-import { MiB } from '../units.ts';
+import { MiB } from '../../shared/units.ts';
 
 /** Smallest buffer worth testing per process. */
 export const MIN_PER_PROCESS_MIB = 4;

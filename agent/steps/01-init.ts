@@ -15,7 +15,7 @@ import { installedMemoryGiB, inventoryTable } from '../inventory/table.ts';
 import { installedMemory } from '../memory/installed.ts';
 import type { EvidenceRef, StepDefinition, StepResult } from '../step.ts';
 import { defineTunables } from '../tunables.ts';
-import { toGiB } from '../units.ts';
+import { toGiB } from '../../shared/units.ts';
 
 /** What 01-init puts in `result.details` (for tests and debugging; later steps get `result.outputs`). */
 export interface InitDetails {

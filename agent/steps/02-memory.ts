@@ -15,7 +15,7 @@ import type { EvidenceRef, StepDefinition, StepResult } from '../step.ts';
 import { runMemtesterParallel } from '../tools/memtester.ts';
 import { type MemtesterProgress, memtesterFraction } from '../tools/memtester.parse.ts';
 import { defineTunables } from '../tunables.ts';
-import { MiB } from '../units.ts';
+import { MiB } from '../../shared/units.ts';
 
 export const MEMORY_TUNABLES = defineTunables({
   loops: { description: 'memtester loops over the tested memory', default: 1, profiles: { quick: 1, full: 2 }, min: 1, integer: true },

@@ -39,7 +39,7 @@ import {
 } from '../report.ts';
 import type { EvidenceRef, StepDefinition, StepResult } from '../step.ts';
 import { defineTunables } from '../tunables.ts';
-import { formatBytes, MiB } from '../units.ts';
+import { formatBytes, MiB } from '../../shared/units.ts';
 import { REPORT_STEP_ID, VALIDATION_STEP_IDS, type ValidationStepId } from './index.ts';
 
 /** 05-report's settings (`bm.report.<knob>`). */

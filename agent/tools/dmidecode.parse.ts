@@ -5,7 +5,7 @@
  * become null here.
  */
 import type { PersistentMemoryModule } from '../inventory-types.ts';
-import { parseBinarySize } from '../units.ts';
+import { parseBinarySize } from '../../shared/units.ts';
 
 export interface DmiRecord {
   handle: string;

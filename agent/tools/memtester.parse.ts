@@ -13,7 +13,7 @@
  * 0x01 could not start (usage, no memory), 0x02 stuck address line, 0x04 any
  * other test failed.
  */
-import { wholeMiB } from '../units.ts';
+import { wholeMiB } from '../../shared/units.ts';
 
 export const MEMTESTER_EXIT = { nonStarter: 0x01, addressLines: 0x02, otherTest: 0x04 } as const;
 

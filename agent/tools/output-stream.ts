@@ -8,7 +8,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KiB, MiB } from '../units.ts';
+import { KiB, MiB } from '../../shared/units.ts';
 
 /** Bytes of each stream kept in memory. */
 export const STREAM_TAIL_BYTES = 64 * KiB;

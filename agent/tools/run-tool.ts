@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/log.ts';
 import { childEnvironment } from '../child-env.ts';
 import type { EvidenceStore } from '../evidence.ts';
-import { MiB } from '../units.ts';
+import { MiB } from '../../shared/units.ts';
 import { createOutputStream, type OutputStream, type StreamStats } from './output-stream.ts';
 
 export interface ToolInvocation {

@@ -12,7 +12,7 @@
  * cannot read, so a device only counts as blank when every read succeeded and
  * returned zeros. Never throws for a tool failure.
  */
-import { formatBytes, KiB, MiB } from '../units.ts';
+import { formatBytes, KiB, MiB } from '../../shared/units.ts';
 import { describeToolFailure, type ToolResult, type ToolRunner } from './run-tool.ts';
 import { outputProblem } from './tool-output-error.ts';
 import { parseWipefsJson, type Signature } from './wipefs.parse.ts';

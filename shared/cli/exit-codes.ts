@@ -33,6 +33,10 @@ export const EXIT_CODE_OF_CAUSE: Record<Cause, ExitCode> = {
   'device-not-found': EXIT.failed,
   'device-ambiguous': EXIT.failed,
   config: EXIT.usage,
+  /** bm-harden: the BMC did not answer (refused, timed out, TLS): try again later, like a failing tool. */
+  'bmc-unreachable': EXIT.internal,
+  /** bm-harden: the BMC refused the configured credentials: the credentials file is config. */
+  'bmc-refused': EXIT.usage,
   'netbox-unreachable': EXIT.netbox,
   'netbox-refused': EXIT.netbox,
   'tool-missing': EXIT.internal,

@@ -4,18 +4,23 @@
  * started for the demo from test/netbox-real and stopped afterwards; root). NetBox holds this machine as `srv-demo` (offline) with a BMC MAC and
  * this machine's own NIC. Phase 0: a BMC lease goes through the compiled
  * bm-hook exactly as dhcpd would hand it over → discovered. Phase 1: the
- * compiled bm-agent validates this machine (quick profile) → staged. Then the
- * device's journal is printed as an operator would read it.
+ * compiled bm-agent validates this machine (quick profile) → staged. Phase 2: a
+ * sushy-emulator (test/helpers/sushy.ts, from the venv `make deps` creates) stands
+ * in for srv-demo's BMC on 127.0.0.1 (`redfish.host`: the oob_ip from the lease is
+ * not on this machine) and the compiled bm-harden plans, then runs: Ansible applies
+ * the demo profile, a fresh Redfish read verifies → ready. Without the venv Phase 2
+ * is skipped, loudly. Then the device's journal is printed as an operator would read it.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createNetboxClient, getDevice, listDeviceJournal } from '../../shared/netbox/index.ts';
 import { startSimulator } from '../netbox-sim/index.ts';
 import { startRealNetbox, stopRealNetbox } from '../netbox-real/index.ts';
 import { createFixtures } from '../helpers/netbox-fixtures.ts';
 import { createLoopLab } from '../helpers/loop-devices.ts';
 import { thisMachinesNic } from '../helpers/this-machine.ts';
+import { ANSIBLE_PLAYBOOK, startSushy, sushyMissing, type Sushy } from '../helpers/sushy.ts';
 
 const say = (line = '') => console.log(line);
 const started = performance.now();
@@ -69,7 +74,48 @@ async function startDemoNetbox(): Promise<DemoNetbox> {
   };
 }
 
+/**
+ * bm-harden's files for the demo in `dir`: the BMC credentials (0600, with a new password for the rotation),
+ * an operator profile matching srv-demo's manufacturer (reboot allowed: the emulator restarts in seconds), and
+ * the config pointing Redfish at the emulator (`redfish.host`) with its self-signed certificate as the CA bundle.
+ */
+function hardenDemoFiles(dir: string, sushy: Sushy, manufacturer: string): { config: string; profile: string } {
+  const credentials = join(dir, 'bmc-credentials.json');
+  const newPassword = `demo-${crypto.randomUUID()}`;
+  writeFileSync(credentials, JSON.stringify({ username: sushy.username, password: sushy.password, new_password: newPassword }), { mode: 0o600 });
+  const profiles = join(dir, 'profiles');
+  mkdirSync(profiles);
+  const profile = join(profiles, 'srv-demo-lab.json');
+  writeFileSync(
+    profile,
+    JSON.stringify({
+      name: 'srv-demo-lab',
+      description: 'make demo: UEFI, virtualisation and SR-IOV on; IPMI-over-LAN and SSDP off; the factory password rotated',
+      match: { manufacturers: [manufacturer] },
+      tls: { verify: true },
+      onUnsupported: 'fail',
+      rebootAllowed: true,
+      bios: { BootMode: 'Uefi', ProcVirtualization: 'Enabled', SriovGlobalEnable: 'Enabled' },
+      networkProtocols: { IPMI: false, SSDP: false, HTTPS: true },
+      accounts: { rotateUsername: sushy.username },
+    }),
+  );
+  const config = join(dir, 'harden.json');
+  const port = Number(new URL(sushy.url).port);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      credentialsFile: credentials,
+      profilesDir: profiles,
+      redfish: { scheme: sushy.scheme, host: '127.0.0.1', port, ...(sushy.caPath ? { caBundle: sushy.caPath } : {}) },
+      ansible: { command: ANSIBLE_PLAYBOOK, playbook: resolve(import.meta.dir, '../../harden/ansible/harden.yml') },
+    }),
+  );
+  return { config, profile };
+}
+
 const netbox = await startDemoNetbox();
+let bmc: Sushy | undefined;
 const asRoot = process.getuid?.() === 0;
 const loops = asRoot ? createLoopLab('bm-demo-') : null;
 try {
@@ -124,6 +170,44 @@ try {
   device = await getDevice(client, server.id);
   say(`  → bm-agent exited ${code}; srv-demo is ${device.status.value}`);
 
+  say("\n── Phase 2: bm-harden hardens srv-demo's BMC over Redfish (Ansible applies, a fresh read verifies)");
+  const phase2Missing =
+    device.status.value !== 'staged'
+      ? `srv-demo is ${device.status.value}, not staged (Phase 1 did not finish)`
+      : (sushyMissing() ?? (existsSync(ANSIBLE_PLAYBOOK) ? undefined : `no ${ANSIBLE_PLAYBOOK} (run make deps as root)`));
+  let phase2Ran = false;
+  if (phase2Missing) {
+    say(`\n!!! PHASE 2 SKIPPED: ${phase2Missing}`);
+    say('!!! (make deps creates the Python venv with Ansible and sushy-tools; without root it cannot install python3-venv)\n');
+  } else {
+    const work = mkdtempSync(join(tmpdir(), 'bm-demo-harden-'));
+    bmc = await startSushy({
+      networkProtocol: true,
+      accountService: true,
+      systems: [{ name: 'srv-demo', protocols: { IPMI: { ProtocolEnabled: true }, SSDP: { ProtocolEnabled: true }, HTTPS: { ProtocolEnabled: true } } }],
+    });
+    const demoConfig = hardenDemoFiles(work, bmc, device.device_type.manufacturer.slug);
+    say(`  (a sushy-emulator at ${bmc.url} stands in for the BMC at ${device.oob_ip?.address}: the config's redfish.host points there;`);
+    say(`   profile srv-demo-lab, chosen by the manufacturer ${device.device_type.manufacturer.slug}: see ${demoConfig.profile})`);
+    const hardenEnv = { ...env, BM_HARDEN_CONFIG: demoConfig.config };
+    say('\n  $ bm-harden plan --device srv-demo');
+    await run(['dist/bm-harden', 'plan', '--device', 'srv-demo'], hardenEnv, '    ');
+    say('\n  $ bm-harden run --device srv-demo');
+    const hardenStarted = performance.now();
+    const hardenCode = await run(['dist/bm-harden', 'run', '--device', 'srv-demo'], hardenEnv, '    ');
+    const hardenMs = performance.now() - hardenStarted;
+    device = await getDevice(client, server.id);
+    say(
+      `  → bm-harden exited ${hardenCode} after ${(hardenMs / 1000).toFixed(1)} s (one device: read, Ansible, restart, verify); srv-demo is ${device.status.value}`,
+    );
+    say('\n  $ bm-harden run --device srv-demo        # again: a compliant BMC is left alone, and the journal says so');
+    const againStarted = performance.now();
+    await run(['dist/bm-harden', 'run', '--device', 'srv-demo'], hardenEnv, '    ');
+    say(`  → ${((performance.now() - againStarted) / 1000).toFixed(1)} s`);
+    rmSync(work, { recursive: true, force: true });
+    phase2Ran = true;
+  }
+
   say('\n── The journal of srv-demo, as an operator reads it in NetBox');
   for (const entry of await listDeviceJournal(client, server.id)) {
     say(`\n[${entry.kind.value}]`);
@@ -131,8 +215,9 @@ try {
   }
   const served = netbox.requestCount ? `${netbox.requestCount()} API requests served, every body validated against NetBox 4.6's schema; ` : '';
   say(`\n${served}demo took ${elapsed()}`);
-  process.exitCode = device.status.value === 'staged' ? 0 : 1;
+  process.exitCode = device.status.value === (phase2Ran ? 'ready' : 'staged') ? 0 : 1;
 } finally {
+  await bmc?.stop();
   await loops?.cleanup();
   await netbox.close();
 }

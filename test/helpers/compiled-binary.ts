@@ -12,7 +12,7 @@ const COMPILE_FLAGS = ['--compile', '--minify', '--bytecode', '--format=esm', '-
 
 const compiled = new Map<string, string>();
 
-export function compiledBinary(entry: 'hook/main.ts' | 'agent/main.ts', name: string): string {
+export function compiledBinary(entry: 'hook/main.ts' | 'agent/main.ts' | 'harden/main.ts', name: string): string {
   const cached = compiled.get(entry);
   if (cached) return cached;
   const out = join(mkdtempSync(join(tmpdir(), `${name}-bin-`)), name);

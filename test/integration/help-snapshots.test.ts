@@ -1,5 +1,5 @@
 /**
- * `--help` of both binaries, top level and every command, compared with the
+ * `--help` of every binary (bm-hook, bm-agent, bm-harden), top level and every command, compared with the
  * committed snapshots in test/integration/help-snapshots/<binary>.txt, so help text
  * changes only on purpose. The binaries are compiled from the current sources
  * with the Makefile's flags (test/helpers/compiled-binary.ts), as `make build` ships them.
@@ -46,6 +46,7 @@ function helpSnapshot(binary: string, name: string): string {
 for (const [entry, name] of [
   ['hook/main.ts', 'bm-hook'],
   ['agent/main.ts', 'bm-agent'],
+  ['harden/main.ts', 'bm-harden'],
 ] as const) {
   test(`${name} --help and every command's --help match the snapshot (UPDATE_SNAPSHOTS=1 to accept a change)`, () => {
     const actual = helpSnapshot(compiledBinary(entry, name), name);
@@ -59,7 +60,9 @@ for (const [entry, name] of [
 test('the snapshots cover every command: each binary lists netbox-check and its own commands', () => {
   const hook = readFileSync(join(SNAPSHOT_DIR, 'bm-hook.txt'), 'utf8');
   const agent = readFileSync(join(SNAPSHOT_DIR, 'bm-agent.txt'), 'utf8');
+  const harden = readFileSync(join(SNAPSHOT_DIR, 'bm-harden.txt'), 'utf8');
   for (const command of ['commit', 'kea', 'drain', 'dhcpd-snippet', 'fsm', 'check-config', 'status', 'netbox-check'])
     expect(hook).toContain(`$ bm-hook --help ${command}\n`);
   for (const command of ['run', 'inventory', 'plan', 'evaluate', 'schema', 'netbox-check']) expect(agent).toContain(`$ bm-agent --help ${command}\n`);
+  for (const command of ['plan', 'check', 'run', 'profiles', 'watch', 'serve', 'netbox-check']) expect(harden).toContain(`$ bm-harden --help ${command}\n`);
 });

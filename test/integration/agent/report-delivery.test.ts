@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { runPipeline, type PipelineOptions } from '../../../agent/pipeline.ts';
 import { reportProblems } from '../../../agent/report.ts';
-import { formatBytes } from '../../../agent/units.ts';
+import { formatBytes } from '../../../shared/units.ts';
 import { createMemoryLogger } from '../../../shared/log.ts';
 import { createNetboxClient, getDevice, listDeviceJournal, type Device, type NetboxClient } from '../../../shared/netbox/index.ts';
 import { fakeStep } from '../../helpers/fake-steps.ts';

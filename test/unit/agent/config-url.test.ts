@@ -5,7 +5,8 @@
  * the URL (credentials redacted) and the limit it hit.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { CONFIG_URL_LIMITS, fetchConfigUrl, readBodyCapped } from '../../../agent/config-url.ts';
+import { CONFIG_URL_LIMITS, fetchConfigUrl } from '../../../agent/config-url.ts';
+import { readBodyCapped } from '../../../shared/http-body.ts';
 import { EXIT_CODE_OF_CAUSE } from '../../../shared/cli/exit-codes.ts';
 import { causeOf } from '../../../shared/failure.ts';
 import { configErrorOf } from '../../helpers/config-error.ts';

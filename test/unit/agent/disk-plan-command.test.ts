@@ -14,7 +14,7 @@ import { createMemoryLogger } from '../../../shared/log.ts';
 import { resolveTunables } from '../../../agent/tunables.ts';
 import { idleUsage } from '../../helpers/disk-facts.ts';
 import { fakeToolRunner } from '../../helpers/fake-tools.ts';
-import { MiB } from '../../../agent/units.ts';
+import { MiB } from '../../../shared/units.ts';
 
 const device = { id: 12, name: 'srv-12', custom_fields: { bm_disk_allow_write: true }, local_context_data: null } as unknown as Device;
 const netbox = {} as NetboxClient;

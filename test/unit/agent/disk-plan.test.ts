@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diskStepTimeoutMs, fioMemoryReserveBytes } from '../../../agent/disk/budget.ts';
 import { candidateDevices, mediaClassOf, planDisks, type DiskPlan, type ProbeFacts } from '../../../agent/disk/plan.ts';
-import { formatBytes } from '../../../agent/units.ts';
+import { formatBytes } from '../../../shared/units.ts';
 import { DEFAULT_THRESHOLDS, DISK_TUNABLES, diskSettingsFrom, netboxWriteAllowance, type DiskSettings } from '../../../agent/disk/settings.ts';
 import { diskStep } from '../../../agent/steps/03-disk.ts';
 import { parseLsblkJson, type BlockDevice } from '../../../agent/tools/lsblk.parse.ts';

@@ -11,7 +11,7 @@ import { blkidOffsetArgs } from '../../../agent/tools/blkid.ts';
 import type { BlockDevice } from '../../../agent/tools/lsblk.parse.ts';
 import type { ToolInvocation } from '../../../agent/tools/run-tool.ts';
 import { sampleRegions, sampleVerdict } from '../../../agent/tools/wipefs.ts';
-import { MiB } from '../../../agent/units.ts';
+import { MiB } from '../../../shared/units.ts';
 import { fakeUsage, idleUsage } from '../../helpers/disk-facts.ts';
 import { fakeToolRunner, type FakeAnswer } from '../../helpers/fake-tools.ts';
 

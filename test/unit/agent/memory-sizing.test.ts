@@ -7,7 +7,7 @@ import { installedMemory } from '../../../agent/memory/installed.ts';
 import { countCpuList, parseMeminfo } from '../../../agent/memory/meminfo.ts';
 import { estimateMemtestTimeoutMs, maasReserveBytes, MIN_PER_PROCESS_MIB, planMemtest, type MemtestSizingInput } from '../../../agent/memory/sizing.ts';
 import { parseDmidecode } from '../../../agent/tools/dmidecode.parse.ts';
-import { toGiB } from '../../../agent/units.ts';
+import { toGiB } from '../../../shared/units.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

@@ -1,6 +1,6 @@
-/** agent/units.ts: binary sizes shown and parsed, durations shown. */
+/** shared/units.ts: binary sizes shown and parsed, durations shown. */
 import { describe, expect, test } from 'bun:test';
-import { formatBytes, formatSeconds, GiB, MiB, parseBinarySize, toGiB, wholeMiB } from '../../../agent/units.ts';
+import { formatBytes, formatSeconds, GiB, MiB, parseBinarySize, toGiB, wholeMiB } from '../../../shared/units.ts';
 
 describe('sizes', () => {
   test('formatBytes picks the largest binary unit, one decimal below 100', () => {
