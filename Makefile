@@ -101,13 +101,14 @@ IMAGE_BASE_INPUTS := $(shell find image -name 'mkosi.*' -type f 2>/dev/null)
 IMAGE_HOST_PACKAGES := mkosi debian-archive-keyring debootstrap systemd-container cpio zstd
 # The UEFI boot chain (docs/image.md): Debian's Microsoft-signed shim and Debian-signed network GRUB are copied from
 # the host's packages, so the host must run the Debian release the image is built from; sbverify checks the signatures.
-# undionly.kpxe (iPXE for legacy BIOS) comes from ipxe, so dist/image/ is a complete boot tree.
-IMAGE_BOOT_PACKAGES := shim-signed grub-efi-amd64-signed sbsigntool ipxe
+# undionly.kpxe (iPXE for legacy BIOS) comes from ipxe, so dist/image/ is a complete boot tree; dosfstools and mtools
+# write boot.img, the FAT RAM disk UEFI HTTP boot clients get (Debian's network GRUB has no http module).
+IMAGE_BOOT_PACKAGES := shim-signed grub-efi-amd64-signed sbsigntool ipxe dosfstools mtools
 E2E_HOST_PACKAGES := qemu-system-x86 qemu-utils ipxe-qemu ipxe ovmf mtools dnsmasq-base isc-dhcp-server kea-dhcp4-server lldpd iproute2 busybox curl nginx
 # boot.ipxe and grub/grub.cfg: generated from one declaration of the kernel command line.
 IMAGE_BOOT_SCRIPTS := $(IMAGE_OUT)/boot.ipxe $(IMAGE_OUT)/grub/grub.cfg
 
-image: $(IMAGE_OUT)/initrd.zst $(IMAGE_OUT)/grubx64.efi $(IMAGE_BOOT_SCRIPTS) ## PXE/UEFI boot tree with bm-agent → dist/image/ (vmlinuz, initrd.zst, boot.ipxe, shim, GRUB; root)
+image: $(IMAGE_OUT)/initrd.zst $(IMAGE_OUT)/grubx64.efi $(IMAGE_BOOT_SCRIPTS) $(IMAGE_OUT)/boot.img ## PXE/UEFI boot tree with bm-agent → dist/image/ (vmlinuz, initrd.zst, boot.ipxe, shim, GRUB, boot.img; root)
 	@image/build-image.sh report
 
 image-deps:
@@ -125,6 +126,10 @@ $(IMAGE_OUT)/grubx64.efi: $(IMAGE_OUT)/.base/root.cpio.zst image/build-image.sh 
 
 $(IMAGE_BOOT_SCRIPTS) &: image/boot-scripts.ts | npm-deps
 	$(BUN) image/boot-scripts.ts $(IMAGE_OUT)
+
+# UEFI HTTP boot's RAM disk: the UEFI chain, grub.cfg, kernel and initrd in one FAT32 image.
+$(IMAGE_OUT)/boot.img: $(IMAGE_OUT)/initrd.zst $(IMAGE_OUT)/grubx64.efi $(IMAGE_OUT)/grub/grub.cfg image/build-image.sh | image-deps
+	image/build-image.sh ramdisk
 
 e2e: npm-deps image ## boot the image in qemu: legacy BIOS PXE, UEFI PXE with Secure Boot, UEFI HTTP boot, a failing server (root; ~10-13 min on 2 cores)
 	$(BUN) test/run-tests.ts e2e

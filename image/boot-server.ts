@@ -7,8 +7,11 @@
  * - UEFI PXE (arch 7 or 9) → Debian's signed `shimx64.efi` over TFTP, which loads the
  *   signed `grubx64.efi` from its own directory; GRUB reads `/grub/grub.cfg` and loads
  *   the signed kernel (Secure Boot on or off: the same chain);
- * - UEFI HTTP boot (arch 16, vendor class `HTTPClient…`) → the URL of `shimx64.efi`;
- *   the reply must carry vendor class `HTTPClient` or the firmware ignores it.
+ * - UEFI HTTP boot (arch 16, vendor class `HTTPClient…`) → the URL of `boot.img`, a FAT
+ *   image the firmware mounts as a RAM disk (by the `.img` extension) and boots from its
+ *   `EFI/BOOT/BOOTX64.EFI` (shim); Debian's signed network GRUB has no http module, so
+ *   GRUB, grub.cfg, the kernel and the initrd are all on that disk. The reply must carry
+ *   vendor class `HTTPClient` or the firmware ignores it.
  *
  * Pure: options in, configuration text out, for ISC dhcpd, Kea and dnsmasq. The same
  * functions render the examples in docs/image.md (docs/generate.ts) and configure the
@@ -33,8 +36,8 @@ export interface BootServerOptions {
   tftpRoot: string;
   /**
    * URL of the directory the boot tree is served from over HTTP, ending in `/`, e.g. `http://10.0.0.5:8080/`.
-   * UEFI HTTP boot clients get `${httpBase}shimx64.efi`. GRUB's embedded prefix is `/grub`: grub.cfg must be at
-   * `/grub/grub.cfg` of the server root, whatever the path of httpBase (docs/image.md).
+   * UEFI HTTP boot clients get `${httpBase}boot.img` (a RAM disk with the whole chain). For TFTP clients, GRUB's embedded
+   * prefix is `/grub`: grub.cfg must be at `/grub/grub.cfg` of the TFTP root (docs/image.md).
    */
   httpBase: string;
   /** What iPXE clients are given: a full URL; default `${httpBase}boot.ipxe` (a site script chaining boot.ipxe also fits). */
@@ -72,21 +75,29 @@ export interface BootFile {
 export const BOOT_FILES: readonly BootFile[] = [
   { path: 'undionly.kpxe', clients: ['bios'], over: ['tftp'], what: 'iPXE for legacy BIOS PXE ROMs (Debian package ipxe)' },
   { path: 'boot.ipxe', clients: ['bios'], over: ['http', 'tftp'], what: 'the iPXE script: kernel arguments, kernel, initrd' },
-  { path: 'shimx64.efi', clients: ['uefi', 'uefi-http'], over: ['tftp', 'http'], what: "Debian's shim, signed by Microsoft (shim-signed)" },
+  { path: 'shimx64.efi', clients: ['uefi'], over: ['tftp'], what: "Debian's shim, signed by Microsoft (shim-signed)" },
   {
     path: 'grubx64.efi',
-    clients: ['uefi', 'uefi-http'],
-    over: ['tftp', 'http'],
+    clients: ['uefi'],
+    over: ['tftp'],
     what: "Debian's signed network GRUB (grub-efi-amd64-signed: grubnetx64.efi.signed); shim loads it by this name from its own directory",
   },
   {
     path: 'grub/grub.cfg',
-    clients: ['uefi', 'uefi-http'],
-    over: ['tftp', 'http'],
+    clients: ['uefi'],
+    over: ['tftp'],
     what: "GRUB's configuration; GRUB's embedded prefix is /grub, so it must be at the server root's /grub/",
   },
-  { path: 'vmlinuz', clients: ['bios', 'uefi', 'uefi-http'], over: ['tftp', 'http'], what: 'the Debian-signed kernel' },
-  { path: 'initrd.zst', clients: ['bios', 'uefi', 'uefi-http'], over: ['tftp', 'http'], what: 'the root file system with bm-agent' },
+  { path: 'vmlinuz', clients: ['bios', 'uefi'], over: ['tftp', 'http'], what: 'the Debian-signed kernel' },
+  { path: 'initrd.zst', clients: ['bios', 'uefi'], over: ['tftp', 'http'], what: 'the root file system with bm-agent' },
+  {
+    path: 'boot.img',
+    clients: ['uefi-http'],
+    over: ['http'],
+    what:
+      'FAT32 RAM disk for UEFI HTTP boot: EFI/BOOT/BOOTX64.EFI (shim), grubx64.efi, grub/grub.cfg, vmlinuz, initrd.zst ' +
+      '(a site adds grub/site.cfg with mcopy)',
+  },
 ];
 
 /** The boot file each client kind is handed first, by DHCP: a TFTP path or (HTTP boot) a URL. */
@@ -97,7 +108,7 @@ export function firstBootFile(kind: ClientKind | 'ipxe', options: Pick<BootServe
     case 'uefi':
       return 'shimx64.efi';
     case 'uefi-http':
-      return `${options.httpBase}shimx64.efi`;
+      return `${options.httpBase}boot.img`;
     case 'ipxe':
       return options.ipxeScriptUrl ?? `${options.httpBase}boot.ipxe`;
   }

@@ -4,7 +4,7 @@
  * 1. Candidates (`candidateDevices`): with `bm.disk.devices` exactly those
  *    devices (loop devices allowed); otherwise every whole disk except loop,
  *    RAM-backed, empty, removable, read-only, USB-attached and mounted ones
- *    (the boot medium is mounted).
+ *    (the boot medium is mounted), and the firmware's RAM disk of a UEFI HTTP boot.
  * 2. The guard (`planDisks`), given the probe of each candidate (agent/disk/probe.ts):
  *    - never write when the disk or anything on it (partition, LVM volume) is
  *      mounted — in any mount namespace — or used as swap, when something holds
@@ -115,6 +115,8 @@ function enumerationSkipReason(device: BlockDevice): string | null {
   if (device.removable) return 'removable medium';
   if (device.readOnly) return 'read-only device';
   if (device.transport === 'usb') return 'USB-attached (boot stick or virtual media)';
+  // UEFI HTTP boot's RAM disk (dist/image/boot.img): the firmware hands it to the OS as an NFIT virtual disk → pmemN.
+  if (/^pmem\d/.test(device.kname) && device.fsType === 'vfat') return 'firmware RAM disk with a FAT file system (the UEFI HTTP boot image)';
   const mounts = mountpointsBelow(device);
   if (mounts.length) return describeMounts(mounts);
   return null;

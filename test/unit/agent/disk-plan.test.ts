@@ -49,16 +49,19 @@ describe('enumeration', () => {
         dev('sdd', { sizeBytes: 0 }),
         dev('sde', { transport: 'usb' }),
         dev('sr0', { type: 'rom' }),
+        dev('pmem0', { fsType: 'vfat' }),
+        dev('pmem1'),
       ],
       { devices: [] },
     );
-    expect(candidates.map((c) => c.device.name)).toEqual(['sda']);
+    expect(candidates.map((c) => c.device.name)).toEqual(['sda', 'pmem1']);
     expect(skipped.map((s) => [s.device.name, s.why])).toEqual([
       ['sdb', 'removable medium'],
       ['sdc', 'read-only device'],
       ['sdd', 'no medium (0 bytes)'],
       ['sde', 'USB-attached (boot stick or virtual media)'],
       ['sr0', 'optical drive'],
+      ['pmem0', 'firmware RAM disk with a FAT file system (the UEFI HTTP boot image)'],
     ]);
   });
 

@@ -29,19 +29,22 @@ const OPTIONS: BootServerOptions = {
   httpBase: 'http://10.99.0.1:8080/',
 };
 
-test('the first boot file per client kind: undionly.kpxe, shim over TFTP, shim by URL, the iPXE script', () => {
+test('the first boot file per client kind: undionly.kpxe, shim over TFTP, the RAM-disk image by URL, the iPXE script', () => {
   expect(firstBootFile('bios', OPTIONS)).toBe('undionly.kpxe');
   expect(firstBootFile('uefi', OPTIONS)).toBe('shimx64.efi');
-  expect(firstBootFile('uefi-http', OPTIONS)).toBe('http://10.99.0.1:8080/shimx64.efi');
+  expect(firstBootFile('uefi-http', OPTIONS)).toBe('http://10.99.0.1:8080/boot.img');
   expect(firstBootFile('ipxe', OPTIONS)).toBe('http://10.99.0.1:8080/boot.ipxe');
   expect(firstBootFile('ipxe', { ...OPTIONS, ipxeScriptUrl: 'http://10.99.0.1:8080/site.ipxe' })).toBe('http://10.99.0.1:8080/site.ipxe');
 });
 
-test('every boot file is one make image produces: the generated scripts, the chain, kernel and initrd', () => {
+test('every boot file is one make image produces: the generated scripts, the chain, kernel, initrd and the RAM disk', () => {
   expect(BOOT_FILES.map((f) => f.path).sort()).toEqual(
-    [...Object.keys(bootScripts()), 'undionly.kpxe', 'shimx64.efi', 'grubx64.efi', 'vmlinuz', 'initrd.zst'].sort(),
+    [...Object.keys(bootScripts()), 'undionly.kpxe', 'shimx64.efi', 'grubx64.efi', 'vmlinuz', 'initrd.zst', 'boot.img'].sort(),
   );
-  for (const kind of ['bios', 'uefi', 'uefi-http'] as const) expect(BOOT_FILES.some((f) => f.clients.includes(kind) && f.path === 'vmlinuz')).toBe(true);
+  for (const kind of ['bios', 'uefi'] as const) expect(BOOT_FILES.some((f) => f.clients.includes(kind) && f.path === 'vmlinuz')).toBe(true);
+  // UEFI HTTP boot fetches one file, over HTTP: the RAM disk holds the rest (Debian's network GRUB has no http module).
+  expect(BOOT_FILES.filter((f) => f.clients.includes('uefi-http'))).toEqual([expect.objectContaining({ path: 'boot.img', over: ['http'] })]);
+  expect(new URL(firstBootFile('uefi-http', OPTIONS)).pathname).toBe('/boot.img');
 });
 
 test('dnsmasq: tags by option 175, 93 and vendor class; mutually exclusive dhcp-boot lines; HTTPClient echoed', () => {
@@ -54,7 +57,7 @@ test('dnsmasq: tags by option 175, 93 and vendor class; mutually exclusive dhcp-
   expect(lines).toContain('dhcp-match=set:efihttp,option:client-arch,16');
   expect(lines).toContain('dhcp-option-force=tag:efihttp,option:vendor-class,HTTPClient');
   expect(lines.filter((l) => l.startsWith('dhcp-boot='))).toEqual([
-    'dhcp-boot=tag:efihttp,http://10.99.0.1:8080/shimx64.efi',
+    'dhcp-boot=tag:efihttp,http://10.99.0.1:8080/boot.img',
     'dhcp-boot=tag:ipxe,tag:!efihttp,http://10.99.0.1:8080/boot.ipxe',
     'dhcp-boot=tag:efi64,tag:!ipxe,tag:!efihttp,shimx64.efi,,10.99.0.1',
     'dhcp-boot=tag:!efi64,tag:!ipxe,tag:!efihttp,undionly.kpxe,,10.99.0.1',
@@ -68,7 +71,7 @@ test('ISC dhcpd: HTTP boot first (with HTTPClient), then iPXE, then UEFI arch 7/
   expect(text).toContain('option client-arch code 93 = unsigned integer 16;');
   expect(text).toContain('subnet 10.99.0.0 netmask 255.255.255.0 {');
   expect(text).toContain('option domain-name-servers 10.99.0.53, 10.99.0.54;');
-  const order = ['"HTTPClient" or option client-arch = 00:10', 'option vendor-class-identifier "HTTPClient";', 'filename "http://10.99.0.1:8080/shimx64.efi";'];
+  const order = ['"HTTPClient" or option client-arch = 00:10', 'option vendor-class-identifier "HTTPClient";', 'filename "http://10.99.0.1:8080/boot.img";'];
   order.push('option user-class = "iPXE"', 'filename "http://10.99.0.1:8080/boot.ipxe";', 'client-arch = 00:07 or option client-arch = 00:09');
   order.push('filename "shimx64.efi";', '} else {', 'filename "undionly.kpxe";');
   const positions = order.map((snippet) => text.indexOf(snippet));
@@ -80,7 +83,7 @@ test('Kea: four mutually exclusive classes; the HTTP class always sends HTTPClie
   const config = JSON.parse(renderKea(OPTIONS)).Dhcp4;
   const classes = config['client-classes'] as { name: string; test: string; 'boot-file-name': string; 'option-data'?: unknown[] }[];
   expect(classes.map((c) => [c.name, c['boot-file-name']])).toEqual([
-    ['uefi-http', 'http://10.99.0.1:8080/shimx64.efi'],
+    ['uefi-http', 'http://10.99.0.1:8080/boot.img'],
     ['ipxe', 'http://10.99.0.1:8080/boot.ipxe'],
     ['uefi-pxe', 'shimx64.efi'],
     ['bios-pxe', 'undionly.kpxe'],
