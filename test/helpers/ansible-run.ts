@@ -1,12 +1,16 @@
 /**
- * Runs harden/ansible/harden.yml against test BMCs the way the contract (/work/notes/issue13-contract.md) says
- * bm-harden does: a generated inventory (one host per BMC, connection local), non-secret vars in a JSON file,
- * credentials in a 0600 JSON file, ANSIBLE_* settings only in the child's environment, the json callback's
- * output parsed. For the playbook's own tests; argv is recorded so tests can prove no secret is in it.
+ * Runs harden/ansible/harden.yml against test BMCs the way bm-harden does (docs/harden.md): a generated
+ * inventory (one host per BMC, connection local), non-secret vars in a JSON file, credentials in a 0600 JSON
+ * file, bm-harden's own argv and child environment (harden/ansible-inputs.ts, harden/ansible.ts) and its way
+ * of finding the json callback's document; unlike bm-harden it keeps every task's full result. For the
+ * playbook's own tests; argv is recorded so tests can prove no secret is in it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ansibleEnvironment } from '../../harden/ansible.ts';
+import { ansibleArgv } from '../../harden/ansible-inputs.ts';
+import { extractJsonReport } from '../../harden/ansible.parse.ts';
 import { ANSIBLE_PLAYBOOK, type Sushy } from './sushy.ts';
 
 const REPO = resolve(import.meta.dir, '../..');
@@ -57,9 +61,9 @@ export function inventoryFor(hosts: Record<string, { sushy: Sushy; credentialsFi
 
 /** Parses the json stdout callback's document into stats and per-host task results. */
 export function parseJsonCallback(stdout: string): Pick<PlaybookRun, 'stats' | 'tasks'> {
-  const start = stdout.indexOf('{');
-  if (start < 0) throw new Error(`ansible-playbook printed no JSON:\n${stdout}`);
-  const doc = JSON.parse(stdout.slice(start)) as {
+  const report = extractJsonReport(stdout);
+  if (report === undefined) throw new Error(`ansible-playbook printed no JSON:\n${stdout}`);
+  const doc = report as {
     stats: Record<string, Record<string, number>>;
     plays: { tasks: { task: { name: string }; hosts: Record<string, Record<string, unknown>> }[] }[];
   };
@@ -101,24 +105,10 @@ export async function runPlaybook(
     const varsPath = join(dir, 'vars.json');
     writeFileSync(inventoryPath, JSON.stringify(inventory));
     writeFileSync(varsPath, JSON.stringify(vars));
-    const argv = [ANSIBLE_PLAYBOOK, '-i', inventoryPath, PLAYBOOK, '-e', `@${varsPath}`, ...(check ? ['--check'] : []), ...(verbose ? ['-v'] : [])];
-    const proc = Bun.spawn(argv, {
-      cwd: dir,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: {
-        PATH: `${join(REPO, '.venv', 'bin')}:${process.env.PATH ?? ''}`,
-        HOME: dir,
-        LANG: 'C.UTF-8',
-        ANSIBLE_STDOUT_CALLBACK: verbose ? 'default' : 'ansible.posix.json',
-        ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
-        ANSIBLE_NOCOWS: '1',
-        ANSIBLE_HOST_KEY_CHECKING: 'False',
-        ANSIBLE_RETRY_FILES_ENABLED: 'False',
-        ANSIBLE_LOCAL_TEMP: join(dir, 'tmp'),
-        ANSIBLE_FORCE_COLOR: '0',
-      },
-    });
+    const argv = [ANSIBLE_PLAYBOOK, ...ansibleArgv(PLAYBOOK, inventoryPath, varsPath, check), ...(verbose ? ['-v'] : [])];
+    const settings = { command: ANSIBLE_PLAYBOOK, playbook: PLAYBOOK, timeoutMs, callback: verbose ? 'default' : 'ansible.posix.json' };
+    const env = ansibleEnvironment(settings, dir, { PATH: `${join(REPO, '.venv', 'bin')}:${process.env.PATH ?? ''}` });
+    const proc = Bun.spawn(argv, { cwd: dir, stdout: 'pipe', stderr: 'pipe', env });
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     clearTimeout(timer);
