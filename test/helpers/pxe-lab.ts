@@ -117,6 +117,8 @@ export interface PxeLabOptions {
   site: (lab: LabUrls) => Record<string, string>;
   /** Further files for the boot tree (path → content), served over HTTP and TFTP. */
   files?: (lab: LabUrls) => Record<string, string>;
+  /** Appended to ISC dhcpd's generated config (e.g. bm-hook's `on commit` block); only with `dhcp: 'isc-dhcpd'`. */
+  dhcpdConfigExtra?: (lab: LabUrls & { workDir: string }) => string;
 }
 
 export interface VmOptions {
@@ -149,6 +151,14 @@ export interface Vm {
   exited(): boolean;
 }
 
+/** Another machine on the lab's link: its own namespace, `eth0` with the given MAC on the lab's bridge. */
+export interface LabHost {
+  ns: string;
+  mac: string;
+  /** Runs a command in this host's namespace to its end. */
+  exec(argv: string[], env?: Record<string, string>): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+}
+
 export interface PxeLab extends LabUrls {
   ns: string;
   workDir: string;
@@ -157,13 +167,22 @@ export interface PxeLab extends LabUrls {
   evidenceFile(name: string): string | null;
   /** GET on the NetBox simulator from inside the namespace (the simulator listens only there). */
   netboxGet<T = unknown>(path: string): Promise<T>;
-  /** The callbacks received so far (one JSON document per POST). */
-  callbacks(): { path: string; headers: Record<string, string>; json: unknown }[];
+  /** What the callback receiver got so far (one JSON document per POST or PUT), oldest first. */
+  callbacks(): { method: string; path: string; headers: Record<string, string>; json: unknown }[];
   /** The boot server's log lines so far (DHCP server, TFTP, httpd). */
   serverLog(): string;
   /** One daemon's output so far, by its name (`dnsmasq`, `dnsmasq-tftp`, `dhcpd`, `kea-dhcp4`, `httpd`, `nginx`, …). */
   daemonLog(name: string): string;
   startVm(options: VmOptions): Vm;
+  /** Runs a command in the lab's namespace to its end (e.g. a CLI talking to the lab's daemons). */
+  exec(argv: string[], env?: Record<string, string>): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  /** Plugs another machine (e.g. a BMC) into the lab's bridge: a namespace of its own, removed by close(). */
+  addHost(mac: string): LabHost;
+  /**
+   * Starts a long-running process in the lab's namespace (or `ns`), killed by PID on close(); its output is kept
+   * under `name` (daemonLog). Resolves once its output matches `ready`; fails when it exits first or stays silent.
+   */
+  startDaemon(name: string, argv: string[], options: { ready: RegExp; env?: Record<string, string>; ns?: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -206,9 +225,11 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
   const watchers: ReturnType<typeof setInterval>[] = [];
   let serverLog = '';
   let nsCreated = false;
+  /** Namespaces of addHost's machines. */
+  const hosts: string[] = [];
 
-  const spawnInNs = (name: string, argv: string[], logToServer = false, env: Record<string, string> = {}): Daemon => {
-    const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], {
+  const spawnInNs = (name: string, argv: string[], logToServer = false, env: Record<string, string> = {}, inNs = ns): Daemon => {
+    const child = Bun.spawn(['ip', 'netns', 'exec', inNs, ...argv], {
       env: { PATH, HOME: workDir, ...env },
       stdin: 'ignore',
       stdout: 'pipe',
@@ -225,8 +246,8 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     daemons.push(daemon);
     return daemon;
   };
-  const execInNs = async (argv: string[]) => {
-    const child = Bun.spawn(['ip', 'netns', 'exec', ns, ...argv], { env: { PATH }, stdout: 'pipe', stderr: 'pipe' });
+  const execInNs = async (argv: string[], inNs = ns, env: Record<string, string> = {}) => {
+    const child = Bun.spawn(['ip', 'netns', 'exec', inNs, ...argv], { env: { PATH, ...env }, stdout: 'pipe', stderr: 'pipe' });
     const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
     return { stdout, stderr, exitCode };
   };
@@ -243,6 +264,7 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     for (const watch of watchers) clearInterval(watch);
     for (const vm of vms) await stop(vm.process);
     for (const daemon of daemons.reverse()) await stop(daemon.child);
+    for (const host of hosts) Bun.spawnSync(['ip', 'netns', 'del', host]);
     if (nsCreated) Bun.spawnSync(['ip', 'netns', 'del', ns]);
     rmSync(workDir, { recursive: true, force: true });
   };
@@ -307,7 +329,13 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
       httpBase,
       ipxeScriptUrl: `${ipxeBase}site.ipxe`,
     });
+    const dhcpdExtra = options.dhcpdConfigExtra?.({ ...urls, workDir });
+    if (dhcpdExtra !== undefined && options.dhcp !== 'isc-dhcpd') throw new Error('dhcpdConfigExtra needs dhcp: isc-dhcpd');
     for (const daemon of plan) {
+      if (daemon.name === 'dhcpd' && dhcpdExtra) {
+        const conf = daemon.argv[daemon.argv.indexOf('-cf') + 1]!;
+        daemon.files[conf] = `${daemon.files[conf]}\n${dhcpdExtra}`;
+      }
       for (const [path, text] of Object.entries(daemon.files)) writeFileSync(path, text);
       await waitForOutput(spawnInNs(daemon.name, daemon.argv, true, daemon.env), daemon.ready, `${daemon.name} to start`);
     }
@@ -437,6 +465,23 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
       const daemon = daemons.find((d) => d.name === name);
       if (!daemon) throw new Error(`no daemon "${name}" in this lab: ${daemons.map((d) => d.name).join(', ')}`);
       return daemon.output();
+    },
+    exec: (argv, env) => execInNs(argv, ns, env),
+    addHost(mac) {
+      const hostNs = `${ns}-h${hosts.length}`;
+      const port = `h${hosts.length}`;
+      ip('netns', 'add', hostNs);
+      hosts.push(hostNs);
+      ip('-n', ns, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', hostNs);
+      ip('-n', ns, 'link', 'set', port, 'master', bridge, 'up');
+      ip('-n', hostNs, 'link', 'set', 'eth0', 'address', mac);
+      ip('-n', hostNs, 'link', 'set', 'lo', 'up');
+      ip('-n', hostNs, 'link', 'set', 'eth0', 'up');
+      return { ns: hostNs, mac, exec: (argv, env) => execInNs(argv, hostNs, env) };
+    },
+    async startDaemon(name, argv, daemonOptions) {
+      const daemon = spawnInNs(name, argv, false, daemonOptions.env ?? {}, daemonOptions.ns ?? ns);
+      await waitForOutput(daemon, daemonOptions.ready, `${name} to start`);
     },
     startVm(vmOptions) {
       const disks: Record<string, string> = {};

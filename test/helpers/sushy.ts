@@ -39,6 +39,11 @@ export interface SushySystemSpec {
   biosVersion?: string;
   /** Initial ManagerNetworkProtocol (with `networkProtocol: true`), e.g. { IPMI: { ProtocolEnabled: true } }. */
   protocols?: Record<string, Record<string, unknown>>;
+  /**
+   * sushy's own external notifier: every change of this system (power, boot device, …) is PUT as JSON to the
+   * emulator's `externalNotificationUrl` — what lets a test power a real (qemu) machine on when Redfish says On.
+   */
+  externalNotifier?: boolean;
 }
 
 export interface SushyOptions {
@@ -51,6 +56,13 @@ export interface SushyOptions {
   networkProtocol?: boolean;
   /** Serve AccountService with the htpasswd users; a Password PATCH rewrites the htpasswd (ours). Default false. */
   accountService?: boolean;
+  /**
+   * Run inside this network namespace (a BMC on a lab's link), listening on `listenIp` (its address there) and
+   * `port` (default 443, as BMCs do). request() then goes through curl in that namespace. Default: 127.0.0.1, a free port.
+   */
+  netns?: { name: string; listenIp: string; port?: number };
+  /** Where systems with `externalNotifier` report their changes (sushy's EXTERNAL_NOTIFICATION_URL). */
+  externalNotificationUrl?: string;
 }
 
 export interface RedfishAnswer {
@@ -111,7 +123,7 @@ export function fakeSystems(specs: SushySystemSpec[]): Record<string, unknown>[]
     uuid: spec.uuid ?? randomUUID(),
     name: spec.name,
     power_state: spec.powerState ?? 'On',
-    external_notifier: false,
+    external_notifier: spec.externalNotifier ?? false,
     nics: [{ mac: '52:54:00:12:34:56', ip: '127.0.0.1' }],
     bios: spec.bios ?? { ...DEFAULT_BIOS },
     bios_apply: spec.biosApply ?? 'on-reset',
@@ -142,8 +154,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A self-signed certificate for 127.0.0.1 (SAN IP), made with the venv's `cryptography` (no openssl needed). */
-function makeCertificate(dir: string): { cert: string; key: string } {
+/** A self-signed certificate for the BMC's address (SAN IP), made with the venv's `cryptography` (no openssl needed). */
+function makeCertificate(dir: string, address: string): { cert: string; key: string } {
   const cert = join(dir, 'bmc-cert.pem');
   const key = join(dir, 'bmc-key.pem');
   const script = `
@@ -153,25 +165,62 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 key = ec.generate_private_key(ec.SECP256R1())
-name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, sys.argv[3])])
 now = datetime.datetime.now(datetime.timezone.utc)
 cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(sys.argv[3]))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256()))
 open(sys.argv[1], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
 open(sys.argv[2], "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 `;
-  const run = Bun.spawnSync([VENV_PYTHON, '-c', script, cert, key], { stderr: 'pipe' });
+  const run = Bun.spawnSync([VENV_PYTHON, '-c', script, cert, key, address], { stderr: 'pipe' });
   if (run.exitCode !== 0) throw new Error(`could not make the emulator's certificate: ${run.stderr.toString()}`);
   return { cert, key };
 }
 
+/** A Redfish request with curl inside a namespace (the test process cannot reach it); credentials, URL and body via stdin. */
+async function curlInNs(
+  ns: string,
+  url: string,
+  method: string,
+  body: unknown,
+  credentials: { username: string; password: string },
+  caPath: string | undefined,
+): Promise<RedfishAnswer> {
+  const argv = ['ip', 'netns', 'exec', ns, 'curl', '-sS', '--max-time', '20', '-K', '-', '-X', method, '-w', '\n%{http_code}'];
+  if (caPath) argv.push('--cacert', caPath);
+  // curl's config syntax: one option per line, values as double-quoted strings (JSON's escapes are a subset).
+  const config = [
+    `user = ${JSON.stringify(`${credentials.username}:${credentials.password}`)}`,
+    `url = ${JSON.stringify(url)}`,
+    ...(body === undefined ? [] : ['header = "content-type: application/json"', `data-binary = ${JSON.stringify(JSON.stringify(body))}`]),
+  ];
+  const child = Bun.spawn(argv, {
+    stdin: new Blob([`${config.join('\n')}\n`]),
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  if (code !== 0) throw new Error(`curl ${method} ${url} in ${ns}: exit ${code}: ${err.trim()}`);
+  const cut = out.lastIndexOf('\n');
+  const text = out.slice(0, cut);
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: Number(out.slice(cut + 1)), json };
+}
+
 /**
- * Starts sushy-emulator on a free loopback port and waits until its ServiceRoot answers. Throws (with the
- * emulator's log) when the venv is missing or the emulator exits or stays silent; stop() ends it by PID.
+ * Starts sushy-emulator (on a free loopback port, or on a BMC's address inside a namespace) and waits until its
+ * ServiceRoot answers. Throws (with the emulator's log) when the venv is missing or the emulator exits or stays
+ * silent; stop() ends it by PID.
  */
 export async function startSushy(options: SushyOptions = {}): Promise<Sushy> {
   const missing = sushyMissing();
@@ -183,13 +232,14 @@ export async function startSushy(options: SushyOptions = {}): Promise<Sushy> {
   const systems = fakeSystems(options.systems ?? [{ name: 'server-1' }]);
   const authFile = join(dir, 'htpasswd');
   writeFileSync(authFile, `${username}:${Bun.password.hashSync(password, { algorithm: 'bcrypt', cost: 4 })}\n`, { mode: 0o600 });
-  const certificate = tls ? makeCertificate(dir) : undefined;
-  const port = await freePort();
+  const listenIp = options.netns?.listenIp ?? '127.0.0.1';
+  const certificate = tls ? makeCertificate(dir, listenIp) : undefined;
+  const port = options.netns ? (options.netns.port ?? 443) : await freePort();
   const configPath = join(dir, 'emulator.conf');
   writeFileSync(
     configPath,
     sushyConfig({
-      SUSHY_EMULATOR_LISTEN_IP: '127.0.0.1',
+      SUSHY_EMULATOR_LISTEN_IP: listenIp,
       SUSHY_EMULATOR_LISTEN_PORT: port,
       SUSHY_EMULATOR_FAKE_DRIVER: true,
       SUSHY_EMULATOR_FAKE_SYSTEMS: systems,
@@ -199,21 +249,24 @@ export async function startSushy(options: SushyOptions = {}): Promise<Sushy> {
       SUSHY_EMULATOR_SSL_KEY: certificate?.key,
       BM_NETWORK_PROTOCOL: options.networkProtocol ?? false,
       BM_ACCOUNT_SERVICE: options.accountService ?? false,
+      EXTERNAL_NOTIFICATION_URL: options.externalNotificationUrl,
     }),
   );
   const logPath = join(dir, 'emulator.log');
   const logFd = openSync(logPath, 'a');
-  const proc = Bun.spawn([VENV_PYTHON, LAUNCHER, '--config', configPath], {
+  const inNs = options.netns ? ['ip', 'netns', 'exec', options.netns.name] : [];
+  const proc = Bun.spawn([...inNs, VENV_PYTHON, LAUNCHER, '--config', configPath], {
     stdio: ['ignore', logFd, logFd],
     env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
   });
   closeSync(logFd);
   const scheme = tls ? 'https' : 'http';
-  const url = `${scheme}://127.0.0.1:${port}`;
+  const url = `${scheme}://${listenIp}:${port}`;
   const ca = certificate ? readFileSync(certificate.cert, 'utf8') : undefined;
   const log = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
 
   const request = async (method: string, path: string, body?: unknown, credentials = { username, password }): Promise<RedfishAnswer> => {
+    if (options.netns) return await curlInNs(options.netns.name, `${url}${path}`, method, body, credentials, certificate?.cert);
     const response = await fetch(`${url}${path}`, {
       method,
       headers: {
@@ -266,7 +319,7 @@ export async function startSushy(options: SushyOptions = {}): Promise<Sushy> {
   }
 
   return {
-    baseUri: `127.0.0.1:${port}`,
+    baseUri: `${listenIp}:${port}`,
     scheme,
     url,
     ...(certificate ? { caPath: certificate.cert } : {}),
