@@ -161,7 +161,8 @@ docs: npm-deps ## regenerate diagrams and generated tables in docs/ and README.m
 	$(BUN) docs/generate.ts
 	$(BUN) hook/main.ts fsm --dot > docs/dhcp-hook2-flow.dot
 	$(BUN) agent/flow-dot.ts > docs/phase1-flow.dot
-	@if command -v dot >/dev/null; then for f in dhcp-hook2-flow phase1-flow; do dot -Tsvg docs/$$f.dot -o docs/$$f.svg; done; else echo "graphviz not installed: SVG not regenerated" >&2; fi
+	$(BUN) docs/lifecycle.ts > docs/lifecycle.dot
+	@if command -v dot >/dev/null; then for f in dhcp-hook2-flow phase1-flow lifecycle; do dot -Tsvg docs/$$f.dot -o docs/$$f.svg; done; else echo "graphviz not installed: SVG not regenerated" >&2; fi
 
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system

@@ -4,7 +4,7 @@
  * `min_*` tunables, whose defaults are DEFAULT_THRESHOLDS), the exit codes
  * (EXIT_CODE_MEANINGS), bm-hook's state machine (hook/fsm.ts's FSM table), and for the PXE image
  * the boot variables (image/boot-scripts.ts), the boot files and the example DHCP/TFTP
- * configurations (image/boot-server.ts).
+ * configurations (image/boot-server.ts), and the device lifecycle across the three binaries (docs/lifecycle.ts).
  *
  * Each table sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`
  * in its Markdown file; everything outside the markers stays hand-written.
@@ -19,6 +19,7 @@ import { CONDITIONS_WHILE_ACTING, FSM, type Row } from '../hook/fsm.ts';
 import { BOOT_VARIABLES, grubName, ipxeName } from '../image/boot-scripts.ts';
 import { BOOT_FILES, bootServerConfigs, EXAMPLE_BOOT_SERVER } from '../image/boot-server.ts';
 import { EXIT_CODE_MEANINGS } from '../shared/cli/exit-codes.ts';
+import { LIFECYCLE_COLUMNS, lifecycleRows } from './lifecycle.ts';
 
 type Value = number | string | boolean;
 
@@ -187,6 +188,7 @@ export function generatedRegions(): Region[] {
     { file: 'docs/hook.md', name: 'fsm', render: () => renderFsmTable() },
     exitCodes('docs/hook.md'),
     exitCodes('README.md'),
+    { file: 'README.md', name: 'lifecycle', render: () => markdownTable(LIFECYCLE_COLUMNS, lifecycleRows()) },
   ];
 }
 

@@ -29,6 +29,11 @@ export class AnsibleError extends BmError {
     super(message);
   }
 
+  /** A time limit hit may pass on a later run (a slow BMC, a reboot that took long); a missing tool or report will not. */
+  override get failureClass() {
+    return this.kind === 'timeout' ? ('retry-later' as const) : ('permanent' as const);
+  }
+
   override get failureCause() {
     return this.kind === 'missing' ? ('tool-missing' as const) : this.kind === 'timeout' ? ('timeout' as const) : ('tool-failed' as const);
   }

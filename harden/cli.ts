@@ -14,9 +14,10 @@ import { createLogger, type Logger } from '../shared/log.ts';
 import { mdOneLine } from '../shared/markdown.ts';
 import { createNetboxClient, listAll } from '../shared/netbox/index.ts';
 import { redact, redactUrl } from '../shared/redact.ts';
+import { createBackoff, DEFAULT_MAX_BACKOFF_S } from './backoff.ts';
 import { builtinProfiles } from './builtin-profiles.ts';
 import { DEFAULT_HARDEN_CONFIG_PATH, defaultPlaybook, type HardenConfig, loadHardenConfig } from './config.ts';
-import type { HardenDevice } from './device.ts';
+import { type HardenDevice, STAGED_STATUS } from './device.ts';
 import { type HardenDeps, type HardenResult, hardenDevice } from './harden.ts';
 import { type HardenProfile, mergeProfiles, readProfileDir } from './profile.ts';
 import { createRunQueue } from './queue.ts';
@@ -175,7 +176,11 @@ interface WatchArgs extends TriggerArgs {
   filter?: string[];
   interval: number;
   once: boolean;
+  'max-backoff-s': number;
 }
+
+/** What watch reads of a staged device: `fields=` keeps the listing small on NetBox 4 (3.7 ignores it; config_context excluded). */
+type StagedListing = Pick<HardenDevice, 'id' | 'name'> & { last_updated?: string | null };
 
 const CONCURRENCY_OPTION = {
   concurrency: { type: 'number', default: 2, describe: 'devices hardened at once (1–64); one run per device at a time' },
@@ -215,14 +220,14 @@ function stopOnSignals(logger: Logger): { signal: AbortSignal; dispose(): void }
 }
 
 /** The queue of serve and watch: bounded, one run per device, each run a hardenTriggered; `settled` sees every result. */
-function triggerQueue(deps: HardenDeps, concurrency: number, trigger: string, settled: (result: Triggered) => void = () => {}) {
+function triggerQueue(deps: HardenDeps, concurrency: number, trigger: string, settled: (result: Triggered, id: number) => void = () => {}) {
   return createRunQueue<number, Triggered>({
     concurrency: intFlag('concurrency', concurrency, 1, 64),
     run: (id) => hardenTriggered(deps, id, trigger),
     onSettled: (id, result) => {
-      if (result.ok) return settled(result.value);
+      if (result.ok) return settled(result.value, id);
       deps.logger.error(`run of device #${id} failed unexpectedly: ${String(result.error)}`);
-      settled({ outcome: 'error', exitCode: EXIT.internal });
+      settled({ outcome: 'error', exitCode: EXIT.internal }, id);
     },
   });
 }
@@ -300,6 +305,9 @@ const WATCH_USAGE = [
   'Filters are NetBox device filters passed through to /api/dcim/devices/ (--filter site=dc1 --filter role=compute ' +
     '--filter tag=harden); a key given twice matches either value; status=staged is always added.',
   'A new pass every --interval seconds; --once makes one pass, waits for its runs and exits with the worst exit code of its runs.',
+  'A device whose run failed waits before it is run again: after a transient failure (BMC unreachable, a timeout) ' +
+    '--interval, doubling per failure up to --max-backoff-s; after a permanent one (wrong credentials, TLS, profile, ' +
+    'not compliant) --max-backoff-s at once. A change of the device in NetBox (last_updated) lifts the wait.',
   'SIGTERM/SIGINT: stop polling, let running runs finish.',
 ].join('\n');
 
@@ -309,19 +317,28 @@ function watchCommand(ctx: CliContext): CommandModule<CommonArgs, WatchArgs> {
     describe: 'poll NetBox for staged devices matching a filter and harden each (bounded, one run per device)',
     builder: (y) =>
       y.usage(WATCH_USAGE).options({
-        filter: { type: 'string', array: true, describe: 'NetBox device filter KEY=VALUE (repeatable); status=staged is always added' },
+        filter: { type: 'string', array: true, describe: 'NetBox device filter KEY=VALUE (repeatable); status=staged always added' },
         interval: { type: 'number', default: 60, describe: 'seconds between polls (5–86400)' },
         once: { type: 'boolean', default: false, describe: 'one pass, wait for its runs, exit (cron, tests)' },
+        'max-backoff-s': {
+          type: 'number',
+          default: DEFAULT_MAX_BACKOFF_S,
+          describe: 'longest wait before a failing device is run again, in seconds (0–604800; 0: every pass)',
+        },
         ...CONCURRENCY_OPTION,
       }) as unknown as Argv<WatchArgs>,
     handler: async (args) => {
       const { config, logger } = setup(ctx, args);
       const query = parseFilters(args.filter ?? []);
       const intervalS = intFlag('interval', args.interval, 5, 86_400);
+      const maxBackoffS = intFlag('max-backoff-s', args['max-backoff-s'], 0, 604_800);
       const deps = hardenDeps(ctx, config, logger);
       let worst: ExitCode = EXIT.ok;
-      const queue = triggerQueue(deps, args.concurrency, 'watch', (result) => {
+      // --once makes no second pass, so it keeps no back-off.
+      const backoff = args.once ? undefined : createBackoff({ policy: { baseMs: intervalS * 1000, maxMs: maxBackoffS * 1000 }, logger });
+      const queue = triggerQueue(deps, args.concurrency, 'watch', (result, id) => {
         worst = Math.max(worst, result.exitCode) as ExitCode;
+        backoff?.settled(id, result);
       });
       const filterText = Object.entries(query)
         .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : v}`)
@@ -329,15 +346,24 @@ function watchCommand(ctx: CliContext): CommandModule<CommonArgs, WatchArgs> {
       logger.info(`watching NetBox for staged devices${filterText ? ` matching ${filterText}` : ''}`, {
         interval: args.once ? 'once' : `${intervalS}s`,
         concurrency: args.concurrency,
+        maxBackoff: `${maxBackoffS}s`,
       });
       const stop = stopOnSignals(logger);
       try {
         const listStaged = async () =>
-          (await listAll<HardenDevice>(deps.netbox, '/api/dcim/devices/', { ...query, status: 'staged', brief: 'true' })).map((d) => ({
+          (
+            await listAll<StagedListing>(deps.netbox, '/api/dcim/devices/', {
+              ...query,
+              status: STAGED_STATUS,
+              fields: 'id,name,last_updated',
+              exclude: 'config_context',
+            })
+          ).map((d) => ({
             id: d.id,
             name: d.name,
+            ...(d.last_updated ? { lastUpdated: d.last_updated } : {}),
           }));
-        await watchLoop({ listStaged, queue, intervalMs: intervalS * 1000, once: args.once, signal: stop.signal, logger });
+        await watchLoop({ listStaged, queue, intervalMs: intervalS * 1000, once: args.once, signal: stop.signal, logger, ...(backoff ? { backoff } : {}) });
       } finally {
         stop.dispose();
       }

@@ -32,8 +32,17 @@ export class DeviceNotEligibleError extends BmError {
 /** What a command may do to a device: `run` writes, `plan` and `check` only read. */
 export type HardenMode = 'run' | 'plan' | 'check';
 
+/** The status bm-harden hardens: what Phase 1 (bm-agent) sets; the automatic triggers (serve, watch) look for it only. */
+export const STAGED_STATUS = 'staged';
+
+/**
+ * The statuses `run` sets: `ready` when the BMC is verified compliant; `failed` when it is not (config onNonCompliant
+ * `failed`, else the status is left). docs/lifecycle.ts draws the device lifecycle from these and RUN_STATUSES.
+ */
+export const RESULT_STATUSES = { compliant: 'ready', nonCompliant: 'failed' } as const;
+
 /** Statuses `run` accepts: staged (the normal case) and ready (re-verify, re-apply what drifted). */
-export const RUN_STATUSES: readonly string[] = ['staged', 'ready'];
+export const RUN_STATUSES: readonly string[] = [STAGED_STATUS, RESULT_STATUSES.compliant];
 
 /** The device's name for messages. Pure. */
 export function deviceLabel(device: Pick<Device, 'id' | 'name'>): string {

@@ -21,7 +21,7 @@ import { AnsibleError, type AnsibleRunOutcome, type AnsibleSettings, runAnsible 
 import { compareCompliance, type ComplianceReport, desiredChanges, type PasswordRotation } from './compliance.ts';
 import type { HardenConfig } from './config.ts';
 import { type BmcCredentials, readCredentialsFile } from './credentials.ts';
-import { deviceLabel, eligibility, facetsOf, findHardenDevice, type HardenDevice } from './device.ts';
+import { deviceLabel, eligibility, facetsOf, findHardenDevice, type HardenDevice, RESULT_STATUSES } from './device.ts';
 import { type HardenProfile, selectProfile } from './profile.ts';
 import { bmcBaseUrl, type BmcState, createRedfishClient, RedfishError, readBmcState } from './redfish.ts';
 import { type HardenOutcome, journalMarker, journalMarkdown } from './report.ts';
@@ -214,7 +214,8 @@ export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Pr
   }
 
   const from = device.status.value;
-  const to = request.mode !== 'run' ? from : after.compliant ? 'ready' : deps.config.onNonCompliant === 'failed' ? 'failed' : from;
+  const to =
+    request.mode !== 'run' ? from : after.compliant ? RESULT_STATUSES.compliant : deps.config.onNonCompliant === 'failed' ? RESULT_STATUSES.nonCompliant : from;
   const outcome: HardenOutcome = {
     mode: request.mode,
     ...base,
@@ -229,7 +230,7 @@ export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Pr
   let journalled = false;
   try {
     if (request.journal !== false) {
-      const kind = after.compliant ? 'success' : to === 'failed' ? 'danger' : 'warning';
+      const kind = after.compliant ? 'success' : to === RESULT_STATUSES.nonCompliant ? 'danger' : 'warning';
       await createJournalEntryOnce(deps.netbox, { deviceId: device.id, kind, comments: journalMarkdown(outcome) }, journalMarker(outcome), { retried: false });
       journalled = true;
     }

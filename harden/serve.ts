@@ -29,6 +29,7 @@ import { isJsonObject } from '../shared/json.ts';
 import type { Logger } from '../shared/log.ts';
 import { registerSecret } from '../shared/redact.ts';
 import { secretFileModeProblem } from './credentials.ts';
+import { STAGED_STATUS } from './device.ts';
 import type { EnqueueResult, RunQueue } from './queue.ts';
 
 export const CALLBACK_PATH = '/callback';
@@ -59,7 +60,7 @@ export function callbackDecision(body: unknown, eventHeader: string | null = nul
   if (!isJsonObject(body.device) || !isDeviceId(body.device.id)) return { kind: 'malformed', why: 'device.id is not a positive integer' };
   const device = body.device.id;
   if (body.verdict !== 'pass') return { kind: 'ignore', why: `agent run${run} ended ${body.verdict}: only a passed validation is hardened` };
-  if (body.status !== 'staged') {
+  if (body.status !== STAGED_STATUS) {
     return { kind: 'ignore', why: `agent run${run} passed but set status ${JSON.stringify(body.status ?? null)}, not staged (a dry or partial run?)` };
   }
   return { kind: 'run', device, why: `agent run${run} passed and staged it` };
@@ -92,10 +93,10 @@ export function webhookDecision(body: unknown): Decision {
   const status = statusValue(body.data.status);
   if (status === undefined) return { kind: 'malformed', why: 'data.status has no value' };
   const who = typeof body.username === 'string' ? ` by ${body.username}` : '';
-  if (status !== 'staged') return { kind: 'ignore', why: `device #${device} is ${status}, not staged` };
+  if (status !== STAGED_STATUS) return { kind: 'ignore', why: `device #${device} is ${status}, not staged` };
   const snapshots = isJsonObject(body.snapshots) ? body.snapshots : {};
   const before = isJsonObject(snapshots.prechange) ? statusValue(snapshots.prechange.status) : undefined;
-  if (before === 'staged') return { kind: 'ignore', why: `device #${device} was already staged (${body.event}${who} changed something else)` };
+  if (before === STAGED_STATUS) return { kind: 'ignore', why: `device #${device} was already staged (${body.event}${who} changed something else)` };
   return { kind: 'run', device, why: `NetBox: device ${body.event}${who}, status ${before ?? '(new)'} → staged` };
 }
 

@@ -6,11 +6,11 @@
  * `hardenDevice` as `bm-harden run` (journal, status). Nothing is thrown: every ending is
  * one log line saying what happened and one outcome for the caller to count.
  */
-import { causeOf } from '../shared/failure.ts';
+import { type Cause, causeOf, classifyFailure, type FailureClass } from '../shared/failure.ts';
 import { describeError, exitCodeFor } from '../shared/cli/errors.ts';
 import { EXIT, type ExitCode } from '../shared/cli/exit-codes.ts';
 import { type HardenDeps, type HardenResult, hardenDevice } from './harden.ts';
-import { DeviceNotEligibleError, deviceLabel, findHardenDevice } from './device.ts';
+import { DeviceNotEligibleError, deviceLabel, findHardenDevice, STAGED_STATUS } from './device.ts';
 import { headline } from './report.ts';
 
 /** How an automatic run ended. */
@@ -26,10 +26,20 @@ export type TriggeredOutcome =
   /** NetBox, the BMC, Ansible or the config failed: nothing or only part recorded (see hardenDevice). */
   | 'error';
 
-/** How an automatic run ended, and the exit code `bm-harden run` would have had (watch --once exits with the worst). */
+/**
+ * How an automatic run ended, and the exit code `bm-harden run` would have had (watch --once exits with the worst);
+ * for a run that did not end compliant, the failure's class and cause (shared/failure.ts; watch's back-off, backoff.ts).
+ */
 export interface Triggered {
   outcome: TriggeredOutcome;
   exitCode: ExitCode;
+  failureClass?: FailureClass;
+  cause?: Cause;
+}
+
+/** The failure fields of a run that ended with `error`. Pure. */
+function failureOf(error: unknown): Pick<Triggered, 'failureClass' | 'cause'> {
+  return { failureClass: classifyFailure(error), cause: causeOf(error) };
 }
 
 /** `bm-harden run`'s exit code for a finished run: 0 compliant, else Ansible's failure or 1 (not compliant). Pure. */
@@ -44,7 +54,7 @@ export async function hardenTriggered(deps: HardenDeps, id: number, trigger: str
   try {
     const device = await findHardenDevice(deps.netbox, String(id));
     const label = deviceLabel(device);
-    if (device.status.value !== 'staged') {
+    if (device.status.value !== STAGED_STATUS) {
       log.info(`not hardening ${label}: its status is ${device.status.value}, not staged (a stale or repeated trigger); nothing changed`);
       return { outcome: 'not-staged', exitCode: EXIT.ok };
     }
@@ -56,13 +66,16 @@ export async function hardenTriggered(deps: HardenDeps, id: number, trigger: str
       return { outcome: 'compliant', exitCode: exitCodeOfResult(result) };
     }
     log.warning(`not compliant after the run: ${line}`, { durationMs: result.outcome.durationMs });
-    return { outcome: 'not-compliant', exitCode: exitCodeOfResult(result) };
+    // Not compliant after apply: repeating cannot help unless Ansible's failure was one worth retrying (a timeout).
+    const failure = result.ansibleError ? failureOf(result.ansibleError) : { failureClass: 'permanent' as const, cause: 'check-failed' as const };
+    return { outcome: 'not-compliant', exitCode: exitCodeOfResult(result), ...failure };
   } catch (error) {
     if (error instanceof DeviceNotEligibleError) {
       log.warning(`not hardening: ${describeError(error)}`, { reason: error.reason });
-      return { outcome: 'not-eligible', exitCode: EXIT.failed };
+      return { outcome: 'not-eligible', exitCode: EXIT.failed, ...failureOf(error) };
     }
-    log.error(`hardening failed: ${describeError(error)}`, { cause: causeOf(error) });
-    return { outcome: 'error', exitCode: exitCodeFor(error) };
+    const failure = failureOf(error);
+    log.error(`hardening failed: ${describeError(error)}`, { cause: failure.cause });
+    return { outcome: 'error', exitCode: exitCodeFor(error), ...failure };
   }
 }

@@ -6,7 +6,9 @@
  * Every `interval` a new pass; `once` makes one pass and waits for its runs (tests, cron). An
  * abort (SIGTERM/SIGINT in the CLI) stops polling, drops what still waits and waits for the runs
  * that started, so no run is cut off half-way. A NetBox that cannot be listed is logged and
- * tried again at the next pass (with `once`: the error is thrown).
+ * tried again at the next pass (with `once`: the error is thrown). A device whose run failed is not
+ * started again before its back-off ends (harden/backoff.ts: doubling from the interval for transient
+ * failures, the cap for permanent ones, lifted when the device changes in NetBox).
  *
  * `parseFilters` is pure; `watchLoop` gets its listing, queue, clock and signal from the caller.
  */
@@ -15,6 +17,7 @@ import { describeError } from '../shared/cli/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Query } from '../shared/netbox/index.ts';
 import { pause } from '../shared/pause.ts';
+import { type Backoff, type BackoffDevice, utcSecond } from './backoff.ts';
 import type { RunQueue } from './queue.ts';
 
 /** Filters watch sets itself (status) or that would break paging: refused in --filter. */
@@ -73,11 +76,8 @@ export function parseFilters(filters: readonly string[]): Query {
   return Object.fromEntries(Object.entries(query).map(([key, values]) => [key, values.length === 1 ? values[0]! : values]));
 }
 
-/** One staged device as the watch lists it. */
-export interface StagedDevice {
-  id: number;
-  name: string | null;
-}
+/** One staged device as the watch lists it (`lastUpdated`: NetBox's last_updated, for the back-off). */
+export type StagedDevice = BackoffDevice;
 
 export interface WatchOptions {
   /** The staged devices matching the filter (one NetBox listing). */
@@ -91,6 +91,8 @@ export interface WatchOptions {
   logger: Logger;
   /** Injectable for tests (default shared/pause.ts). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Per-device back-off of failing runs (backoff.ts); its `settled` must see every run's end. Absent: every pass runs every device. */
+  backoff?: Pick<Backoff, 'admit' | 'started'>;
 }
 
 export interface WatchSummary {
@@ -102,7 +104,7 @@ export interface WatchSummary {
 }
 
 /** One pass's log line: how many matched and what the queue did with them. Pure. */
-export function passSummary(pass: number, results: readonly { device: StagedDevice; result: string }[]): string {
+export function passSummary(pass: number, results: readonly { device: Pick<StagedDevice, 'id' | 'name'>; result: string }[]): string {
   if (!results.length) return `pass ${pass}: no staged device matches`;
   const by = new Map<string, string[]>();
   for (const { device, result } of results) {
@@ -123,7 +125,14 @@ export async function watchLoop(options: WatchOptions): Promise<WatchSummary> {
     summary.passes++;
     try {
       const devices = await options.listStaged();
-      const results = devices.map((device) => ({ device, result: queue.enqueue(device.id) }));
+      const gates = options.backoff?.admit(devices);
+      const results = devices.map((device) => {
+        const decision = gates?.get(device.id);
+        if (decision && !decision.run) return { device, result: `backed off until ${utcSecond(decision.until)}` };
+        const result = queue.enqueue(device.id);
+        if (result === 'started' || result === 'queued') options.backoff?.started(device);
+        return { device, result };
+      });
       summary.triggered += results.filter((r) => r.result === 'started' || r.result === 'queued').length;
       log.info(passSummary(summary.passes, results));
     } catch (error) {

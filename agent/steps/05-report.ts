@@ -84,6 +84,12 @@ export interface ReportStepDeps {
 }
 
 /**
+ * The statuses the report sets: `staged` for a complete pass (Phase 1 done; bm-harden takes it from there), `failed`
+ * for a failure unless bm.on_failure=leave. docs/lifecycle.ts draws the device lifecycle from these.
+ */
+export const REPORT_STATUSES = { pass: 'staged', fail: 'failed' } as const;
+
+/**
  * Why a passing run may not stage the device: each validation step that did not run and pass, with its summary
  * (`02-memory skipped: not enough free memory to run memtester`). Empty = every step passed: stage. Pure.
  */
@@ -207,7 +213,8 @@ export function createReportStep(deps: ReportStepDeps): StepDefinition<typeof RE
       const aborted = deps.aborted();
       // Only a pass may stage, and only a complete one; a failure needs no complete run to be one.
       const blockers = report.verdict === 'pass' && !aborted ? stagingBlockers(deps.records()) : [];
-      const statusChange = aborted ? null : report.verdict === 'pass' ? (blockers.length ? null : 'staged') : deps.onFailure === 'failed' ? 'failed' : null;
+      const onFail = deps.onFailure === 'failed' ? REPORT_STATUSES.fail : null;
+      const statusChange = aborted ? null : report.verdict === 'pass' ? (blockers.length ? null : REPORT_STATUSES.pass) : onFail;
       if (blockers.length) ctx.log.notice('passed but not staged: not every step ran and passed', { because: blockers.join('; ') });
       const into = { records: [] as DeliveryRecord[], failures: [] as unknown[], log: ctx.log };
       const retry = {

@@ -21,7 +21,7 @@ describe('the generated tables in docs/ and README.md are fresh', () => {
   }
 });
 
-test('every table the code restates has a region: settings, thresholds, the FSM, the exit codes in four files, the boot files and configs', () => {
+test('every table the code restates has a region: settings, thresholds, the FSM, the exit codes in four files, the boot files and configs, the lifecycle', () => {
   const names = generatedRegions().map((r) => `${r.file}:${r.name}`);
   expect(names).toEqual([
     'docs/agent.md:settings',
@@ -37,6 +37,7 @@ test('every table the code restates has a region: settings, thresholds, the FSM,
     'docs/hook.md:fsm',
     'docs/hook.md:exit-codes',
     'README.md:exit-codes',
+    'README.md:lifecycle',
   ]);
 });
 
