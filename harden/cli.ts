@@ -16,6 +16,7 @@ import { createNetboxClient, listAll } from '../shared/netbox/index.ts';
 import { redact, redactUrl } from '../shared/redact.ts';
 import { builtinProfiles } from './builtin-profiles.ts';
 import { DEFAULT_HARDEN_CONFIG_PATH, defaultPlaybook, type HardenConfig, loadHardenConfig } from './config.ts';
+import { appliedSettings } from './compliance.ts';
 import type { HardenDevice } from './device.ts';
 import { type HardenDeps, type HardenResult, hardenDevice } from './harden.ts';
 import { type HardenProfile, mergeProfiles, readProfileDir } from './profile.ts';
@@ -75,7 +76,7 @@ function print(ctx: CliContext, result: HardenResult, json: boolean | undefined,
       ctx.print(`${name}: compliant with profile ${result.profile.name}; run would change nothing`);
       return;
     }
-    const applied = changes.filter((r) => r.result === 'differs').length;
+    const applied = appliedSettings(result.profile, result.before).length;
     ctx.print(
       textReport(
         { report: { ...result.before, rows: changes } },
