@@ -17,6 +17,7 @@ import { redact, redactUrl } from '../shared/redact.ts';
 import { createBackoff, DEFAULT_MAX_BACKOFF_S } from './backoff.ts';
 import { builtinProfiles } from './builtin-profiles.ts';
 import { DEFAULT_HARDEN_CONFIG_PATH, defaultPlaybook, type HardenConfig, loadHardenConfig } from './config.ts';
+import { appliedSettings } from './compliance.ts';
 import { type HardenDevice, STAGED_STATUS } from './device.ts';
 import { type HardenDeps, type HardenResult, hardenDevice } from './harden.ts';
 import { type HardenProfile, mergeProfiles, readProfileDir } from './profile.ts';
@@ -76,7 +77,7 @@ function print(ctx: CliContext, result: HardenResult, json: boolean | undefined,
       ctx.print(`${name}: compliant with profile ${result.profile.name}; run would change nothing`);
       return;
     }
-    const applied = changes.filter((r) => r.result === 'differs').length;
+    const applied = appliedSettings(result.profile, result.before).length;
     ctx.print(
       textReport(
         { report: { ...result.before, rows: changes } },

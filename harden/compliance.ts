@@ -12,12 +12,17 @@
  *   the next reboot;
  * - `unsupported`: the BMC does not offer the resource or property (or Redfish has no
  *   standard property for it, e.g. syslog targets);
- * - `below-baseline`: a firmware component older than the profile's minimum version.
+ * - `below-baseline`: a firmware component older than the profile's minimum version;
+ * - `cannot-compare`: a firmware version that cannot be read or compared (firmware.ts):
+ *   never taken as ok, always blocking.
+ *
+ * A firmware update sent in this run and not yet active is `pending-reboot` too (firmware.ts).
  */
+import { firmwareRow } from './firmware.ts';
 import type { HardenProfile } from './profile.ts';
 import type { BiosValue, BmcState } from './redfish.ts';
 
-export type ComplianceResult = 'ok' | 'differs' | 'unsupported' | 'pending-reboot' | 'below-baseline';
+export type ComplianceResult = 'ok' | 'differs' | 'unsupported' | 'pending-reboot' | 'below-baseline' | 'cannot-compare';
 
 export interface ComplianceRow {
   /** `bios.BootMode`, `protocol.IPMI`, `ntp.servers`, `syslog.servers`, `account.admin`, `firmware.BMC`. */
@@ -47,29 +52,6 @@ export function sameBiosValue(desired: BiosValue, actual: BiosValue | undefined)
   if (actual === undefined) return false;
   if (typeof desired === typeof actual) return desired === actual;
   return String(desired) === String(actual);
-}
-
-/**
- * Compares dotted versions numerically segment by segment (`2.10.1` > `2.9`); non-numeric
- * segments compare as text; a missing segment counts as 0. Negative, zero or positive. Pure.
- */
-export function compareVersions(a: string, b: string): number {
-  const split = (v: string) =>
-    v
-      .trim()
-      .replace(/^v/i, '')
-      .split(/[.\-_ ]/);
-  const pa = split(a);
-  const pb = split(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '0';
-    const y = pb[i] ?? '0';
-    const nx = /^\d+$/.test(x) ? Number(x) : Number.NaN;
-    const ny = /^\d+$/.test(y) ? Number(y) : Number.NaN;
-    const diff = !Number.isNaN(nx) && !Number.isNaN(ny) ? nx - ny : x.localeCompare(y);
-    if (diff !== 0) return diff;
-  }
-  return 0;
 }
 
 function biosRows(profile: HardenProfile, bmc: BmcState): ComplianceRow[] {
@@ -149,30 +131,23 @@ function accountRows(profile: HardenProfile, bmc: BmcState, rotation: PasswordRo
     : [{ setting, desired, actual: 'factory password accepted', result: 'differs' }];
 }
 
-function firmwareRows(profile: HardenProfile, bmc: BmcState): ComplianceRow[] {
-  return profile.firmware.map((baseline) => {
-    const setting = `firmware.${baseline.component}`;
-    const desired = `≥ ${baseline.minimumVersion}`;
-    if (!bmc.firmware) return { setting, desired, actual: '–', result: 'unsupported', note: 'the BMC offers no FirmwareInventory' };
-    const wanted = baseline.component.toLowerCase();
-    const item = bmc.firmware.find((f) => f.id.toLowerCase() === wanted || f.name?.toLowerCase() === wanted);
-    if (!item?.version) return { setting, desired, actual: item ? 'no version' : 'not in the inventory', result: 'unsupported' };
-    const below = compareVersions(item.version, baseline.minimumVersion) < 0;
-    return below
-      ? { setting, desired, actual: item.version, result: 'below-baseline', note: baseline.imageUrl ? 'update image given' : 'no update image in the profile' }
-      : { setting, desired, actual: item.version, result: 'ok' };
-  });
-}
-
-/** Every row of the profile against the BMC's state, and whether that state is compliant. Pure. */
-export function compareCompliance(profile: HardenProfile, bmc: BmcState, rotation: PasswordRotation = 'no-new-password'): ComplianceReport {
+/**
+ * Every row of the profile against the BMC's state, and whether that state is compliant. `firmwareSent`: the
+ * components whose update this run handed to Ansible (their rows after the update, see firmware.ts). Pure.
+ */
+export function compareCompliance(
+  profile: HardenProfile,
+  bmc: BmcState,
+  rotation: PasswordRotation = 'no-new-password',
+  firmwareSent: readonly string[] = [],
+): ComplianceReport {
   const rows = [
     ...biosRows(profile, bmc),
     ...protocolRows(profile, bmc),
     ...ntpRows(profile, bmc),
     ...syslogRows(profile),
     ...accountRows(profile, bmc, rotation),
-    ...firmwareRows(profile, bmc),
+    ...profile.firmware.map((baseline) => firmwareRow(baseline, bmc, profile.rebootAllowed, firmwareSent.includes(baseline.component))),
   ];
   const blocking = rows.filter((r) => r.result !== 'ok' && (r.result !== 'unsupported' || profile.onUnsupported === 'fail'));
   return { rows, compliant: blocking.length === 0, blocking };
@@ -185,11 +160,22 @@ export interface AnsibleDesired {
   ntp_servers?: string[];
   syslog_servers?: string[];
   accounts?: { rotate_username: string };
+  /** One SimpleUpdate per component below its baseline whose profile entry has an image. */
+  firmware?: AnsibleFirmwareUpdate[];
+}
+
+/** One firmware update for the playbook (UpdateService.SimpleUpdate). */
+export interface AnsibleFirmwareUpdate {
+  component: string;
+  image_uri: string;
+  transfer_protocol?: string;
+  targets?: string[];
 }
 
 /**
- * What to hand to Ansible: the settings whose row `differs` (unsupported and firmware rows
- * are not Ansible's to fix here), the account rotation among them, and — when the profile
+ * What to hand to Ansible: the settings whose row `differs` (unsupported rows are not Ansible's
+ * to fix), the account rotation among them, a SimpleUpdate per firmware component
+ * `below-baseline` whose profile entry gives an image, and — when the profile
  * allows a reboot — BIOS attributes already `pending-reboot`: an earlier run set them but
  * did not get to the restart (it timed out, the BMC answered late), and setting them again
  * is what makes the playbook restart the system. Undefined when there is nothing to apply. Pure.
@@ -203,6 +189,34 @@ export function desiredChanges(profile: HardenProfile, report: ComplianceReport)
   for (const [name, value] of Object.entries(profile.networkProtocols)) if (differs.has(`protocol.${name}`)) desired.network_protocols[name] = value;
   if (differs.has('ntp.servers') && profile.ntpServers) desired.ntp_servers = profile.ntpServers;
   if (profile.accounts && differs.has(`account.${profile.accounts.rotateUsername}`)) desired.accounts = { rotate_username: profile.accounts.rotateUsername };
-  const any = Object.keys(desired.bios_attributes).length || Object.keys(desired.network_protocols).length || desired.ntp_servers || desired.accounts;
+  const below = new Set(report.rows.filter((r) => r.result === 'below-baseline').map((r) => r.setting));
+  const updates = profile.firmware.flatMap((b) =>
+    b.image && below.has(`firmware.${b.component}`)
+      ? [
+          {
+            component: b.component,
+            image_uri: b.image,
+            ...(b.transferProtocol ? { transfer_protocol: b.transferProtocol } : {}),
+            ...(b.targets ? { targets: b.targets } : {}),
+          },
+        ]
+      : [],
+  );
+  if (updates.length) desired.firmware = updates;
+  const any =
+    Object.keys(desired.bios_attributes).length || Object.keys(desired.network_protocols).length || desired.ntp_servers || desired.accounts || desired.firmware;
   return any ? desired : undefined;
+}
+
+/** The settings `run` hands to Ansible (for the log and `plan`'s count): one source with desiredChanges. Pure. */
+export function appliedSettings(profile: HardenProfile, report: ComplianceReport): string[] {
+  const desired = desiredChanges(profile, report);
+  if (!desired) return [];
+  return [
+    ...Object.keys(desired.bios_attributes).map((n) => `bios.${n}`),
+    ...Object.keys(desired.network_protocols).map((n) => `protocol.${n}`),
+    ...(desired.ntp_servers ? ['ntp.servers'] : []),
+    ...(desired.accounts ? [`account.${desired.accounts.rotate_username}`] : []),
+    ...(desired.firmware ?? []).map((f) => `firmware.${f.component}`),
+  ];
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../shared/log.ts';
 import { createJournalEntryOnce, type NetboxClient, setDeviceStatus } from '../shared/netbox/index.ts';
 import { redact } from '../shared/redact.ts';
 import { AnsibleError, type AnsibleRunOutcome, type AnsibleSettings, runAnsible } from './ansible.ts';
-import { compareCompliance, type ComplianceReport, desiredChanges, type PasswordRotation } from './compliance.ts';
+import { appliedSettings, compareCompliance, type ComplianceReport, desiredChanges, type PasswordRotation } from './compliance.ts';
 import type { HardenConfig } from './config.ts';
 import { type BmcCredentials, readCredentialsFile } from './credentials.ts';
 import { deviceLabel, eligibility, facetsOf, findHardenDevice, type HardenDevice, RESULT_STATUSES } from './device.ts';
@@ -177,10 +177,7 @@ export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Pr
       if (deps.config.redfish.caBundle) Object.assign(target, { caPath: deps.config.redfish.caBundle });
       log.info('applying with Ansible', {
         device: label,
-        settings: before.rows
-          .filter((r) => r.result === 'differs')
-          .map((r) => r.setting)
-          .join(','),
+        settings: appliedSettings(profile, before).join(','),
       });
       try {
         ansible = await (deps.runAnsible ?? runAnsible)(
@@ -209,7 +206,12 @@ export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Pr
         );
         throw error;
       }
-      after = compareCompliance(profile, second.state, second.rotation);
+      after = compareCompliance(
+        profile,
+        second.state,
+        second.rotation,
+        (desired.firmware ?? []).map((f) => f.component),
+      );
     }
   }
 

@@ -14,16 +14,22 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, readJsonConfigFile } from '../shared/config.ts';
+import { ConfigError, type ConfigIssue, readJsonConfigFile } from '../shared/config.ts';
 import { compileConfigValidator } from '../shared/config-ajv.ts';
+import { parseFirmwareVersion } from './firmware.ts';
 import type { BiosValue } from './redfish.ts';
 
 export interface FirmwareBaseline {
-  /** Matched against the firmware inventory item's Id or Name, case-insensitively (`BMC`, `BIOS`). */
+  /** Matched against the FirmwareInventory members' Id, then Name, case-insensitively (firmware.ts: `BMC`, `System ROM`). */
   component: string;
+  /** The oldest acceptable version, in the BMC's own format (firmware.ts reads `6.10.30.00`, `U46 v2.80 (01/26/2023)`). */
   minimumVersion: string;
-  /** Image for UpdateService.SimpleUpdate; without it a below-baseline component is only reported. */
-  imageUrl?: string;
+  /** HTTP(S) URL of the update image for UpdateService.SimpleUpdate; without it a below-baseline component is only reported. */
+  image?: string;
+  /** SimpleUpdate's TransferProtocol, for BMCs that want it besides the URL's scheme. */
+  transferProtocol?: 'HTTP' | 'HTTPS';
+  /** SimpleUpdate's Targets (Redfish URIs), for BMCs that need to be told what the image is for. */
+  targets?: string[];
 }
 
 export interface HardenProfile {
@@ -87,9 +93,11 @@ export const PROFILE_SCHEMA = {
         additionalProperties: false,
         required: ['component', 'minimumVersion'],
         properties: {
-          component: { type: 'string', minLength: 1 },
+          component: { type: 'string', minLength: 1, description: "FirmwareInventory member's Id, else its Name" },
           minimumVersion: { type: 'string', minLength: 1 },
-          imageUrl: { type: 'string', pattern: '^https?://[^\\s]+$' },
+          image: { type: 'string', pattern: '^https?://[^\\s]+$', description: 'HTTP(S) URL of the update image (SimpleUpdate ImageURI)' },
+          transferProtocol: { enum: ['HTTP', 'HTTPS'] },
+          targets: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^/redfish/v1/[^\\s]*$' } },
         },
       },
     },
@@ -103,7 +111,23 @@ export function parseProfile(value: unknown, source: string): HardenProfile {
   const copy = structuredClone(value);
   const profile = validateProfile(copy, source);
   delete (profile as { $schema?: string }).$schema;
+  const issues = firmwareIssues(profile.firmware);
+  if (issues.length) throw new ConfigError(source, issues);
   return profile;
+}
+
+/** What the schema cannot say about the firmware baseline: a minimum version firmware.ts cannot read, a component twice. Pure. */
+function firmwareIssues(firmware: readonly FirmwareBaseline[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  firmware.forEach((baseline, i) => {
+    const parsed = parseFirmwareVersion(baseline.minimumVersion);
+    if (typeof parsed === 'string') issues.push({ key: `firmware.${i}.minimumVersion`, message: `cannot be compared: ${parsed} (write e.g. 2.10.0)` });
+    const component = baseline.component.toLowerCase();
+    if (seen.has(component)) issues.push({ key: `firmware.${i}.component`, message: `${baseline.component} is already in the baseline` });
+    seen.add(component);
+  });
+  return issues;
 }
 
 /** The operator's profiles: every *.json of `dir`, validated; a missing directory is a config error. */

@@ -17,7 +17,19 @@ config file's SUSHY_EMULATOR_FAKE_SYSTEMS entries:
   the reason (a read-only attribute, a value the BMC does not take), nothing applied; ``bios_patch_delay``
   ({"seconds": s, "times": n}): the next n BIOS PATCHes wait s seconds before being handled (a slow BMC),
   logging "bm fault: delaying" when one starts.
-- firmware versions (``versions``, default ``{"BiosVersion": "1.0.0"}``), which sushy's SimpleUpdate bumps.
+- firmware versions (``versions``, default ``{"BiosVersion": "1.0.0", "BmcVersion": "1.00"}``), which sushy's
+  SimpleUpdate bumps (it ignores ImageURI, downloads nothing, needs a System in Targets and adds 1 to the BiosVersion's
+  second number).
+- with BM_FIRMWARE_INVENTORY = True, OUR firmware model instead of sushy's (sushy 2.2.0 has no FirmwareInventory):
+  /redfish/v1/UpdateService/FirmwareInventory with members ``BIOS`` (the first system's versions.BiosVersion) and
+  ``BMC`` (versions.BmcVersion, also the Manager's FirmwareVersion), and a SimpleUpdate that downloads ImageURI
+  (HTTP/HTTPS, userinfo as basic auth) like a BMC does and takes the component and the new version from the image's
+  file name: ``bios-2.1.0.bin`` → BIOS 2.1.0, ``bmc-1.10.bin`` → BMC 1.10 (Targets are ignored). It answers 202 with
+  a task monitor (/redfish/v1/TaskService/Tasks/fw-<n>) that reports Running on the first GET and then Completed, or
+  Exception with the reason (image not downloadable, file name not ``<bios|bmc>-<version>.<ext>``). A BMC update
+  is active at once (a BMC resets itself); a BIOS update per ``firmware_apply``: ``on-reset`` (default; active at the
+  next restart or power-on, as on real servers) or ``immediate``. Fault ``firmware_update_ignored``: the task
+  completes but no version changes (a BMC that lies).
 - with BM_NETWORK_PROTOCOL = True: GET/PATCH /redfish/v1/Managers/<id>/NetworkProtocol (ManagerNetworkProtocol,
   per system: ``network_protocol``), linked from the Manager.
 - with BM_ACCOUNT_SERVICE = True: /redfish/v1/AccountService/Accounts/<n> for the users in the htpasswd file;
@@ -38,7 +50,7 @@ from sushy_tools import error
 from sushy_tools.emulator import main as emulator
 from sushy_tools.emulator.resources.systems import fakedriver
 
-DEFAULT_VERSIONS = {'BiosVersion': '1.0.0'}
+DEFAULT_VERSIONS = {'BiosVersion': '1.0.0', 'BmcVersion': '1.00'}
 NETWORK_PROTOCOL_NAMES = ('HTTP', 'HTTPS', 'SSH', 'IPMI', 'SSDP', 'SNMP', 'Telnet', 'KVMIP', 'VirtualMedia', 'NTP')
 
 
@@ -97,7 +109,7 @@ def reset_bios(self, identity):
 
 
 def get_versions(self, identity):
-    return dict(_system(self, identity).get('versions') or DEFAULT_VERSIONS)
+    return {**DEFAULT_VERSIONS, **(_system(self, identity).get('versions') or {})}
 
 
 def set_versions(self, identity, firmware_versions):
@@ -116,8 +128,12 @@ def set_power_state(self, identity, state):
     system = _system(self, identity)
     pending = system.get('bios_pending')
     # A restart, or a power-on from off, runs POST: pending BIOS settings take effect.
-    if pending and ('Restart' in state or ('On' in state and system['power_state'] == 'Off')):
-        self._update(system, bios={**system['bios'], **pending}, bios_pending=None)
+    versions_pending = system.get('versions_pending')
+    if (pending or versions_pending) and ('Restart' in state or ('On' in state and system['power_state'] == 'Off')):
+        if pending:
+            self._update(system, bios={**system['bios'], **pending}, bios_pending=None)
+        if versions_pending:
+            self._update(system, versions={**get_versions(self, identity), **versions_pending}, versions_pending=None)
     return _original_set_power_state(self, identity, state)
 
 
@@ -248,6 +264,133 @@ def account(account_id):
     return flask.jsonify({'@odata.id': f'/redfish/v1/AccountService/Accounts/{account_id}', '@odata.type': '#ManagerAccount.v1_4_0.ManagerAccount',
                           'Id': str(account_id), 'Name': 'User Account', 'UserName': username, 'RoleId': 'Administrator', 'Enabled': True,
                           'Locked': False, 'Password': None})
+
+
+FIRMWARE_COMPONENTS = {'bios': ('BIOS', 'BiosVersion', 'BIOS'), 'bmc': ('BMC', 'BmcVersion', 'BMC Firmware')}
+IMAGE_NAME = re.compile(r'(?P<component>[A-Za-z]+)-(?P<version>[0-9][0-9A-Za-z.]*)\.[A-Za-z]+')
+firmware_tasks = {}
+
+
+def _firmware_system():
+    """The server the firmware inventory describes: the first system (one server per emulator, like a BMC)."""
+    systems = app.systems
+    return systems, systems._get(systems.systems[0])
+
+
+def _inventory_member(component):
+    member_id, key, name = FIRMWARE_COMPONENTS[component]
+    systems, system = _firmware_system()
+    return {'@odata.id': f'/redfish/v1/UpdateService/FirmwareInventory/{member_id}', '@odata.type': '#SoftwareInventory.v1_3_0.SoftwareInventory',
+            'Id': member_id, 'Name': name, 'Version': systems.get_versions(system['uuid'])[key], 'Updateable': True,
+            'RelatedItem': [{'@odata.id': f'/redfish/v1/Systems/{system["uuid"]}'}], 'Status': {'State': 'Enabled', 'Health': 'OK'}}
+
+
+@app.route('/redfish/v1/UpdateService/FirmwareInventory', methods=['GET'])
+@emulator.api_utils.returns_json
+def firmware_inventory():
+    if not _config('BM_FIRMWARE_INVENTORY'):
+        raise error.NotFound()
+    members = [{'@odata.id': f'/redfish/v1/UpdateService/FirmwareInventory/{m[0]}'} for m in FIRMWARE_COMPONENTS.values()]
+    return flask.jsonify({'@odata.id': '/redfish/v1/UpdateService/FirmwareInventory', '@odata.type': '#SoftwareInventoryCollection.SoftwareInventoryCollection',
+                          'Name': 'Firmware Inventory', 'Members@odata.count': len(members), 'Members': members})
+
+
+@app.route('/redfish/v1/UpdateService/FirmwareInventory/<member_id>', methods=['GET'])
+@emulator.api_utils.returns_json
+def firmware_inventory_member(member_id):
+    component = member_id.lower()
+    if not _config('BM_FIRMWARE_INVENTORY') or component not in FIRMWARE_COMPONENTS:
+        raise error.NotFound()
+    return flask.jsonify(_inventory_member(component))
+
+
+def _download(uri):
+    """Fetches the image like a BMC would (userinfo as basic auth); the reason when it cannot."""
+    import base64
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    parts = urllib.parse.urlsplit(uri)
+    netloc = parts.netloc.rsplit('@', 1)[-1]
+    request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=netloc)))
+    if parts.username is not None:
+        token = base64.b64encode(f'{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or "")}'.encode()).decode()
+        request.add_header('Authorization', f'Basic {token}')
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
+        return None
+    except (urllib.error.URLError, OSError) as exc:
+        return f'cannot download the image from {urllib.parse.urlunsplit(parts._replace(netloc=netloc))}: {exc}'
+
+
+def _task_body(task_id):
+    task = firmware_tasks[task_id]
+    return {'@odata.id': f'/redfish/v1/TaskService/Tasks/{task_id}', '@odata.type': '#Task.v1_4_3.Task', 'Id': task_id, 'Name': f'Firmware update {task_id}',
+            'TaskState': task['state'], 'TaskStatus': 'OK' if task['state'] != 'Exception' else 'Critical',
+            'Messages': task['messages'] if task['state'] != 'Running' else []}
+
+
+_sushy_simple_update = app.view_functions['UpdateService.update_service_simple_update']
+
+
+def simple_update():
+    """OUR SimpleUpdate (see the module docstring); sushy's own when BM_FIRMWARE_INVENTORY is off."""
+    if not _config('BM_FIRMWARE_INVENTORY'):
+        return _sushy_simple_update()
+    body = flask.request.get_json(silent=True) or {}
+    uri = body.get('ImageURI')
+    if not isinstance(uri, str) or not re.match(r'https?://', uri):
+        raise error.BadRequest('ImageURI (an http:// or https:// URL) is required')
+    failure = _download(uri)
+    match = IMAGE_NAME.fullmatch(uri.split('?', 1)[0].rstrip('/').rsplit('/', 1)[-1])
+    if not failure and (not match or match['component'].lower() not in FIRMWARE_COMPONENTS):
+        failure = 'the image is not a firmware this BMC knows (file name <bios|bmc>-<version>.<ext>)'
+    systems, system = _firmware_system()
+    if not failure and not system.get('firmware_update_ignored'):
+        member_id, key, _name = FIRMWARE_COMPONENTS[match['component'].lower()]
+        if member_id == 'BIOS' and system.get('firmware_apply', 'on-reset') == 'on-reset':
+            systems._update(system, versions_pending={**(system.get('versions_pending') or {}), key: match['version']})
+        else:
+            systems._update(system, versions={**systems.get_versions(system['uuid']), key: match['version']})
+        app.logger.warning('bm firmware: %s updated to %s', member_id, match['version'])
+    elif not failure:
+        app.logger.warning('bm fault: firmware update accepted and ignored')
+    task_id = f'fw-{len(firmware_tasks) + 1}'
+    message = {'MessageId': 'Update.1.0.UpdateSuccessful' if not failure else 'Update.1.0.ApplyFailed', 'Message': failure or 'the image was applied'}
+    firmware_tasks[task_id] = {'state': 'Running', 'final': 'Exception' if failure else 'Completed', 'messages': [message]}
+    response = flask.jsonify(_task_body(task_id))
+    response.status_code = 202
+    response.headers['Location'] = f'/redfish/v1/TaskService/Tasks/{task_id}'
+    return response
+
+
+app.view_functions['UpdateService.update_service_simple_update'] = simple_update
+
+
+@app.route('/redfish/v1/TaskService/Tasks/<task_id>', methods=['GET'])
+@emulator.api_utils.returns_json
+def firmware_task(task_id):
+    task = firmware_tasks.get(task_id)
+    if task is None:
+        raise error.NotFound()
+    body = _task_body(task_id)
+    task['state'] = task['final']
+    return flask.jsonify(body)
+
+
+@app.after_request
+def firmware_additions(response):
+    """The Manager's FirmwareVersion is the BMC member's version (sushy's is a fixed "1.00")."""
+    path = flask.request.path.rstrip('/')
+    if flask.request.method != 'GET' or response.status_code != 200 or not response.is_json or not _config('BM_FIRMWARE_INVENTORY'):
+        return response
+    if not re.fullmatch(r'/redfish/v1/Managers/[^/]+', path):
+        return response
+    body = response.get_json()
+    body['FirmwareVersion'] = _inventory_member('bmc')['Version']
+    response.set_data(flask.json.dumps(body))
+    return response
 
 
 @app.after_request

@@ -3,7 +3,7 @@
  * 127.0.0.1, with HTTP basic auth from an htpasswd file and (by default) TLS with a self-signed certificate made
  * here, so community.general's Redfish modules (HTTPS only) and bm-harden can talk to it like to a real BMC.
  * test/helpers/sushy-emulator.py adds what sushy's fake driver lacks (BIOS attributes, firmware versions) and, on
- * request, ManagerNetworkProtocol and AccountService; docs/harden.md lists what is sushy's and what is ours.
+ * request, ManagerNetworkProtocol, AccountService and FirmwareInventory with a SimpleUpdate model; docs/harden.md lists what is sushy's and what is ours.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,12 @@ export interface SushySystemSpec {
   /** Fault: the next `times` (default 1) BIOS PATCHes wait `seconds` before being handled (a slow BMC). */
   biosPatchDelay?: { seconds: number; times?: number };
   biosVersion?: string;
+  /** The BMC's firmware version (FirmwareInventory `BMC`, the Manager's FirmwareVersion; with `firmwareInventory`). */
+  bmcVersion?: string;
+  /** When a BIOS image from SimpleUpdate becomes the BIOS version: at the next restart (default, like real servers) or at once. */
+  firmwareApply?: 'immediate' | 'on-reset';
+  /** Fault: SimpleUpdate's task completes but no version changes. */
+  firmwareUpdateIgnored?: boolean;
   /** Initial ManagerNetworkProtocol (with `networkProtocol: true`), e.g. { IPMI: { ProtocolEnabled: true } }. */
   protocols?: Record<string, Record<string, unknown>>;
   /**
@@ -63,6 +69,8 @@ export interface SushyOptions {
   netns?: { name: string; listenIp: string; port?: number };
   /** Where systems with `externalNotifier` report their changes (sushy's EXTERNAL_NOTIFICATION_URL). */
   externalNotificationUrl?: string;
+  /** Serve UpdateService/FirmwareInventory and our SimpleUpdate (image downloaded, version from its file name; ours). Default false. */
+  firmwareInventory?: boolean;
 }
 
 export interface RedfishAnswer {
@@ -130,7 +138,9 @@ export function fakeSystems(specs: SushySystemSpec[]): Record<string, unknown>[]
     bios_patch_ignored: spec.biosPatchIgnored ?? false,
     ...(spec.biosRejected ? { bios_rejected: spec.biosRejected } : {}),
     ...(spec.biosPatchDelay ? { bios_patch_delay: { times: 1, ...spec.biosPatchDelay } } : {}),
-    versions: { BiosVersion: spec.biosVersion ?? '1.0.0' },
+    versions: { BiosVersion: spec.biosVersion ?? '1.0.0', BmcVersion: spec.bmcVersion ?? '1.00' },
+    ...(spec.firmwareApply ? { firmware_apply: spec.firmwareApply } : {}),
+    ...(spec.firmwareUpdateIgnored ? { firmware_update_ignored: true } : {}),
     ...(spec.protocols ? { network_protocol: protocolsWithDefaults(spec.protocols) } : {}),
   }));
 }
@@ -250,6 +260,7 @@ export async function startSushy(options: SushyOptions = {}): Promise<Sushy> {
       BM_NETWORK_PROTOCOL: options.networkProtocol ?? false,
       BM_ACCOUNT_SERVICE: options.accountService ?? false,
       EXTERNAL_NOTIFICATION_URL: options.externalNotificationUrl,
+      BM_FIRMWARE_INVENTORY: options.firmwareInventory ?? false,
     }),
   );
   const logPath = join(dir, 'emulator.log');

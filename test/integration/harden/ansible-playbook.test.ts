@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { credentialsFile, inventoryFor, runPlaybook, type BmcCredentials, type PlaybookRun } from '../../helpers/ansible-run.ts';
+import { startImageServer } from '../../helpers/firmware-images.ts';
 import { requirementsMet } from '../../helpers/requirements.ts';
 import { ANSIBLE_PLAYBOOK, startSushy, VENV_PYTHON, type Sushy, type SushyOptions } from '../../helpers/sushy.ts';
 
@@ -208,4 +209,30 @@ describe.skipIf(!ready)('harden.yml against sushy-emulator', () => {
     expect(gone.exitCode).not.toBe(0);
     expect(failure(gone)).toMatch(new RegExp(`${HOST} at https://127.0.0.1:1 unreachable: .*Connection refused`));
   }, 60_000);
+
+  test('firmware: --check sends only reads; SimpleUpdate downloads the image, its task is waited for, the version reads back; the URL password stays hidden', async () => {
+    const images = startImageServer();
+    cleanups.push(() => images.stop());
+    const sushy = await bmc({ firmwareInventory: true });
+    const imagePassword = 'Image-Repo-Secret-77';
+    const vars = { desired: { firmware: [{ component: 'BMC', image_uri: images.url('bmc-2.10.bin', { user: 'fw', password: imagePassword }) }] } };
+    const login = { username: sushy.username, password: sushy.password };
+
+    const check = await run(sushy, login, vars, { check: true });
+    expect(check.exitCode, check.stdout).toBe(0);
+    expect(changed(check)).toBe(1);
+    expect(summary(check)).toMatchObject({ check_mode: true, firmware_updated: ['BMC'] });
+    expect(images.requests).toEqual([]);
+    expect(sushy.log()).not.toMatch(/POST|PATCH/);
+
+    const applied = await run(sushy, login, vars);
+    expect(applied.exitCode, applied.stdout).toBe(0);
+    expect(summary(applied)).toMatchObject({ firmware_updated: ['BMC'], rebooted: false });
+    expect(images.requests).toEqual([{ path: '/bmc-2.10.bin', auth: `fw:${imagePassword}` }]);
+    expect(sushy.log()).toMatch(/GET \/redfish\/v1\/TaskService\/Tasks\/fw-1 /);
+    expect((await sushy.get('/redfish/v1/UpdateService/FirmwareInventory/BMC')).Version).toBe('2.10');
+    for (const text of [check.stdout, check.stderr, applied.stdout, applied.stderr, check.argv.join(' '), applied.argv.join(' ')]) {
+      expect(text).not.toContain(imagePassword);
+    }
+  }, 120_000);
 });

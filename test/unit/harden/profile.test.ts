@@ -55,6 +55,33 @@ describe('profile schema', () => {
     );
   });
 
+  test('a firmware entry: image an HTTP(S) URL, transferProtocol HTTP(S), targets Redfish URIs; each error names its key', () => {
+    const entry = { component: 'BIOS', minimumVersion: '2.1.0' };
+    expect(parseProfile({ name: 'f', firmware: [{ ...entry, image: 'https://repo/bios-2.1.0.bin', transferProtocol: 'HTTPS' }] }, 'f').firmware).toHaveLength(
+      1,
+    );
+    const issues = issuesOf({
+      name: 'f',
+      firmware: [{ ...entry, image: 'ftp://repo/bios.bin', transferProtocol: 'TFTP', targets: ['Systems/1'], imageUrl: 'https://x/y' }],
+    });
+    expect(issues.map((i) => i.key).sort()).toEqual(['firmware.0.image', 'firmware.0.imageUrl', 'firmware.0.targets.0', 'firmware.0.transferProtocol']);
+  });
+
+  test('a minimum version bm-harden cannot compare, or a component twice, is refused naming the entry', () => {
+    expect(
+      issuesOf({
+        name: 'f',
+        firmware: [
+          { component: 'BIOS', minimumVersion: 'latest' },
+          { component: 'bios', minimumVersion: '1.0' },
+        ],
+      }),
+    ).toEqual([
+      { key: 'firmware.0.minimumVersion', message: 'cannot be compared: "latest" has no dotted version number (write e.g. 2.10.0)' },
+      { key: 'firmware.1.component', message: 'bios is already in the baseline' },
+    ]);
+  });
+
   test('every file of harden/profiles/ is a built-in profile, and each is valid', () => {
     const files = readdirSync(join(import.meta.dir, '../../../harden/profiles')).filter((f) => f.endsWith('.json'));
     expect(Object.keys(BUILTIN_PROFILE_FILES).sort()).toEqual(files.sort());
