@@ -1,5 +1,5 @@
 /**
- * bm-harden's command line (yargs): `plan`, `check`, `run` for one device, `profiles`
+ * bm-harden's command line (yargs): `plan`, `check`, `run` and `pxe-boot` for one device, `profiles`
  * to list and validate the profiles, the automatic triggers `serve` (HTTP receiver for
  * bm-agent's signed callback and NetBox webhooks, harden/serve.ts) and `watch` (polls
  * NetBox for staged devices, harden/watch.ts), and the shared `netbox-check`. Every
@@ -21,6 +21,7 @@ import { appliedSettings } from './compliance.ts';
 import { type HardenDevice, STAGED_STATUS } from './device.ts';
 import { type HardenDeps, type HardenResult, hardenDevice } from './harden.ts';
 import { type HardenProfile, mergeProfiles, readProfileDir } from './profile.ts';
+import { DEFAULT_PXE_WAIT_S, PXE_BOOT_HEADLINE, type PxeBootResult, pxeBootDevice } from './pxe-boot.ts';
 import { createRunQueue } from './queue.ts';
 import { headline, textReport } from './report.ts';
 import { CALLBACK_PATH, createServeHandler, DEFAULT_MAX_BODY_BYTES, HEALTH_PATH, listen, loadSecret, parseListen, WEBHOOK_PATH } from './serve.ts';
@@ -72,16 +73,18 @@ function print(ctx: CliContext, result: HardenResult, json: boolean | undefined,
   }
   const name = result.device.name ?? `#${result.device.id}`;
   if (mode === 'plan') {
+    const refused = result.identity.result !== 'proved' ? ' (but run would refuse: identity not proved)' : '';
+    ctx.print(mdOneLine(`${name}: ${result.identity.summary}`));
     const changes = result.before.rows.filter((r) => r.result !== 'ok');
     if (!changes.length) {
-      ctx.print(`${name}: compliant with profile ${result.profile.name}; run would change nothing`);
+      ctx.print(`${name}: compliant with profile ${result.profile.name}; run would change nothing${refused}`);
       return;
     }
     const applied = appliedSettings(result.profile, result.before).length;
     ctx.print(
       textReport(
-        { report: { ...result.before, rows: changes } },
-        `${name}: profile ${result.profile.name}, BMC ${redactUrl(result.bmc)}: ${applied} setting(s) run would apply`,
+        { report: { ...result.before, rows: changes }, identity: result.identity },
+        `${name}: profile ${result.profile.name}, BMC ${redactUrl(result.bmc)}: ${applied} setting(s) run would apply${refused}`,
       ),
     );
     return;
@@ -100,15 +103,21 @@ function hardenDeps(ctx: CliContext, config: HardenConfig, logger: Logger): Hard
   return { netbox, config, profiles: loadProfiles(config), env: ctx.env, logger, ...(playbook ? { playbook } : {}) };
 }
 
+/** The identity check, as every device command's --help states it. */
+const IDENTITY_USAGE =
+  "Identity: the BMC's SerialNumber must match the device's serial in NetBox (and its own MACs the management " +
+  "interface's, when it lists them); run and pxe-boot refuse a BMC whose identity is not proved (exit 1, nothing changed, " +
+  'the refusal journalled once); plan and check show the verdict.';
+
 /** The longer --help text of plan, check and run: what each reads and writes, which devices it takes. */
 const DEVICE_USAGE: Record<'plan' | 'check' | 'run', string> = {
   plan:
     "Reads the device's BMC over Redfish (its address is the device's oob_ip) and lists each setting of the device's " +
     'profile that run would change. Writes nothing, to the BMC or to NetBox; any device status.',
   check:
-    'Reads the BMC and compares it with the profile: a desired / actual / result table per setting and the firmware ' +
-    'table, journalled to the device (--no-journal: only printed). Changes nothing on the BMC and no status. ' +
-    'Exit 0 when compliant, 1 when not.',
+    'Reads the BMC and compares it with the profile: an identity row, a desired / actual / result table per setting and ' +
+    'the firmware table, journalled to the device (--no-journal: only printed). Changes nothing on the BMC and no status. ' +
+    'Exit 0 when compliant, 1 when not (or when the identity is not proved).',
   run:
     'For a staged device (or ready: re-verify and re-apply what drifted): reads the BMC, applies what differs with ' +
     'ansible-playbook, reads it again and compares (Ansible\'s "changed" is not taken as proof), journals one entry ' +
@@ -125,7 +134,10 @@ function deviceCommand(
   return {
     command: mode,
     describe,
-    builder: (y) => extra(y.usage(`$0 ${mode} --device NAME|ID [options]\n\n${DEVICE_USAGE[mode]}`).options(DEVICE_OPTIONS)) as unknown as Argv<DeviceArgs>,
+    builder: (y) =>
+      extra(
+        y.usage(`$0 ${mode} --device NAME|ID [options]\n\n${DEVICE_USAGE[mode]}\n\n${IDENTITY_USAGE}`).options(DEVICE_OPTIONS),
+      ) as unknown as Argv<DeviceArgs>,
     handler: async (args) => {
       const { config, logger } = setup(ctx, args);
       const result = await hardenDevice(hardenDeps(ctx, config, logger), {
@@ -136,6 +148,64 @@ function deviceCommand(
       });
       print(ctx, result, args.json, mode);
       ctx.setExitCode(mode === 'plan' ? EXIT.ok : exitCodeOfResult(result));
+    },
+  };
+}
+
+interface PxeBootArgs extends DeviceArgs {
+  'wait-s': number;
+}
+
+const PXE_BOOT_USAGE = [
+  '$0 pxe-boot --device NAME|ID [--wait-s 120] [options]',
+  '',
+  'Powers a discovered server on for validation (Phase 1) with a one-time network boot through its BMC, instead of a ' +
+    'technician: for a device in status discovered (or failed, to validate it again after a fix) with an oob_ip, reads ' +
+    "the BMC, proves its identity, PATCHes the System's Boot override (BootSourceOverrideTarget Pxe, " +
+    'BootSourceOverrideEnabled Once), resets it (On when off, ForceRestart when on, as the BMC allows), waits up to ' +
+    '--wait-s for PowerState On and reads the override back (a BMC that did not keep Once or Pxe is a warning). ' +
+    `Journals one entry ("${PXE_BOOT_HEADLINE}") with what the BMC said; no status change (the validation image's ` +
+    'agent moves the device on). Plain Redfish, no Ansible; the same config, credentials file and profile TLS settings as run.',
+  '',
+  IDENTITY_USAGE,
+].join('\n');
+
+function printPxeBoot(ctx: CliContext, result: PxeBootResult, json: boolean | undefined): void {
+  if (json) {
+    const { device, profile, ...rest } = result;
+    ctx.print(JSON.stringify({ device: { id: device.id, name: device.name }, profile: profile.name, ...rest }, null, 2));
+    return;
+  }
+  const name = result.device.name ?? `#${result.device.id}`;
+  ctx.print(mdOneLine(`${name}: ${result.identity.summary}`));
+  ctx.print(
+    mdOneLine(
+      `${name}: powered on with a one-time PXE boot (reset ${result.resetType}, PowerState ${result.powerBefore ?? '?'} → ${result.powerAfter}, ` +
+        `BMC ${redactUrl(result.bmc)} reports boot override ${result.boot.target ?? '(none)'}/${result.boot.enabled ?? '(none)'}, ` +
+        `${(result.durationMs / 1000).toFixed(1)} s)${result.journalled ? ' (journalled)' : ''}`,
+    ),
+  );
+  for (const warning of result.warnings) ctx.print(mdOneLine(`${name}: warning: ${warning}`));
+}
+
+function pxeBootCommand(ctx: CliContext): CommandModule<CommonArgs, PxeBootArgs> {
+  return {
+    command: 'pxe-boot',
+    describe: 'power a discovered server on with a one-time PXE boot through Redfish, for validation',
+    builder: (y) =>
+      y.usage(PXE_BOOT_USAGE).options({
+        ...DEVICE_OPTIONS,
+        'wait-s': { type: 'number', default: DEFAULT_PXE_WAIT_S, describe: 'seconds to wait for PowerState On after the reset (1–3600)' },
+      }) as unknown as Argv<PxeBootArgs>,
+    handler: async (args) => {
+      const { config, logger } = setup(ctx, args);
+      const waitS = intFlag('wait-s', args['wait-s'], 1, 3600);
+      const result = await pxeBootDevice(hardenDeps(ctx, config, logger), {
+        device: args.device,
+        waitS,
+        ...(args.profile ? { profile: args.profile } : {}),
+      });
+      printPxeBoot(ctx, result, args.json);
     },
   };
 }
@@ -387,7 +457,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   );
   const parser = yargs(argv)
     .scriptName('bm-harden')
-    .usage("$0 <command> [options]\n\nHardens a staged server's BMC over Redfish (Ansible applies, a fresh read verifies) and sets it ready.")
+    .usage(
+      "$0 <command> [options]\n\nHardens a staged server's BMC over Redfish (Ansible applies, a fresh read verifies) and sets it ready; " +
+        'powers a discovered server on for validation (pxe-boot).',
+    )
     .option('config', { type: 'string', describe: `config file (default ${DEFAULT_HARDEN_CONFIG_PATH}, or BM_HARDEN_CONFIG)`, global: true })
     .option('verbose', { type: 'boolean', describe: 'debug logging (stderr)', global: true })
     .command([
@@ -396,6 +469,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         y.option('journal', { type: 'boolean', default: true, describe: 'post the table to the device journal (--no-journal: only print)' }),
       ),
       deviceCommand(ctx, 'run', 'read, apply what differs with Ansible, verify by reading again, journal, set ready (or failed)'),
+      pxeBootCommand(ctx),
       profilesCommand(ctx),
       watchCommand(ctx),
       serveCommand(ctx),

@@ -1,8 +1,9 @@
 /**
  * The device bm-harden works on: looked up in NetBox by id or name, and judged
  * eligible (pure: `eligibility`). `run` needs status `staged` (or `ready`, to
- * re-verify a hardened BMC) and an `oob_ip`; `plan` and `check` change nothing and
- * need only the `oob_ip`. The BMC's address is the `oob_ip`'s host.
+ * re-verify a hardened BMC) and an `oob_ip`; `pxe-boot` needs `discovered` (or
+ * `failed`, to validate again after a fix) and an `oob_ip`; `plan` and `check` change
+ * nothing and need only the `oob_ip`. The BMC's address is the `oob_ip`'s host.
  */
 import { AmbiguousMatchError, type Device, expectObject, listAll, type NetboxClient } from '../shared/netbox/index.ts';
 import { BmError } from '../shared/errors.ts';
@@ -29,8 +30,8 @@ export class DeviceNotEligibleError extends BmError {
   }
 }
 
-/** What a command may do to a device: `run` writes, `plan` and `check` only read. */
-export type HardenMode = 'run' | 'plan' | 'check';
+/** What a command may do to a device: `run` and `pxe-boot` write to the BMC, `plan` and `check` only read. */
+export type HardenMode = 'run' | 'plan' | 'check' | 'pxe-boot';
 
 /** The status bm-harden hardens: what Phase 1 (bm-agent) sets; the automatic triggers (serve, watch) look for it only. */
 export const STAGED_STATUS = 'staged';
@@ -43,6 +44,19 @@ export const RESULT_STATUSES = { compliant: 'ready', nonCompliant: 'failed' } as
 
 /** Statuses `run` accepts: staged (the normal case) and ready (re-verify, re-apply what drifted). */
 export const RUN_STATUSES: readonly string[] = [STAGED_STATUS, RESULT_STATUSES.compliant];
+
+/**
+ * Statuses `pxe-boot` accepts: discovered (Phase 0 found the BMC; Phase 1 has not run) and
+ * failed (Phase 1 or 2 failed; after the fix, a validation again). Never staged, ready or
+ * active: a reboot into the validation image of a server that passed, or is in use, is
+ * never what anybody wants.
+ */
+export const PXE_BOOT_STATUSES: readonly string[] = ['discovered', 'failed'];
+
+/** Whether a mode changes the BMC (and so needs a proved identity: identity.ts). Pure. */
+export function writesToBmc(mode: HardenMode): boolean {
+  return mode === 'run' || mode === 'pxe-boot';
+}
 
 /** The device's name for messages. Pure. */
 export function deviceLabel(device: Pick<Device, 'id' | 'name'>): string {
@@ -57,6 +71,13 @@ export function eligibility(device: HardenDevice, mode: HardenMode): DeviceNotEl
   if (mode === 'run' && !RUN_STATUSES.includes(device.status.value)) {
     return new DeviceNotEligibleError(
       `device ${label} is ${device.status.value}, not staged: bm-harden run hardens staged devices (Phase 1 stages them); nothing was changed`,
+      'status',
+    );
+  }
+  if (mode === 'pxe-boot' && !PXE_BOOT_STATUSES.includes(device.status.value)) {
+    return new DeviceNotEligibleError(
+      `device ${label} is ${device.status.value}, not discovered: bm-harden pxe-boot powers on discovered devices for validation ` +
+        '(or failed ones, to validate again after a fix); nothing was sent to the BMC',
       'status',
     );
   }

@@ -8,23 +8,34 @@
  *   "changed" is never trusted), journal one entry with the table, and set `ready` when
  *   compliant — otherwise `failed`, or leave the status (config onNonCompliant).
  *
+ * Right after the first read, before any change, the BMC's identity is judged
+ * (identity.ts: its SerialNumber against the device's serial, its own MACs against the
+ * management interface's): `run` (and `pxe-boot`, harden/pxe-boot.ts, which shares this
+ * preparation) act only on a proved identity; otherwise they refuse, change nothing and
+ * journal the refusal once (a deterministic marker: the same refusal repeated by `watch`
+ * is not journalled again; the entry is the whole record, there is no status to go with
+ * it). `plan` and `check` go on and show the verdict (check: an identity row first in
+ * the journal table, exit 1 when not proved).
+ *
  * A BMC that cannot be read (unreachable, wrong credentials, TLS) stops before any
  * change and before anything is recorded: no status change, a clear error. The journal
  * entry is posted before the status is set, so a status never appears without its
  * reasons; a re-run starts again from a fresh read and is safe.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../shared/log.ts';
-import { createJournalEntryOnce, type NetboxClient, setDeviceStatus } from '../shared/netbox/index.ts';
+import { mdCode, mdText } from '../shared/markdown.ts';
+import { createJournalEntryOnce, interfaceMacsOf, listDeviceInterfaces, type NetboxClient, setDeviceStatus } from '../shared/netbox/index.ts';
 import { redact } from '../shared/redact.ts';
 import { AnsibleError, type AnsibleRunOutcome, type AnsibleSettings, runAnsible } from './ansible.ts';
 import { appliedSettings, compareCompliance, type ComplianceReport, desiredChanges, type PasswordRotation } from './compliance.ts';
 import type { HardenConfig } from './config.ts';
 import { type BmcCredentials, readCredentialsFile } from './credentials.ts';
-import { deviceLabel, eligibility, facetsOf, findHardenDevice, type HardenDevice, RESULT_STATUSES } from './device.ts';
+import { deviceLabel, eligibility, facetsOf, findHardenDevice, type HardenDevice, type HardenMode, RESULT_STATUSES, writesToBmc } from './device.ts';
+import { identityRefusal, type IdentityVerdict, judgeIdentity } from './identity.ts';
 import { type HardenProfile, selectProfile } from './profile.ts';
-import { bmcBaseUrl, type BmcState, createRedfishClient, RedfishError, readBmcState } from './redfish.ts';
-import { type HardenOutcome, journalMarker, journalMarkdown } from './report.ts';
+import { bmcBaseUrl, type BmcState, createRedfishClient, type RedfishClient, RedfishError, readBmcState } from './redfish.ts';
+import { type HardenOutcome, identityTable, journalMarker, journalMarkdown } from './report.ts';
 
 export interface HardenDeps {
   netbox: NetboxClient;
@@ -61,13 +72,30 @@ export interface HardenResult {
   ansibleError?: AnsibleError;
   /** Whether the journal entry was posted. */
   journalled: boolean;
+  /** Whether the BMC is this device's (run only goes on when proved). */
+  identity: IdentityVerdict;
 }
 
-interface BmcRead {
+export interface BmcRead {
   state: BmcState;
   rotation: PasswordRotation;
   /** The credentials the BMC accepted (the new password once rotated). */
   credentials: BmcCredentials;
+}
+
+/** A Redfish client for the BMC with the config's timeouts, retries and CA bundle and the profile's TLS verification. */
+export function redfishClientFor(deps: HardenDeps, baseUrl: string, profile: HardenProfile, login: { username: string; password: string }): RedfishClient {
+  const r = deps.config.redfish;
+  return createRedfishClient({
+    baseUrl,
+    username: login.username,
+    password: login.password,
+    timeoutMs: r.timeoutMs,
+    retries: r.retries,
+    verifyTls: profile.tls.verify,
+    ...(r.caBundle ? { caBundle: r.caBundle } : {}),
+    logger: deps.logger,
+  });
 }
 
 /**
@@ -77,20 +105,7 @@ interface BmcRead {
  * free on a real BMC (lockout counters).
  */
 async function readBmc(deps: HardenDeps, baseUrl: string, profile: HardenProfile, credentials: BmcCredentials, preferNew = false): Promise<BmcRead> {
-  const r = deps.config.redfish;
-  const read = (password: string) =>
-    readBmcState(
-      createRedfishClient({
-        baseUrl,
-        username: credentials.username,
-        password,
-        timeoutMs: r.timeoutMs,
-        retries: r.retries,
-        verifyTls: profile.tls.verify,
-        ...(r.caBundle ? { caBundle: r.caBundle } : {}),
-        logger: deps.logger,
-      }),
-    );
+  const read = (password: string) => readBmcState(redfishClientFor(deps, baseUrl, profile, { username: credentials.username, password }));
   const { newPassword } = credentials;
   if (!newPassword) return { state: await read(credentials.password), rotation: 'no-new-password', credentials };
   const asOld: BmcRead['credentials'] = { username: credentials.username, password: credentials.password, newPassword };
@@ -112,7 +127,7 @@ async function readBmc(deps: HardenDeps, baseUrl: string, profile: HardenProfile
   }
 }
 
-function newRunId(): string {
+export function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -137,9 +152,76 @@ export function notRecordedMessage(journalled: boolean, from: string, to: string
   return `${recorded}; ${bmc}; ${RERUN}`;
 }
 
-/** Runs one device through plan, check or run; see the module comment. */
-export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Promise<HardenResult> {
-  const started = Date.now();
+/** A device found and eligible, its profile chosen, its BMC read once and its identity judged. */
+export interface PreparedDevice {
+  device: HardenDevice;
+  label: string;
+  profile: HardenProfile;
+  /** The credentials file's content (readBmc tries the new password too). */
+  credentials: BmcCredentials;
+  /** The BMC's base URL. */
+  bmc: string;
+  first: BmcRead;
+  identity: IdentityVerdict;
+}
+
+/**
+ * The verdict on the BMC's identity. NetBox's management interfaces are listed only when the
+ * BMC names MACs of its own (nothing to compare them with otherwise).
+ */
+async function identityOf(deps: HardenDeps, device: HardenDevice, state: BmcState): Promise<IdentityVerdict> {
+  const bmcMacs = state.manager?.macs;
+  const netboxMacs = bmcMacs?.length
+    ? (await listDeviceInterfaces(deps.netbox, device.id)).filter((i) => i.mgmt_only).flatMap((i) => interfaceMacsOf(i))
+    : undefined;
+  return judgeIdentity({
+    netboxSerial: device.serial,
+    bmcSerial: state.system?.serialNumber,
+    ...(bmcMacs ? { bmcMacs } : {}),
+    ...(netboxMacs ? { netboxMacs } : {}),
+  });
+}
+
+/** The marker of a refusal's journal entry: the same for the same refusal, so watch's repeats journal it once. Pure. */
+export function refusalMarker(bmc: string, verdict: IdentityVerdict): string {
+  const key = JSON.stringify([bmc, verdict.result, verdict.serial, verdict.mac]);
+  return `bm-harden identity ${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Journals a refusal once (see refusalMarker). A failure to journal is logged, not thrown:
+ * the refusal is what the caller must see, and nothing else was recorded that could be half.
+ */
+async function journalRefusal(deps: HardenDeps, device: HardenDevice, bmc: string, mode: HardenMode, verdict: IdentityVerdict): Promise<void> {
+  const marker = refusalMarker(bmc, verdict);
+  const comments = [
+    `**bm-harden ${mode} refused**: ${mdText(verdict.summary)}`,
+    '',
+    `BMC ${mdCode(bmc)}: nothing was changed (no Redfish write, no Ansible), status stays ${mdText(device.status.value)}. ` +
+      "Check the device's oob_ip (stale IPAM, swapped cables) and its serial in NetBox, then run again.",
+    '',
+    identityTable(verdict),
+    '',
+    `Marker: ${mdCode(marker)} (the same refusal is journalled once)`,
+  ].join('\n');
+  try {
+    const kind = verdict.result === 'mismatch' ? 'danger' : 'warning';
+    await createJournalEntryOnce(deps.netbox, { deviceId: device.id, kind, comments }, marker, { retried: true });
+  } catch (error) {
+    deps.logger.warning('the refusal could not be journalled in NetBox (nothing else was recorded either)', {
+      device: deviceLabel(device),
+      error: redact(error instanceof Error ? error.message : String(error)),
+    });
+  }
+}
+
+/**
+ * The common start of every device command: find the device, judge its eligibility for
+ * `mode`, choose the profile, read the BMC once and judge its identity. For a mode that
+ * writes to the BMC (run, pxe-boot) an identity that is not proved is refused here,
+ * journalled once and thrown as an IdentityError: nothing was changed.
+ */
+export async function prepareDevice(deps: HardenDeps, request: { device: string; mode: HardenMode; profile?: string }): Promise<PreparedDevice> {
   const log = deps.logger;
   const device = await findHardenDevice(deps.netbox, request.device);
   const problem = eligibility(device, request.mode);
@@ -152,13 +234,31 @@ export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Pr
   const bmc = bmcBaseUrl(deps.config.redfish.host ?? device.oob_ip!.address, deps.config.redfish.scheme, deps.config.redfish.port);
   log.info('reading the BMC', { device: label, bmc, profile: profile.name, mode: request.mode });
   const first = await readBmc(deps, bmc, profile, credentials);
+  const identity = await identityOf(deps, device, first.state);
+  if (identity.result !== 'proved') {
+    if (writesToBmc(request.mode)) {
+      await journalRefusal(deps, device, bmc, request.mode, identity);
+      throw identityRefusal(label, request.mode, bmc, device.status.value, identity);
+    }
+    log.warning(`${identity.summary}: bm-harden run and pxe-boot would refuse this device`, { device: label, bmc });
+  } else {
+    log.info(identity.summary, { device: label });
+  }
+  return { device, label, profile, credentials, bmc, first, identity };
+}
+
+/** Runs one device through plan, check or run; see the module comment. */
+export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Promise<HardenResult> {
+  const started = Date.now();
+  const log = deps.logger;
+  const { device, label, profile, credentials, bmc, first, identity } = await prepareDevice(deps, request);
   const before = compareCompliance(profile, first.state, first.rotation);
   const runId = newRunId();
-  const base = { runId, profile: profile.name, bmc, ...(first.state.redfishVersion ? { redfishVersion: first.state.redfishVersion } : {}) };
+  const base = { runId, profile: profile.name, bmc, identity, ...(first.state.redfishVersion ? { redfishVersion: first.state.redfishVersion } : {}) };
 
   if (request.mode === 'plan') {
     const outcome: HardenOutcome = { mode: 'check', ...base, report: before, durationMs: Date.now() - started };
-    return { device, profile, bmc, before, after: before, outcome, journalled: false };
+    return { device, profile, bmc, before, after: before, outcome, journalled: false, identity };
   }
 
   let after = before;
@@ -248,5 +348,5 @@ export async function hardenDevice(deps: HardenDeps, request: HardenRequest): Pr
     });
     throw error;
   }
-  return { device, profile, bmc, before, after, outcome, ...(ansibleError ? { ansibleError } : {}), journalled };
+  return { device, profile, bmc, before, after, outcome, ...(ansibleError ? { ansibleError } : {}), journalled, identity };
 }

@@ -1,8 +1,10 @@
 /**
- * A typed, read-only Redfish client for one BMC (ky): the service root, the first
- * System and its BIOS attributes (and pending settings), the first Manager's
- * NetworkProtocol, AccountService accounts and UpdateService firmware inventory.
- * Changes are Ansible's (ansible.ts); this module only reads, before and after.
+ * A typed Redfish client for one BMC (ky): the service root, the first System (its
+ * SerialNumber among the rest, for the identity check: identity.ts) and its BIOS
+ * attributes (and pending settings), the first Manager's NetworkProtocol and own NICs'
+ * MACs, AccountService accounts and UpdateService firmware inventory. Hardening changes
+ * are Ansible's (ansible.ts): this module reads before and after; its only writes are
+ * `send`'s single, never repeated requests, used by pxe-boot (boot override and reset).
  *
  * Links are followed from the resources themselves (`Bios.@odata.id`, …), never
  * guessed: BMCs differ (sushy-tools serves `/Systems/{id}/BIOS`). A resource the BMC
@@ -75,6 +77,11 @@ export interface RedfishClient {
   readonly baseUrl: string;
   /** GET a Redfish path (`/redfish/v1/…`) as a JSON object; a 404 is undefined. */
   get(path: string): Promise<JsonObject | undefined>;
+  /**
+   * One PATCH or POST with a JSON body, never repeated (a write that timed out may have
+   * landed); any status but 2xx is a RedfishError carrying what the BMC said.
+   */
+  send(method: 'PATCH' | 'POST', path: string, body: JsonObject): Promise<void>;
 }
 
 /** The BMC's base URL from NetBox's `oob_ip` address (`10.0.0.5/24`, `2001:db8::5/64`). Pure. */
@@ -85,23 +92,14 @@ export function bmcBaseUrl(address: string, scheme: 'http' | 'https', port?: num
 }
 
 /** A thrown ky/fetch error as a RedfishError saying what to check. Pure. */
-export function classifyRedfishFailure(error: unknown, url: string): RedfishError {
+export function classifyRedfishFailure(error: unknown, url: string, method = 'GET'): RedfishError {
   if (error instanceof RedfishError) return error;
   if (error instanceof TimeoutError || (error instanceof Error && error.name === 'TimeoutError')) {
-    return new RedfishError('timeout', `BMC did not answer GET ${url} in time (is the BMC up and reachable from here?)`, url, undefined, { cause: error });
+    return new RedfishError('timeout', `BMC did not answer ${method} ${url} in time (is the BMC up and reachable from here?)`, url, undefined, {
+      cause: error,
+    });
   }
-  if (error instanceof HTTPError) {
-    const status = error.response.status;
-    if (status === 401 || status === 403) {
-      return new RedfishError(
-        'credentials',
-        `BMC refused the credentials (HTTP ${status}) for GET ${url}: check the username and password in the credentials file`,
-        url,
-        status,
-      );
-    }
-    return new RedfishError('http', `BMC answered HTTP ${status} to GET ${url}`, url, status);
-  }
+  if (error instanceof HTTPError) return httpFailure(error.response.status, url, method);
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? ((error as Error | undefined)?.cause as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/i.test(code)) {
     return new RedfishError(
@@ -123,7 +121,39 @@ export function classifyRedfishFailure(error: unknown, url: string): RedfishErro
       },
     );
   }
-  return new RedfishError('unreachable', `BMC request GET ${url} failed: ${(error as Error)?.message ?? String(error)}`, url, undefined, { cause: error });
+  return new RedfishError('unreachable', `BMC request ${method} ${url} failed: ${(error as Error)?.message ?? String(error)}`, url, undefined, {
+    cause: error,
+  });
+}
+
+/** An HTTP error status as a RedfishError; `said` is the BMC's own message, when it gave one. Pure. */
+function httpFailure(status: number, url: string, method: string, said?: string): RedfishError {
+  if (status === 401 || status === 403) {
+    return new RedfishError(
+      'credentials',
+      `BMC refused the credentials (HTTP ${status}) for ${method} ${url}: check the username and password in the credentials file`,
+      url,
+      status,
+    );
+  }
+  return new RedfishError('http', `BMC answered HTTP ${status} to ${method} ${url}${said ? `: ${said}` : ''}`, url, status);
+}
+
+/**
+ * What a BMC said in an error body: Redfish's `error.message` and each `@Message.ExtendedInfo`
+ * message, or the start of a plain-text body (sushy-tools answers some errors in text). Pure.
+ */
+export function redfishErrorText(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body.trim().replace(/\s+/g, ' ').slice(0, 300);
+  }
+  const error = isJsonObject(parsed) && isJsonObject(parsed.error) ? parsed.error : undefined;
+  const info = Array.isArray(error?.['@Message.ExtendedInfo']) ? error['@Message.ExtendedInfo'] : [];
+  const messages = [str(error?.message), ...info.map((m) => (isJsonObject(m) ? str(m.Message) : undefined))].filter((m): m is string => Boolean(m));
+  return [...new Set(messages)].join('; ').slice(0, 500);
 }
 
 /** A read-only client for one BMC. */
@@ -167,6 +197,16 @@ export function createRedfishClient(options: RedfishOptions): RedfishClient {
         },
       );
     },
+    async send(method, path, body) {
+      const url = `${baseUrl}${path}`;
+      let response: Response;
+      try {
+        response = await http(url, { method, json: body, throwHttpErrors: false });
+      } catch (error) {
+        throw classifyRedfishFailure(error, url, method);
+      }
+      if (!response.ok) throw httpFailure(response.status, url, method, redfishErrorText(await response.text().catch(() => '')) || undefined);
+    },
   };
 }
 
@@ -178,7 +218,8 @@ export interface BmcState {
   redfishVersion?: string;
   system?: { id: string; manufacturer?: string; model?: string; serialNumber?: string; powerState?: string; biosVersion?: string };
   bios?: { attributes: Record<string, BiosValue>; pending?: Record<string, BiosValue> };
-  manager?: { id: string; firmwareVersion?: string };
+  /** `macs`: the MACs of the BMC's own NICs (Managers/<id>/EthernetInterfaces), when it lists any. */
+  manager?: { id: string; firmwareVersion?: string; macs?: string[] };
   /** ProtocolEnabled per protocol name (IPMI, SSDP, SSH, HTTPS, …) and NTP servers. */
   networkProtocol?: { enabled: Record<string, boolean>; ntpServers?: string[] };
   accounts?: { userName: string; enabled?: boolean; roleId?: string }[];
@@ -207,12 +248,30 @@ async function members(client: RedfishClient, collectionPath: string | undefined
   return out;
 }
 
-async function firstMember(client: RedfishClient, collectionPath: string | undefined): Promise<JsonObject | undefined> {
+async function firstMemberPath(client: RedfishClient, collectionPath: string | undefined): Promise<string | undefined> {
   if (!collectionPath) return undefined;
   const collection = await client.get(collectionPath);
   const first = Array.isArray(collection?.Members) ? collection.Members[0] : undefined;
-  const path = isJsonObject(first) ? str(first['@odata.id']) : undefined;
+  return isJsonObject(first) ? str(first['@odata.id']) : undefined;
+}
+
+async function firstMember(client: RedfishClient, collectionPath: string | undefined): Promise<JsonObject | undefined> {
+  const path = await firstMemberPath(client, collectionPath);
   return path ? client.get(path) : undefined;
+}
+
+async function serviceRoot(client: RedfishClient): Promise<JsonObject> {
+  const root = await client.get('/redfish/v1/');
+  if (!root)
+    throw new RedfishError('not-redfish', `no Redfish service root at ${client.baseUrl}/redfish/v1/ (is this a BMC?)`, `${client.baseUrl}/redfish/v1/`);
+  return root;
+}
+
+/** The path of the BMC's first ComputerSystem (`/redfish/v1/Systems/…`), the one readBmcState reads; a RedfishError when there is none. */
+export async function firstSystemPath(client: RedfishClient): Promise<string> {
+  const path = await firstMemberPath(client, link(await serviceRoot(client), 'Systems'));
+  if (!path) throw new RedfishError('not-redfish', `the BMC at ${client.baseUrl} lists no ComputerSystem under /redfish/v1/Systems`, client.baseUrl);
+  return path;
 }
 
 function biosValues(attributes: unknown): Record<string, BiosValue> {
@@ -238,9 +297,7 @@ export function parseNetworkProtocol(resource: JsonObject): NonNullable<BmcState
 
 /** Reads everything compliance needs, one GET at a time (BMCs dislike parallel requests). */
 export async function readBmcState(client: RedfishClient): Promise<BmcState> {
-  const root = await client.get('/redfish/v1/');
-  if (!root)
-    throw new RedfishError('not-redfish', `no Redfish service root at ${client.baseUrl}/redfish/v1/ (is this a BMC?)`, `${client.baseUrl}/redfish/v1/`);
+  const root = await serviceRoot(client);
   const state: BmcState = {};
   const version = str(root.RedfishVersion);
   if (version) state.redfishVersion = version;
@@ -272,6 +329,9 @@ export async function readBmcState(client: RedfishClient): Promise<BmcState> {
     state.manager = { id: str(manager.Id) ?? '?' };
     const firmwareVersion = str(manager.FirmwareVersion);
     if (firmwareVersion) state.manager.firmwareVersion = firmwareVersion;
+    const nics = await members(client, link(manager, 'EthernetInterfaces'));
+    const macs = (nics ?? []).flatMap((nic) => [str(nic.PermanentMACAddress), str(nic.MACAddress)].filter((m): m is string => Boolean(m)));
+    if (macs.length) state.manager.macs = [...new Set(macs)];
     const protocol = link(manager, 'NetworkProtocol') ? await client.get(link(manager, 'NetworkProtocol')!) : undefined;
     if (protocol) state.networkProtocol = parseNetworkProtocol(protocol);
   }

@@ -1,13 +1,14 @@
 /**
  * What bm-harden says about a BMC, pure: the journal entry (NetBox markdown: a
- * settings table desired/actual/result and a firmware table) and the same for a
- * terminal. Everything the BMC or NetBox provided (values, versions, Ansible's
+ * settings table desired/actual/result, led by the identity rows — NetBox's serial and
+ * MAC against the BMC's — and a firmware table) and the same for a terminal. Everything the BMC or NetBox provided (values, versions, Ansible's
  * messages) goes through shared/markdown.ts, so a BMC cannot inject markup.
  */
 import { mdCode, mdOneLine, mdTableCell, mdText } from '../shared/markdown.ts';
 import { redact } from '../shared/redact.ts';
 import type { AnsibleRunOutcome } from './ansible.ts';
 import type { ComplianceReport, ComplianceRow } from './compliance.ts';
+import type { IdentityCheck, IdentityVerdict } from './identity.ts';
 
 export interface HardenOutcome {
   mode: 'run' | 'check';
@@ -16,6 +17,8 @@ export interface HardenOutcome {
   /** The BMC's base URL (no credentials in it). */
   bmc: string;
   redfishVersion?: string;
+  /** Whether the BMC is the device's (identity.ts); shown first. */
+  identity?: IdentityVerdict;
   report: ComplianceReport;
   /** Before apply (run only), for "what changed". */
   before?: ComplianceReport;
@@ -52,6 +55,28 @@ export function fixedSettings(before: ComplianceReport | undefined, after: Compl
   return after.rows.filter((r) => r.result === 'ok' && was.get(r.setting) !== 'ok').map((r) => r.setting);
 }
 
+/** The identity checks as rows setting / NetBox / BMC / result: the serial always, the MAC when the BMC listed NICs. Pure. */
+export function identityRows(verdict: IdentityVerdict): string[][] {
+  const cell = (check: IdentityCheck) =>
+    check.result === 'agree' ? 'ok' : check.result === 'differ' ? 'MISMATCH' : `not proved${check.note ? ` (${check.note})` : ''}`;
+  const rows = [['identity.serial', verdict.serial.netbox, verdict.serial.bmc, cell(verdict.serial)]];
+  if (verdict.mac.bmc !== '(none)') rows.push(['identity.mac', verdict.mac.netbox, verdict.mac.bmc, cell(verdict.mac)]);
+  return rows;
+}
+
+/** The identity checks as a markdown table (check / NetBox / BMC / result), for a refusal's journal entry. Pure. */
+export function identityTable(verdict: IdentityVerdict): string {
+  return table(
+    ['check', 'NetBox', 'BMC', 'result'],
+    identityRows(verdict).map((r) => r.map(mdTableCell)),
+  );
+}
+
+/** `IDENTITY MISMATCH: …; ` before a headline whose table may describe another machine; '' when proved. Pure. */
+function identityPrefix(identity: IdentityVerdict | undefined): string {
+  return identity && identity.result !== 'proved' ? `${identity.summary.replace(/^identity/, 'IDENTITY')}; ` : '';
+}
+
 /** The headline: compliant or not, what was done. Pure. */
 export function headline(outcome: HardenOutcome): string {
   const { report } = outcome;
@@ -61,7 +86,7 @@ export function headline(outcome: HardenOutcome): string {
       ? `; status stays ${outcome.status.to}`
       : `; status ${outcome.status.from} → ${outcome.status.to}`
     : '';
-  if (outcome.mode === 'check') return `${verdict}${status}`;
+  if (outcome.mode === 'check') return `${identityPrefix(outcome.identity)}${verdict}${status}`;
   const fixed = fixedSettings(outcome.before, report);
   const now = `${fixed.length} setting${fixed.length === 1 ? '' : 's'} now compliant`;
   const done = outcome.ansible
@@ -83,12 +108,13 @@ export function journalMarkdown(outcome: HardenOutcome): string {
     lines.push('', `Reasons: ${outcome.report.blocking.map((r) => `${mdText(r.setting)} ${mdText(r.result)}`).join('; ')}`);
   }
   const settings = outcome.report.rows.filter((r) => !isFirmware(r));
-  if (settings.length) {
+  const identity = outcome.identity ? identityRows(outcome.identity).map((r) => r.map(mdTableCell)) : [];
+  if (settings.length || identity.length) {
     lines.push(
       '',
       table(
         ['setting', 'desired', 'actual', 'result'],
-        settings.map((r) => [mdTableCell(r.setting), mdTableCell(r.desired), mdTableCell(r.actual), resultCell(r)]),
+        [...identity, ...settings.map((r) => [mdTableCell(r.setting), mdTableCell(r.desired), mdTableCell(r.actual), resultCell(r)])],
       ),
     );
   }
@@ -116,14 +142,15 @@ export function journalMarkdown(outcome: HardenOutcome): string {
   return lines.join('\n');
 }
 
-/** The same as a terminal table. Pure. */
-export function textReport(outcome: Pick<HardenOutcome, 'report'>, title: string): string {
+/** The same as a terminal table (identity rows first, when given). Pure. */
+export function textReport(outcome: Pick<HardenOutcome, 'report' | 'identity'>, title: string): string {
   const rows = outcome.report.rows;
-  if (!rows.length) return `${title}\n  (the profile declares no settings)`;
+  const identity = outcome.identity ? identityRows(outcome.identity) : [];
+  if (!rows.length && !identity.length) return `${title}\n  (the profile declares no settings)`;
   // Values come from the BMC: one printable line each (no terminal control sequences).
   const cells = [
     ['SETTING', 'DESIRED', 'ACTUAL', 'RESULT'],
-    ...rows.map((r) => [r.setting, r.desired, r.actual, r.note ? `${r.result} (${r.note})` : r.result].map(mdOneLine)),
+    ...[...identity, ...rows.map((r) => [r.setting, r.desired, r.actual, r.note ? `${r.result} (${r.note})` : r.result])].map((c) => c.map(mdOneLine)),
   ];
   const widths = [0, 1, 2].map((i) => Math.min(40, Math.max(...cells.map((c) => c[i]!.length))));
   const line = (c: string[]) => `  ${c.map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v)).join('  ')}`.trimEnd();

@@ -42,8 +42,12 @@ function failureOf(error: unknown): Pick<Triggered, 'failureClass' | 'cause'> {
   return { failureClass: classifyFailure(error), cause: causeOf(error) };
 }
 
-/** `bm-harden run`'s exit code for a finished run: 0 compliant, else Ansible's failure or 1 (not compliant). Pure. */
-export function exitCodeOfResult(result: Pick<HardenResult, 'after' | 'ansibleError'>): ExitCode {
+/**
+ * The exit code of a finished run or check: 1 when the BMC's identity is not proved (check; run refuses
+ * earlier), 0 compliant, else Ansible's failure or 1 (not compliant). Pure.
+ */
+export function exitCodeOfResult(result: Pick<HardenResult, 'after' | 'ansibleError'> & Partial<Pick<HardenResult, 'identity'>>): ExitCode {
+  if (result.identity && result.identity.result !== 'proved') return EXIT.failed;
   if (result.after.compliant) return EXIT.ok;
   return result.ansibleError ? exitCodeFor(result.ansibleError) : EXIT.failed;
 }

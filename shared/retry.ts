@@ -4,7 +4,8 @@
  * `backoffDelayMs` with one of the named policies in `BACKOFF` (the only place for
  * the constants). Users: the NetBox client (retry-now only, idempotent requests), the
  * agent's delivery (retry-now and retry-later until its deadline) and the hook's
- * drainer (whose waits span runs: it persists `notBefore` from the same backoff).
+ * drainer (whose waits span runs: it persists `notBefore` from the same backoff) and
+ * bm-harden's Redfish reads and its wait for a server to power on.
  */
 import { classifyFailure, type FailureClass } from './failure.ts';
 import type { LogFields, Logger } from './log.ts';
@@ -29,6 +30,8 @@ export const BACKOFF = {
   configUrl: { baseMs: 250, maxMs: 5000 },
   /** bm-harden's Redfish reads of a BMC (a few attempts inside the read's deadline). */
   redfish: { baseMs: 500, maxMs: 5000 },
+  /** bm-harden pxe-boot's polls of a System's PowerState until On (inside --wait-s). */
+  powerPoll: { baseMs: 500, maxMs: 2000, floorMs: 500 },
   /** The agent's delivery of journal entries, status and callback (until the delivery deadline). */
   delivery: { baseMs: 1000, maxMs: 60_000, floorMs: 200 },
 } as const satisfies Record<string, BackoffPolicy>;

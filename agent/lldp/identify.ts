@@ -24,7 +24,7 @@
  * else it is `unknown`.
  */
 import { parseMac } from '../../shared/mac.ts';
-import type { Device, FarEnd, Interface } from '../../shared/netbox/index.ts';
+import { type Device, type FarEnd, type Interface, interfaceMacsOf } from '../../shared/netbox/index.ts';
 import type { LldpNeighbour } from '../tools/lldpcli.parse.ts';
 import { samePort, sameSwitch } from './names.ts';
 
@@ -60,13 +60,8 @@ export interface Identification {
 
 const blank = (text: string | null | undefined): string | null => (text?.trim() ? text.trim() : null);
 
-/** Canonical MACs of a NetBox interface (primary, legacy field, 4.2+ MAC objects). */
-export function interfaceMacsOf(iface: Pick<Interface, 'mac_address' | 'primary_mac_address' | 'mac_addresses'>): string[] {
-  const macs = [iface.primary_mac_address?.mac_address, iface.mac_address, ...(iface.mac_addresses ?? []).map((m) => m.mac_address)]
-    .map((m) => (m ? parseMac(m) : null))
-    .filter((m): m is NonNullable<typeof m> => m !== null);
-  return [...new Set<string>(macs)];
-}
+/** Canonical MACs of a NetBox interface: shared/netbox/interfaces.ts (bm-harden's identity check uses it too). */
+export { interfaceMacsOf };
 
 /** NetBox's device and interfaces → FarDevice. */
 export function farDeviceOf(

@@ -1,9 +1,17 @@
 /** Interfaces: look-up by MAC (both MAC models), a device's interfaces with cabling. */
-import type { Mac } from '../mac.ts';
+import { type Mac, parseMac } from '../mac.ts';
 import type { NetboxClient } from './client.ts';
 import { AmbiguousMatchError } from './errors.ts';
 import { listAll } from './pagination.ts';
 import type { BriefDevice, Interface } from './types.ts';
+
+/** Canonical MACs of a NetBox interface (primary, legacy field, 4.2+ MAC objects). Pure. */
+export function interfaceMacsOf(iface: Pick<Interface, 'mac_address' | 'primary_mac_address' | 'mac_addresses'>): string[] {
+  const macs = [iface.primary_mac_address?.mac_address, iface.mac_address, ...(iface.mac_addresses ?? []).map((m) => m.mac_address)]
+    .map((m) => (m ? parseMac(m) : null))
+    .filter((m): m is NonNullable<typeof m> => m !== null);
+  return [...new Set<string>(macs)];
+}
 
 /**
  * Interfaces carrying this MAC. `?mac_address=` works on every version: up to 4.1

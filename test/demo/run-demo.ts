@@ -122,7 +122,8 @@ try {
   const nic = thisMachinesNic();
   say(`${netbox.describe} at ${netbox.url}`);
   const fx = await createFixtures(netbox.url, netbox.adminToken);
-  const server = await fx.createDevice({ name: 'srv-demo', status: 'offline' });
+  // The serial is what bm-harden proves the BMC's identity with (Phase 2): the emulated BMC reports the same.
+  const server = await fx.createDevice({ name: 'srv-demo', status: 'offline', serial: 'CZ3A0456DM' });
   await fx.createInterface(server.id, { name: 'bmc', mac: '94:40:c9:01:0a:56', mgmtOnly: true });
   if (nic) await fx.createInterface(server.id, { name: nic.name, mac: nic.mac });
   await fx.createPrefix('10.20.0.0/16');
@@ -184,7 +185,13 @@ try {
     bmc = await startSushy({
       networkProtocol: true,
       accountService: true,
-      systems: [{ name: 'srv-demo', protocols: { IPMI: { ProtocolEnabled: true }, SSDP: { ProtocolEnabled: true }, HTTPS: { ProtocolEnabled: true } } }],
+      systems: [
+        {
+          name: 'srv-demo',
+          serial: device.serial,
+          protocols: { IPMI: { ProtocolEnabled: true }, SSDP: { ProtocolEnabled: true }, HTTPS: { ProtocolEnabled: true } },
+        },
+      ],
     });
     const demoConfig = hardenDemoFiles(work, bmc, device.device_type.manufacturer.slug);
     say(`  (a sushy-emulator at ${bmc.url} stands in for the BMC at ${device.oob_ip?.address}: the config's redfish.host points there;`);

@@ -32,6 +32,9 @@ config file's SUSHY_EMULATOR_FAKE_SYSTEMS entries:
   completes but no version changes (a BMC that lies).
 - with BM_NETWORK_PROTOCOL = True: GET/PATCH /redfish/v1/Managers/<id>/NetworkProtocol (ManagerNetworkProtocol,
   per system: ``network_protocol``), linked from the Manager.
+- the ComputerSystem's ``SerialNumber`` (``serial``; sushy's templates render none), added to GET
+  /redfish/v1/Systems/<id>, so that bm-harden can prove the BMC's identity against NetBox's serial. With another
+  driver (libvirt), from the config's BM_SYSTEM_SERIALS ({system name or uuid: serial}) instead.
 - with BM_ACCOUNT_SERVICE = True: /redfish/v1/AccountService/Accounts/<n> for the users in the htpasswd file;
   a PATCH of Password rewrites that user's htpasswd line (bcrypt), which sushy's auth reads on every request.
 
@@ -393,15 +396,30 @@ def firmware_additions(response):
     return response
 
 
+def _system_serial(identity):
+    """The serial of a fake system (its ``serial`` key), else BM_SYSTEM_SERIALS by name or uuid; None when there is none."""
+    systems = app.systems
+    if isinstance(systems, fakedriver.FakeDriver):
+        return systems._get(systems.uuid(identity)).get('serial')
+    serials = _config('BM_SYSTEM_SERIALS') or {}
+    return serials.get(identity) or serials.get(systems.uuid(identity)) or serials.get(systems.name(identity))
+
+
 @app.after_request
 def link_additions(response):
-    """Adds the links a client follows to the resources above (sushy's own templates do not know them)."""
+    """Adds the links a client follows to the resources above and the system's SerialNumber (sushy's own templates do not know them)."""
     if flask.request.method != 'GET' or response.status_code != 200 or not response.is_json:
         return response
     path = flask.request.path.rstrip('/')
     body = response.get_json()
+    system_match = re.fullmatch(r'/redfish/v1/Systems/([^/]+)', path)
     if path == '/redfish/v1' and _config('BM_ACCOUNT_SERVICE'):
         body['AccountService'] = {'@odata.id': '/redfish/v1/AccountService'}
+    elif system_match:
+        serial = _system_serial(system_match.group(1))
+        if serial is None:
+            return response
+        body['SerialNumber'] = serial
     elif re.fullmatch(r'/redfish/v1/Managers/[^/]+', path) and _config('BM_NETWORK_PROTOCOL'):
         body['NetworkProtocol'] = {'@odata.id': f'{path}/NetworkProtocol'}
     else:

@@ -2,8 +2,9 @@
  * A Redfish BMC for tests: OpenStack's sushy-emulator (fake driver, from the venv `make deps` creates) on
  * 127.0.0.1, with HTTP basic auth from an htpasswd file and (by default) TLS with a self-signed certificate made
  * here, so community.general's Redfish modules (HTTPS only) and bm-harden can talk to it like to a real BMC.
- * test/helpers/sushy-emulator.py adds what sushy's fake driver lacks (BIOS attributes, firmware versions) and, on
- * request, ManagerNetworkProtocol, AccountService and FirmwareInventory with a SimpleUpdate model; docs/harden.md lists what is sushy's and what is ours.
+ * test/helpers/sushy-emulator.py adds what sushy's fake driver lacks (BIOS attributes, firmware versions, the system's
+ * SerialNumber) and, on request, ManagerNetworkProtocol, AccountService and FirmwareInventory with a SimpleUpdate model;
+ * docs/harden.md lists what is sushy's and what is ours.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ export interface SushySystemSpec {
   name: string;
   uuid?: string;
   powerState?: 'On' | 'Off';
+  /** The ComputerSystem's SerialNumber (ours: sushy's fake driver has none); absent when not given, like a BMC that reports none. */
+  serial?: string;
   /** Initial BIOS attributes; a PATCH naming any other attribute is rejected with 400. */
   bios?: Record<string, BiosValue>;
   /** 'on-reset' (default): a PATCH stays pending (GET Bios/Settings) until a restart or power-on, like real BMCs. */
@@ -131,6 +134,7 @@ export function fakeSystems(specs: SushySystemSpec[]): Record<string, unknown>[]
     uuid: spec.uuid ?? randomUUID(),
     name: spec.name,
     power_state: spec.powerState ?? 'On',
+    ...(spec.serial !== undefined ? { serial: spec.serial } : {}),
     external_notifier: spec.externalNotifier ?? false,
     nics: [{ mac: '52:54:00:12:34:56', ip: '127.0.0.1' }],
     bios: spec.bios ?? { ...DEFAULT_BIOS },

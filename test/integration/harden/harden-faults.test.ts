@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setDeviceStatus } from '../../../shared/netbox/index.ts';
 import { startSushy, type Sushy } from '../../helpers/sushy.ts';
 import { waitUntil } from '../../helpers/wait.ts';
-import { LAB_PROFILE, type Lab, labMissing, startLab } from './harden-lab.ts';
+import { LAB_PROFILE, LAB_SERIAL, type Lab, labMissing, startLab } from './harden-lab.ts';
 
 const missing = labMissing('bm-harden fault tests against sushy-emulator and Ansible', true);
 
@@ -187,7 +187,13 @@ describe.skipIf(Boolean(missing))('bm-harden run under faults', () => {
       networkProtocol: true,
       username: l.sushy.username,
       password: l.sushy.password,
-      systems: [{ name: 'lab-server', protocols: { IPMI: { ProtocolEnabled: true }, SSDP: { ProtocolEnabled: true }, HTTPS: { ProtocolEnabled: true } } }],
+      systems: [
+        {
+          name: 'lab-server',
+          serial: LAB_SERIAL,
+          protocols: { IPMI: { ProtocolEnabled: true }, SSDP: { ProtocolEnabled: true }, HTTPS: { ProtocolEnabled: true } },
+        },
+      ],
     });
     extra.push(back);
     editConfig(l, (c) => {

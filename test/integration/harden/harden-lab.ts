@@ -1,6 +1,7 @@
 /**
  * One bm-harden test setup: a NetBox simulator (its own, port 0) with a staged device whose
- * oob_ip is 127.0.0.1, a sushy-emulator BMC (test/helpers/sushy.ts) behind it, a config file,
+ * oob_ip is 127.0.0.1, a sushy-emulator BMC (test/helpers/sushy.ts) behind it whose SerialNumber
+ * is the device's serial (LAB_SERIAL: the identity check passes unless a test says otherwise), a config file,
  * a 0600 credentials file and a profile directory; `run(argv)` runs bm-harden in-process
  * (harden/main.ts) and returns exit code, stdout and stderr. close() stops both by PID/handle.
  */
@@ -14,6 +15,9 @@ import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-targe
 import { ANSIBLE_PLAYBOOK, startSushy, sushyMissing, type Sushy, type SushyOptions, type SushySystemSpec } from '../../helpers/sushy.ts';
 
 export const PLAYBOOK = resolve(import.meta.dir, '../../../harden/ansible/harden.yml');
+
+/** The serial of the lab's device in NetBox and of its emulated BMC's ComputerSystem. */
+export const LAB_SERIAL = 'SN-LAB-7Q4X2';
 
 /** The profile the lab's BMC starts out violating: two BIOS attributes and two protocols differ. */
 export const LAB_PROFILE = {
@@ -43,6 +47,8 @@ export interface LabOptions {
   sushy?: Partial<SushyOptions>;
   profile?: Record<string, unknown>;
   status?: string;
+  /** The NetBox device's serial (default LAB_SERIAL; the BMC's is `system.serial`, default LAB_SERIAL too). */
+  serial?: string;
   /** The credentials file's content; default the emulator's own. */
   credentials?: (sushy: Sushy) => Record<string, string>;
   /** The BMC port bm-harden is told (default the emulator's). */
@@ -71,6 +77,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     systems: [
       {
         name: 'lab-server',
+        serial: LAB_SERIAL,
         protocols: { IPMI: { ProtocolEnabled: true }, SSDP: { ProtocolEnabled: true }, HTTPS: { ProtocolEnabled: true } },
         ...options.system,
       },
@@ -81,7 +88,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   try {
     netbox = await startNetboxTarget();
     const fx = await createFixtures(netbox.url, netbox.token);
-    const device = await fx.createDevice({ status: options.status ?? 'staged' });
+    const device = await fx.createDevice({ status: options.status ?? 'staged', serial: options.serial ?? LAB_SERIAL });
     const iface = await fx.createInterface(device.id, { name: 'bmc', mgmtOnly: true });
     const ip = await fx.createIp('127.0.0.1/32', iface.id);
     await setDeviceOobIp(fx.client, device.id, ip.id);

@@ -47,6 +47,21 @@ describe('eligibility', () => {
 
   test('no oob_ip: refused in every mode, naming where the address comes from', () => {
     for (const mode of ['run', 'plan', 'check'] as const) expect(eligibility(device('staged', null), mode)?.message).toMatch(/has no oob_ip in NetBox/);
+    expect(eligibility(device('discovered', null), 'pxe-boot')?.message).toMatch(/has no oob_ip in NetBox/);
+  });
+
+  test('pxe-boot powers on a discovered device, and a failed one (validation again after a fix)', () => {
+    expect(eligibility(device('discovered', '10.0.0.5/24'), 'pxe-boot')).toBeNull();
+    expect(eligibility(device('failed', '10.0.0.5/24'), 'pxe-boot')).toBeNull();
+  });
+
+  test.each(['offline', 'staged', 'ready', 'active'])('pxe-boot refuses a %s device, saying nothing was sent (exit 1)', (status) => {
+    const problem = eligibility(device(status, '10.0.0.5/24'), 'pxe-boot');
+    expect(problem?.message).toBe(
+      `device srv-7 (#7) is ${status}, not discovered: bm-harden pxe-boot powers on discovered devices for validation ` +
+        '(or failed ones, to validate again after a fix); nothing was sent to the BMC',
+    );
+    expect(exitCodeFor(problem)).toBe(EXIT.failed);
   });
 
   test('plan and check read any status', () => {

@@ -3,7 +3,15 @@
  * links followed, absent resources undefined, failures classified with their fix.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { bmcBaseUrl, createRedfishClient, parseNetworkProtocol, RedfishError, readBmcState } from '../../../harden/redfish.ts';
+import {
+  bmcBaseUrl,
+  createRedfishClient,
+  firstSystemPath,
+  parseNetworkProtocol,
+  RedfishError,
+  readBmcState,
+  redfishErrorText,
+} from '../../../harden/redfish.ts';
 import { causeOf } from '../../../shared/failure.ts';
 
 const TREE: Record<string, unknown> = {
@@ -20,6 +28,7 @@ const TREE: Record<string, unknown> = {
 };
 
 let requests: string[] = [];
+let bodies: unknown[] = [];
 let mode: 'ok' | 'html' | 'slow' = 'ok';
 const server = Bun.serve({
   port: 0,
@@ -28,6 +37,17 @@ const server = Bun.serve({
     const path = new URL(request.url).pathname;
     requests.push(`${path} ${request.headers.get('authorization')}`);
     if (request.headers.get('authorization') !== `Basic ${btoa('admin:pw-redfish-1')}`) return new Response('{}', { status: 401 });
+    if (request.method !== 'GET') {
+      bodies.push(await request.json());
+      if (path.endsWith('/refuse')) {
+        const message = { Message: 'The value Floppy for BootSourceOverrideTarget is not allowed.' };
+        return Response.json(
+          { error: { code: 'Base.1.8.GeneralError', message: 'A general error has occurred.', '@Message.ExtendedInfo': [message] } },
+          { status: 400 },
+        );
+      }
+      return new Response(null, { status: 204 });
+    }
     if (mode === 'html') return new Response('<html>login</html>', { headers: { 'content-type': 'text/html' } });
     if (mode === 'slow') await Bun.sleep(2000);
     const body = TREE[path];
@@ -84,6 +104,43 @@ describe('readBmcState', () => {
     const error = await readBmcState(createRedfishClient({ baseUrl: `http://127.0.0.1:${port}`, username: 'a', password: 'b', retries: 0 })).catch((e) => e);
     expect(error.kind).toBe('unreachable');
     expect(error.message).toMatch(new RegExp(`BMC unreachable at http://127.0.0.1:${port}/redfish/v1/.*check oob_ip`));
+  });
+});
+
+describe('the NICs of the Manager, the System path and writes', () => {
+  test("the Manager's EthernetInterfaces are read for their MACs (permanent and current, once each)", async () => {
+    const saved = TREE['/redfish/v1/Managers/m1'];
+    TREE['/redfish/v1/Managers/m1'] = { Id: 'm1', EthernetInterfaces: { '@odata.id': '/redfish/v1/Managers/m1/EthernetInterfaces' } };
+    TREE['/redfish/v1/Managers/m1/EthernetInterfaces'] = { Members: [{ '@odata.id': '/redfish/v1/Managers/m1/EthernetInterfaces/1' }] };
+    TREE['/redfish/v1/Managers/m1/EthernetInterfaces/1'] = { Id: '1', MACAddress: '94:40:c9:01:0a:56', PermanentMACAddress: '94:40:c9:01:0a:56' };
+    try {
+      expect((await readBmcState(client())).manager).toEqual({ id: 'm1', macs: ['94:40:c9:01:0a:56'] });
+    } finally {
+      TREE['/redfish/v1/Managers/m1'] = saved;
+    }
+  });
+
+  test('firstSystemPath: the first member of the Systems collection', async () => {
+    expect(await firstSystemPath(client())).toBe('/redfish/v1/Systems/s1');
+  });
+
+  test('send: one request with the JSON body; a refusal carries what the BMC said', async () => {
+    bodies = [];
+    await client().send('PATCH', '/redfish/v1/Systems/s1', { Boot: { BootSourceOverrideTarget: 'Pxe' } });
+    expect(bodies).toEqual([{ Boot: { BootSourceOverrideTarget: 'Pxe' } }]);
+    requests = [];
+    const error = await createRedfishClient({ baseUrl, username: 'admin', password: 'pw-redfish-1', retries: 3 })
+      .send('POST', '/redfish/v1/refuse', { ResetType: 'On' })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(RedfishError);
+    expect(error.message).toBe(
+      `BMC answered HTTP 400 to POST ${baseUrl}/redfish/v1/refuse: A general error has occurred.; The value Floppy for BootSourceOverrideTarget is not allowed.`,
+    );
+    expect(requests).toHaveLength(1);
+  });
+
+  test('redfishErrorText: a plain-text body (sushy-tools) is shown as text', () => {
+    expect(redfishErrorText('PATCH only works for Boot and\n IndicatorLED elements')).toBe('PATCH only works for Boot and IndicatorLED elements');
   });
 });
 
