@@ -13,7 +13,7 @@
  * either is stale (test/unit/docs/lifecycle.test.ts, test/unit/docs/generate.test.ts).
  */
 import { REPORT_STATUSES } from '../agent/steps/05-report.ts';
-import { RESULT_STATUSES, RUN_STATUSES, STAGED_STATUS } from '../harden/device.ts';
+import { PXE_BOOT_STATUSES, RESULT_STATUSES, RUN_STATUSES, STAGED_STATUS } from '../harden/device.ts';
 import { FSM, type Row } from '../hook/fsm.ts';
 
 /** One status change of a device; `from` null: any status (the actor does not check it). */
@@ -51,10 +51,8 @@ export function hookTransitions(rows: readonly Row[] = FSM): Transition[] {
 
 /** Phase 1: bm-agent's report. The agent does not check the status it finds: the server was PXE-booted. Pure. */
 export function agentTransitions(): Transition[] {
-  // LEAD: `bm-harden pxe-boot` (powers a `discovered` server on with a one-time PXE boot through Redfish) is what
-  // starts this phase without a technician; it changes no status itself. Add it to the `when` below (or as a note
-  // row) once it exists, e.g. "after a PXE boot (a technician, or `bm-harden pxe-boot --device …`)".
-  const by = '`bm-agent run` (in the PXE image, 05-report)';
+  // `bm-harden pxe-boot` starts this phase without a technician (it changes no status itself): from these statuses.
+  const by = `\`bm-agent run\` (in the PXE image, 05-report), after a PXE boot: a technician's, or \`bm-harden pxe-boot\` (from ${PXE_BOOT_STATUSES.map((s) => `\`${s}\``).join(' or ')})`;
   return [
     { phase: 'Phase 1', from: null, to: REPORT_STATUSES.pass, by, when: 'every validation step ran and passed' },
     { phase: 'Phase 1', from: null, to: REPORT_STATUSES.fail, by, when: 'a step failed or errored, unless `bm.on_failure=leave`', bad: true },
