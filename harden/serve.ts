@@ -5,9 +5,10 @@
  * - `POST /callback`: bm-agent's callback (`X-BM-Event: bm.validation.finished`), signed with
  *   `X-BM-Signature-256` by shared/hmac.ts — the same code verifies it here. Enabled only with a
  *   callback secret. A passed validation that staged its device starts a run for that device.
- * - `POST /netbox`: NetBox event-rule webhooks (`{event, timestamp, model, username, request_id,
- *   data, snapshots}`), checked against `X-Hook-Signature` (HMAC-SHA512) when a webhook secret is
- *   configured. A device whose status changed to `staged` starts a run.
+ * - `POST /netbox`: NetBox event-rule webhooks (default body `{event, timestamp, object_type, data,
+ *   request, snapshots}` on NetBox 4.7; `model` instead of `object_type` before 4.5, `username` and
+ *   `request_id` before 4.7), checked against `X-Hook-Signature` (HMAC-SHA512) when a webhook secret
+ *   is configured. A device whose status changed to `staged` starts a run.
  * - `GET /healthz`: what runs and waits.
  *
  * Answers: 202 accepted (run started, queued or coalesced into the one already running), 200
@@ -76,23 +77,33 @@ function statusValue(status: unknown): string | undefined {
 /** NetBox's event names: `created`/`updated` (webhook payload), `object_created`/`object_updated` (event types, 4.1+). */
 const RUN_EVENTS = new Set(['created', 'updated', 'object_created', 'object_updated']);
 
+/** Who made the change: `username` (NetBox < 4.7) or `request.user` (4.6+). */
+function webhookUser(body: Record<string, unknown>): string | undefined {
+  if (typeof body.username === 'string') return body.username;
+  return isJsonObject(body.request) && typeof body.request.user === 'string' ? body.request.user : undefined;
+}
+
 /**
  * What a NetBox webhook asks for. Pure. A run when a device was created in or changed to
  * `staged`; an update that leaves a staged device staged (another field changed) is ignored,
- * so an event rule without a condition does not re-harden on every edit.
+ * so an event rule without a condition does not re-harden on every edit. The object's type is
+ * `object_type` (`dcim.device`, NetBox 4.4+) or `model` (`device`, before 4.5).
  */
 export function webhookDecision(body: unknown): Decision {
   if (!isJsonObject(body)) return { kind: 'malformed', why: 'the body is not a JSON object' };
-  if (typeof body.event !== 'string' || typeof body.model !== 'string') {
-    return { kind: 'malformed', why: 'not a NetBox webhook: no "event" and "model" (use the default body, no body template)' };
+  const objectType = typeof body.object_type === 'string' ? body.object_type : undefined;
+  if (typeof body.event !== 'string' || (objectType === undefined && typeof body.model !== 'string')) {
+    return { kind: 'malformed', why: 'not a NetBox webhook: no "event" and "model" or "object_type" (use the default body, no body template)' };
   }
-  if (body.model !== 'device') return { kind: 'ignore', why: `model ${body.model}, not device` };
+  if (objectType !== undefined && objectType !== 'dcim.device') return { kind: 'ignore', why: `object type ${objectType}, not dcim.device` };
+  if (objectType === undefined && body.model !== 'device') return { kind: 'ignore', why: `model ${body.model}, not device` };
   if (!RUN_EVENTS.has(body.event)) return { kind: 'ignore', why: `event ${body.event}: only created and updated devices are hardened` };
   if (!isJsonObject(body.data) || !isDeviceId(body.data.id)) return { kind: 'malformed', why: 'data.id is not a positive integer' };
   const device = body.data.id;
   const status = statusValue(body.data.status);
   if (status === undefined) return { kind: 'malformed', why: 'data.status has no value' };
-  const who = typeof body.username === 'string' ? ` by ${body.username}` : '';
+  const user = webhookUser(body);
+  const who = user === undefined ? '' : ` by ${user}`;
   if (status !== STAGED_STATUS) return { kind: 'ignore', why: `device #${device} is ${status}, not staged` };
   const snapshots = isJsonObject(body.snapshots) ? body.snapshots : {};
   const before = isJsonObject(snapshots.prechange) ? statusValue(snapshots.prechange.status) : undefined;

@@ -18,7 +18,8 @@ export interface RealNetbox {
   /** A user holding exactly the object permissions docs/netbox.md lists (test/netbox-real/permissions.json). */
   leastPrivilege: { username: string; tokens: { v1: string; v2: string } };
   runDir: string;
-  pids: { postgres: number; redis: number; gunicorn: number | null };
+  /** rqworker: NetBox's RQ worker (event rules, webhooks, background jobs); null until the API answered. */
+  pids: { postgres: number; redis: number; gunicorn: number | null; rqworker: number | null };
   /** Path of the state file (the argument of `netbox.sh stop`). */
   stateFile: string;
 }

@@ -44,7 +44,13 @@ netbox_env() {
   echo NETBOX_ROOT=/opt/netbox PYTHONPATH=/opt/netbox/conf DJANGO_SETTINGS_MODULE=netbox.settings \
     BM_NETBOX_DB_PORT="$1" BM_NETBOX_REDIS_PORT="$2" BM_NETBOX_SECRET_KEY="$BM_NETBOX_SECRET_KEY" BM_NETBOX_PEPPER="$BM_NETBOX_PEPPER"
 }
-as_netbox() { local db=$1 redis=$2; shift 2; chroot --userspec=netbox:netbox "$ROOT" /usr/bin/env -i PATH=/opt/netbox/venv/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/opt/netbox $(netbox_env "$db" "$redis") "$@"; }
+# The command line running a program as the netbox user inside the root (NETBOX_ARGV).
+netbox_argv() {
+  # shellcheck disable=SC2046  # netbox_env's words are NAME=VALUE pairs without spaces
+  NETBOX_ARGV=(chroot --userspec=netbox:netbox "$ROOT" /usr/bin/env -i PATH=/opt/netbox/venv/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/opt/netbox
+    $(netbox_env "$1" "$2"))
+}
+as_netbox() { netbox_argv "$1" "$2"; shift 2; "${NETBOX_ARGV[@]}" "$@"; }
 
 # /proc and /dev for the root are mounted inside a private mount namespace (the __template
 # and __start entries re-run this script under unshare): they vanish with the last process
@@ -64,6 +70,19 @@ start_services() {
     -o "-p $db -c listen_addresses=127.0.0.1 -c unix_socket_directories=$rundir -c fsync=off -c full_page_writes=off -c synchronous_commit=off" start >/dev/null 9>&-
   in_root /usr/bin/redis-server --bind 127.0.0.1 --port "$redis" --save '' --appendonly no --daemonize yes \
     --pidfile "$rundir/redis.pid" --logfile "$rundir/redis.log" --dir "$rundir" 9>&-
+}
+
+# NetBox's RQ worker (`netbox rqworker`: the high, default and low queues, with the scheduler),
+# which runs what event rules enqueue, webhooks among them: without it NetBox sends none.
+# Started after the API answers, so it does not slow start-up (jobs enqueued before it is up
+# wait in Redis). In its own session like the other daemons; setsid, chroot and env each exec
+# the next (a background job is no process group leader, so setsid does not fork): $! is the
+# worker itself, which stop_state kills by that PID.
+start_rqworker() {
+  local db=$1 redis=$2 rundir=$3
+  netbox_argv "$db" "$redis"
+  setsid "${NETBOX_ARGV[@]}" netbox rqworker </dev/null >"$ROOT$rundir/rqworker.log" 2>&1 9>&- &
+  echo $! >"$ROOT$rundir/rqworker.pid"
 }
 
 stop_pid() {
@@ -203,7 +222,7 @@ import json, sys
 creds, state, version, http, rundir, pg, redis, gunicorn = sys.argv[1:]
 data = json.load(open(creds))
 data.update(version=version, url=f'http://127.0.0.1:{http}', runDir=rundir,
-            pids={'postgres': int(pg), 'redis': int(redis), 'gunicorn': int(gunicorn) if gunicorn else None})
+            pids={'postgres': int(pg), 'redis': int(redis), 'gunicorn': int(gunicorn) if gunicorn else None, 'rqworker': None})
 open(state, 'w').write(json.dumps(data, indent=2) + '\n')
 EOF
   chmod 0600 "$state"
@@ -212,6 +231,9 @@ EOF
   token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin"]["tokens"]["v1"])' "$state")
   for _ in $(seq 1 600); do
     if curl -fsS -o /dev/null -H "Authorization: Token $token" "$url/api/status/" 2>/dev/null; then
+      start_rqworker "$db" "$redis" "$rundir"
+      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["pids"]["rqworker"]=int(sys.argv[2])
+open(sys.argv[1],"w").write(json.dumps(d, indent=2)+"\n")' "$state" "$(cat "$ROOT$rundir/rqworker.pid")"
       echo "$state"
       return 0
     fi
@@ -227,9 +249,14 @@ stop_state() {
   local state=$1
   [ -f "$state" ] || die "no such instance state file: $state"
   local pids
-  pids=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["pids"]; print(p["gunicorn"] or "", p["redis"], p["postgres"])' "$state")
-  read -r gunicorn redis postgres <<<"$pids"
-  stop_pid "$gunicorn" TERM
+  pids=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["pids"]
+print(p.get("rqworker") or "-", p["gunicorn"] or "-", p["redis"], p["postgres"])' "$state")
+  read -r rqworker gunicorn redis postgres <<<"$pids"
+  # The worker's warm shutdown (it finishes the job in hand, then leaves Redis's worker registry: ~5 s)
+  # runs while gunicorn stops; a worker still there after that gets a second TERM (cold shutdown).
+  [ "$rqworker" = - ] || kill -TERM "$rqworker" 2>/dev/null || true
+  [ "$gunicorn" = - ] || stop_pid "$gunicorn" TERM
+  [ "$rqworker" = - ] || stop_pid "$rqworker" TERM
   stop_pid "$redis" TERM
   stop_pid "$postgres" INT
   rm -rf "$(dirname "$state")"

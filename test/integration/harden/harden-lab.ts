@@ -4,15 +4,22 @@
  * is the device's serial (LAB_SERIAL: the identity check passes unless a test says otherwise), a config file,
  * a 0600 credentials file and a profile directory; `run(argv)` runs bm-harden in-process
  * (harden/main.ts) and returns exit code, stdout and stderr. close() stops both by PID/handle.
+ * With `netbox: { flavour: 'real' }` the device lives in the real NetBox of the test level
+ * instead, and close() deletes what the lab created there. `startServe` runs `bm-harden serve`
+ * as a real process on the lab's config.
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Subprocess } from 'bun';
 import { main } from '../../../harden/main.ts';
 import { getDevice, listDeviceJournal, setDeviceOobIp, type JournalEntry } from '../../../shared/netbox/index.ts';
 import { createFixtures, type Fixtures } from '../../helpers/netbox-fixtures.ts';
-import { startNetboxTarget, type NetboxTarget } from '../../helpers/netbox-target.ts';
+import { startNetboxTarget, type NetboxTarget, type TargetOptions } from '../../helpers/netbox-target.ts';
 import { ANSIBLE_PLAYBOOK, startSushy, sushyMissing, type Sushy, type SushyOptions, type SushySystemSpec } from '../../helpers/sushy.ts';
+import { waitUntil } from '../../helpers/wait.ts';
+
+const REPO = resolve(import.meta.dir, '../../..');
 
 export const PLAYBOOK = resolve(import.meta.dir, '../../../harden/ansible/harden.yml');
 
@@ -55,6 +62,8 @@ export interface LabOptions {
   port?: (sushy: Sushy) => number;
   /** Top-level config keys replacing the lab's (e.g. a whole `redfish` object). */
   config?: (sushy: Sushy) => Record<string, unknown>;
+  /** The NetBox (default: a simulator of its own; `{ flavour: 'real' }`: the test level's real NetBox). */
+  netbox?: TargetOptions;
 }
 
 export interface Lab {
@@ -86,8 +95,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'bmt-harden-'));
   let netbox: NetboxTarget | undefined;
   try {
-    netbox = await startNetboxTarget();
+    netbox = await startNetboxTarget(options.netbox);
     const fx = await createFixtures(netbox.url, netbox.token);
+    // The real NetBox outlives the lab (and enforces unique IPs in the global table): remove what it made there.
+    const cleanup = netbox.name === 'real' ? () => fx.cleanup() : async () => {};
     const device = await fx.createDevice({ status: options.status ?? 'staged', serial: options.serial ?? LAB_SERIAL });
     const iface = await fx.createInterface(device.id, { name: 'bmc', mgmtOnly: true });
     const ip = await fx.createIp('127.0.0.1/32', iface.id);
@@ -133,6 +144,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       status: async () => (await getDevice(fx.client, device.id)).status.value,
       journal: () => listDeviceJournal(fx.client, device.id),
       async close() {
+        await cleanup();
         await target.close();
         await sushy.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -144,4 +156,43 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** `bm-harden serve` running as its own process: its address, everything it logged so far, the process. */
+export interface ServeProcess {
+  url: string;
+  readonly log: string;
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  /** SIGKILL when still running (a test that stops it itself checks the exit). */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `bun harden/main.ts serve --listen 127.0.0.1:0 --config <the lab's> ...args` with only PATH and
+ * `env` (the secrets) in its environment, and waits until it says where it listens.
+ */
+export async function startServe(lab: Pick<Lab, 'dir'>, args: string[], env: Record<string, string>): Promise<ServeProcess> {
+  const argv = [process.execPath, join(REPO, 'harden/main.ts'), 'serve', '--listen', '127.0.0.1:0', '--config', join(lab.dir, 'harden.json'), ...args];
+  const proc = Bun.spawn(argv, { cwd: REPO, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  let log = '';
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) log += decoder.decode(chunk, { stream: true });
+  })();
+  const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+  await waitUntil(() => listening.test(log) || proc.exitCode !== null, { timeoutMs: 20_000, what: 'serve to listen' });
+  const match = listening.exec(log);
+  if (!match) throw new Error(`bm-harden serve did not start (exit ${proc.exitCode}):\n${log}`);
+  return {
+    url: match[1]!,
+    get log() {
+      return log;
+    },
+    proc,
+    async kill() {
+      if (proc.exitCode !== null) return;
+      proc.kill('SIGKILL');
+      await proc.exited;
+    },
+  };
 }

@@ -9,15 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Subprocess } from 'bun';
+import { join } from 'node:path';
 import { NETBOX_SIGNATURE, signBody, signWith } from '../../../shared/hmac.ts';
 import { getDevice, listDeviceJournal } from '../../../shared/netbox/index.ts';
 import { waitUntil } from '../../helpers/wait.ts';
-import { LAB_PROFILE, type Lab, labMissing, startLab } from './harden-lab.ts';
+import { LAB_PROFILE, type Lab, labMissing, type ServeProcess, startLab, startServe } from './harden-lab.ts';
 
 const missing = labMissing('bm-harden serve against sushy-emulator and Ansible', true);
-const REPO = resolve(import.meta.dir, '../../..');
 const CALLBACK_SECRET = 'agent-callback-secret-4f9a1c2e7b';
 const WEBHOOK_SECRET = 'netbox-webhook-secret-8d3e6a0b5c';
 
@@ -52,8 +50,7 @@ function netboxWebhook(deviceId: number, name: string) {
 }
 
 let lab: Lab | undefined;
-let serve: Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
-let log = '';
+let serve: ServeProcess | undefined;
 let url = '';
 let bare: { id: number; name: string } | undefined;
 
@@ -66,43 +63,12 @@ beforeAll(async () => {
   const secretFile = join(lab.dir, 'callback-secret');
   writeFileSync(secretFile, `${CALLBACK_SECRET}\n`, { mode: 0o600 });
   chmodSync(secretFile, 0o600);
-  serve = Bun.spawn(
-    [
-      process.execPath,
-      join(REPO, 'harden/main.ts'),
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--config',
-      join(lab.dir, 'harden.json'),
-      '--callback-secret-file',
-      secretFile,
-      '--concurrency',
-      '2',
-    ],
-    {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BM_HARDEN_WEBHOOK_SECRET: WEBHOOK_SECRET },
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
-  );
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of serve!.stderr) log += decoder.decode(chunk, { stream: true });
-  })();
-  await waitUntil(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.test(log) || serve!.exitCode !== null, { timeoutMs: 20_000, what: 'serve to listen' });
-  const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-  if (!match) throw new Error(`bm-harden serve did not start (exit ${serve.exitCode}):\n${log}`);
-  url = match[1]!;
+  serve = await startServe(lab, ['--callback-secret-file', secretFile, '--concurrency', '2'], { BM_HARDEN_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  url = serve.url;
 }, 60_000);
 
 afterAll(async () => {
-  if (serve && serve.exitCode === null) {
-    serve.kill('SIGKILL');
-    await serve.exited;
-  }
+  await serve?.kill();
   await lab?.close();
 });
 
@@ -129,14 +95,14 @@ describe.skipIf(Boolean(missing))('bm-harden serve (a real process) against the 
     expect((await post('/netbox', webhook)).status).toBe(401);
     expect((await post('/netbox', webhook, { 'X-Hook-Signature': signWith(NETBOX_SIGNATURE, webhook, 'wrong-webhook-secret-1234') })).status).toBe(401);
 
-    await waitUntil(() => (log.match(/POST \/netbox 401/g) ?? []).length === 2, { what: 'the refusals in the log' });
-    expect(log).toContain('POST /callback 401: refused: no X-BM-Signature-256 header');
-    expect(log).toContain('POST /callback 413: body over the limit of 262144 bytes');
-    expect(log).toContain('POST /callback 400: malformed: the body is not JSON');
-    expect(log).toContain('POST /netbox 401: refused: X-Hook-Signature does not match the body');
-    expect(log).not.toContain('hardening');
-    expect(log).not.toContain(CALLBACK_SECRET);
-    expect(log).not.toContain(WEBHOOK_SECRET);
+    await waitUntil(() => (serve!.log.match(/POST \/netbox 401/g) ?? []).length === 2, { what: 'the refusals in the log' });
+    expect(serve!.log).toContain('POST /callback 401: refused: no X-BM-Signature-256 header');
+    expect(serve!.log).toContain('POST /callback 413: body over the limit of 262144 bytes');
+    expect(serve!.log).toContain('POST /callback 400: malformed: the body is not JSON');
+    expect(serve!.log).toContain('POST /netbox 401: refused: X-Hook-Signature does not match the body');
+    expect(serve!.log).not.toContain('hardening');
+    expect(serve!.log).not.toContain(CALLBACK_SECRET);
+    expect(serve!.log).not.toContain(WEBHOOK_SECRET);
     expect(await lab!.status()).toBe('staged');
     expect(await lab!.journal()).toHaveLength(0);
   });
@@ -145,8 +111,8 @@ describe.skipIf(Boolean(missing))('bm-harden serve (a real process) against the 
     const webhook = netboxWebhook(bare!.id, bare!.name);
     const answer = await post('/netbox', webhook, { 'X-Hook-Signature': signWith(NETBOX_SIGNATURE, webhook, WEBHOOK_SECRET) });
     expect(answer).toEqual({ status: 202, json: { accepted: true, device: bare!.id, run: 'started' } });
-    await waitUntil(() => log.includes('has no oob_ip in NetBox'), { timeoutMs: 20_000, what: 'the not-eligible line' });
-    expect(log).toMatch(
+    await waitUntil(() => serve!.log.includes('has no oob_ip in NetBox'), { timeoutMs: 20_000, what: 'the not-eligible line' });
+    expect(serve!.log).toMatch(
       new RegExp(`WARNING not hardening: device ${bare!.name} \\(#${bare!.id}\\) has no oob_ip in NetBox.* device=${bare!.id} trigger=serve`),
     );
     expect((await getDevice(lab!.fx.client, bare!.id)).status.value).toBe('staged');
@@ -156,7 +122,7 @@ describe.skipIf(Boolean(missing))('bm-harden serve (a real process) against the 
     const active = await lab!.fx.createDevice({ status: 'active' });
     const body = agentCallback(active.id, active.name!, 'run-stale');
     expect((await post('/callback', body, { 'X-BM-Signature-256': signBody(body, CALLBACK_SECRET) })).status).toBe(202);
-    await waitUntil(() => log.includes(`not hardening ${active.name} (#${active.id}): its status is active, not staged`), {
+    await waitUntil(() => serve!.log.includes(`not hardening ${active.name} (#${active.id}): its status is active, not staged`), {
       timeoutMs: 20_000,
       what: 'the stale trigger to be judged',
     });
@@ -174,17 +140,17 @@ describe.skipIf(Boolean(missing))('bm-harden serve (a real process) against the 
     const health = (await (await fetch(`${url}/healthz`)).json()) as { running: number[] };
     expect(health.running).toEqual([deviceId]);
 
-    serve!.kill('SIGTERM');
-    await waitUntil(() => log.includes('SIGTERM: stopping'), { what: 'serve to see SIGTERM' });
-    await waitUntil(() => serve!.exitCode !== null, { timeoutMs: 240_000, intervalMs: 250, what: 'serve to finish the run and exit' });
+    serve!.proc.kill('SIGTERM');
+    await waitUntil(() => serve!.log.includes('SIGTERM: stopping'), { what: 'serve to see SIGTERM' });
+    await waitUntil(() => serve!.proc.exitCode !== null, { timeoutMs: 240_000, intervalMs: 250, what: 'serve to finish the run and exit' });
     const ms = Date.now() - started;
-    expect(serve!.exitCode, log).toBe(0);
-    expect(log).toContain('stopped listening; waiting for 1 running run(s)');
-    expect(log).toContain(`hardened ${deviceName} (#${deviceId}): compliant; applied with Ansible`);
-    expect(log).toContain('status staged → ready (journalled)');
-    expect(log).toMatch(/POST \/callback 202: device #\d+: already running or queued: coalesced .*delivery=run-pass/);
-    expect(log.indexOf('stopped listening')).toBeLessThan(log.indexOf('hardened '));
-    expect(log.indexOf('hardened ')).toBeLessThan(log.search(/NOTICE stopped$/m));
+    expect(serve!.proc.exitCode, serve!.log).toBe(0);
+    expect(serve!.log).toContain('stopped listening; waiting for 1 running run(s)');
+    expect(serve!.log).toContain(`hardened ${deviceName} (#${deviceId}): compliant; applied with Ansible`);
+    expect(serve!.log).toContain('status staged → ready (journalled)');
+    expect(serve!.log).toMatch(/POST \/callback 202: device #\d+: already running or queued: coalesced .*delivery=run-pass/);
+    expect(serve!.log.indexOf('stopped listening')).toBeLessThan(serve!.log.indexOf('hardened '));
+    expect(serve!.log.indexOf('hardened ')).toBeLessThan(serve!.log.search(/NOTICE stopped$/m));
     expect(await lab!.status()).toBe('ready');
     const journal = await lab!.journal();
     expect(journal).toHaveLength(1);

@@ -51,6 +51,20 @@ function netboxEvent(from: string | null, to: string, overrides: Record<string, 
   };
 }
 
+/** NetBox 4.7's default body for the same change (as its RQ worker sent it): `object_type` for `model`, `request.user` for `username`. */
+function netbox47Event(from: string | null, to: string, overrides: Record<string, unknown> = {}) {
+  const { model: _model, username: _username, request_id: _requestId, ...rest } = netboxEvent(from, to);
+  const request = {
+    id: '5c0c1f4e-0000-4000-8000-000000000000',
+    path: '/api/dcim/devices/34/',
+    path_info: '/api/dcim/devices/34/',
+    method: 'PATCH',
+    GET: {},
+    user: 'admin',
+  };
+  return { ...rest, object_type: 'dcim.device', request, ...overrides };
+}
+
 describe('callbackDecision', () => {
   test('a passed validation that staged its device runs that device', () => {
     expect(callbackDecision(agentEvent(), 'bm.validation.finished')).toEqual({ kind: 'run', device: 12, why: 'agent run run-1 passed and staged it' });
@@ -80,6 +94,20 @@ describe('webhookDecision', () => {
     });
     expect(webhookDecision(netboxEvent(null, 'staged'))).toMatchObject({ kind: 'run', device: 34, why: expect.stringContaining('(new) → staged') });
     expect(webhookDecision(netboxEvent('discovered', 'staged', { event: 'object_updated' }))).toMatchObject({ kind: 'run', device: 34 });
+  });
+
+  test("NetBox 4.7's body (object_type, request.user; no model, username): the same decisions", () => {
+    expect(webhookDecision(netbox47Event('discovered', 'staged'))).toEqual({
+      kind: 'run',
+      device: 34,
+      why: 'NetBox: device updated by admin, status discovered → staged',
+    });
+    expect(webhookDecision(netbox47Event('staged', 'staged'))).toMatchObject({ kind: 'ignore', why: expect.stringContaining('already staged') });
+    expect(webhookDecision(netbox47Event('a', 'staged', { object_type: 'dcim.site' }))).toEqual({
+      kind: 'ignore',
+      why: 'object type dcim.site, not dcim.device',
+    });
+    expect(webhookDecision(netbox47Event('a', 'staged', { request: null }))).toMatchObject({ kind: 'run', why: 'NetBox: device updated, status a → staged' });
   });
 
   test('staged → staged (another field changed), another status, another model or a delete: ignored', () => {
