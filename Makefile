@@ -131,7 +131,7 @@ $(IMAGE_BOOT_SCRIPTS) &: image/boot-scripts.ts | npm-deps
 $(IMAGE_OUT)/boot.img: $(IMAGE_OUT)/initrd.zst $(IMAGE_OUT)/grubx64.efi $(IMAGE_OUT)/grub/grub.cfg image/build-image.sh | image-deps
 	image/build-image.sh ramdisk
 
-e2e: npm-deps image ## boot the image in qemu: legacy BIOS PXE, UEFI PXE with Secure Boot, UEFI HTTP boot, a failing server (root; ~10-13 min on 2 cores)
+e2e: npm-deps venv image ## boot the image in qemu: legacy BIOS PXE, UEFI PXE with Secure Boot, UEFI HTTP boot, a failing server; the whole lifecycle offline → ready (root; ~15 min on 2 cores)
 	$(BUN) test/run-tests.ts e2e
 
 # bench/README.md says what each number is and against which baseline; ~9 min (the 1,000-lease storm and the slow baseline).

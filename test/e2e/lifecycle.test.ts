@@ -17,10 +17,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BOOT_FILES } from '../../image/boot-server.ts';
-import type { SeedData } from '../netbox-sim/index.ts';
 import { compiledBinary } from '../helpers/compiled-binary.ts';
 import { DHCP_SERVER_TOOLS, leaseAckPattern } from '../helpers/pxe-boot-server.ts';
-import { createPxeLab, type LabHost, type PxeLab, PXE_LAB_TOOLS, type Vm, VM_MANUFACTURER, VM_PRODUCT } from '../helpers/pxe-lab.ts';
+import { createPxeLab, type LabHost, labSeed, type PxeLab, PXE_LAB_TOOLS, type Vm } from '../helpers/pxe-lab.ts';
 import { requirementsMet } from '../helpers/requirements.ts';
 import { ANSIBLE_PLAYBOOK, DEFAULT_BIOS, type Sushy, startSushy, sushyMissing } from '../helpers/sushy.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -75,38 +74,6 @@ function prerequisites(): boolean {
   return false;
 }
 
-/** The server (offline: only its BMC's MAC and its cabling are known), its BMC interface, the switch, the BMC prefix. */
-function seed(): SeedData {
-  return {
-    sites: [{ name: 'E2E', slug: 'e2e' }],
-    manufacturers: [{ name: VM_MANUFACTURER, slug: 'qemu' }],
-    'device-types': [
-      { manufacturer: 1, model: VM_PRODUCT, slug: 'bm-e2e' },
-      { manufacturer: 1, model: 'Leaf', slug: 'leaf' },
-    ],
-    'device-roles': [
-      { name: 'Server', slug: 'server' },
-      { name: 'Leaf', slug: 'leaf' },
-    ],
-    devices: [
-      { name: DEVICE, site: 1, role: 1, device_type: 1, serial: SERIAL, status: 'offline' },
-      { name: SWITCH, site: 1, role: 2, device_type: 2, status: 'active' },
-    ],
-    interfaces: [
-      { device: 1, name: 'eno1', type: '1000base-t' },
-      { device: 1, name: 'bmc', type: '1000base-t', mgmt_only: true },
-      { device: 2, name: SWITCH_PORT, type: '1000base-t' },
-    ],
-    'mac-addresses': [
-      { mac_address: SERVER_MAC, assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
-      { mac_address: BMC_MAC, assigned_object_type: 'dcim.interface', assigned_object_id: 2 },
-      { mac_address: '02:bd:00:00:00:99', assigned_object_type: 'dcim.interface', assigned_object_id: 3 },
-    ],
-    cables: [{ a_terminations: [{ object_type: 'dcim.interface', object_id: 1 }], b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }] }],
-    prefixes: [{ prefix: `${SUBNET}.0/24`, status: 'active' }],
-  };
-}
-
 /** A 0600 file (secrets and the files that name them). */
 function secretFile(path: string, content: string): string {
   writeFileSync(path, content, { mode: 0o600 });
@@ -145,7 +112,16 @@ describe.skipIf(!ready)('the whole lifecycle: offline → discovered → staged 
       imageDir: IMAGE_DIR,
       dhcp: 'isc-dhcpd',
       ipxeTransport: 'http',
-      netbox: { seed: seed(), token: TOKEN },
+      netbox: {
+        // The server is offline: NetBox knows its serial, its NIC's and its BMC's MACs, its cabling and the BMC subnet.
+        seed: labSeed({
+          server: { name: DEVICE, serial: SERIAL, status: 'offline', mac: SERVER_MAC, bmcMac: BMC_MAC },
+          switchName: SWITCH,
+          switchPort: SWITCH_PORT,
+          prefixes: [`${SUBNET}.0/24`],
+        }),
+        token: TOKEN,
+      },
       switchName: SWITCH,
       switchPort: SWITCH_PORT,
       site: (urls) => ({

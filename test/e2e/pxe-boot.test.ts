@@ -21,10 +21,9 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, stat
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BOOT_FILES, firstBootFile } from '../../image/boot-server.ts';
-import type { SeedData } from '../netbox-sim/index.ts';
 import { runPool } from '../helpers/pool.ts';
 import { DHCP_SERVER_TOOLS, type DhcpServerKind, leaseAckPattern } from '../helpers/pxe-boot-server.ts';
-import { createPxeLab, type LabUrls, PXE_LAB_TOOLS, VM_MANUFACTURER, VM_PRODUCT } from '../helpers/pxe-lab.ts';
+import { createPxeLab, labSeed, type LabUrls, PXE_LAB_TOOLS } from '../helpers/pxe-lab.ts';
 import { type Firmware, missingFirmware, type NetBoot } from '../helpers/pxe-qemu.ts';
 import { requirementsMet } from '../helpers/requirements.ts';
 import { waitUntil } from '../helpers/wait.ts';
@@ -197,36 +196,6 @@ interface Journal {
   results: { kind: { value: string }; comments: string }[];
 }
 
-/** Server + switch in NetBox: the server found by its DMI serial, its NIC cabled to the switch port lldpd announces. */
-function seed(serial: string, mac: string, localContext?: Record<string, unknown>): SeedData {
-  return {
-    sites: [{ name: 'E2E', slug: 'e2e' }],
-    manufacturers: [{ name: VM_MANUFACTURER, slug: 'qemu' }],
-    'device-types': [
-      { manufacturer: 1, model: VM_PRODUCT, slug: 'bm-e2e' },
-      { manufacturer: 1, model: 'Leaf', slug: 'leaf' },
-    ],
-    'device-roles': [
-      { name: 'Server', slug: 'server' },
-      { name: 'Leaf', slug: 'leaf' },
-    ],
-    devices: [
-      { name: 'pxe-e2e-server', site: 1, role: 1, device_type: 1, serial, status: 'discovered', ...(localContext ? { local_context_data: localContext } : {}) },
-      { name: SWITCH, site: 1, role: 2, device_type: 2, status: 'active' },
-    ],
-    interfaces: [
-      { device: 1, name: 'eno1', type: '1000base-t' },
-      { device: 1, name: 'bmc', type: '1000base-t', mgmt_only: true },
-      { device: 2, name: SWITCH_PORT, type: '1000base-t' },
-    ],
-    'mac-addresses': [
-      { mac_address: mac, assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
-      { mac_address: '02:bd:00:00:00:99', assigned_object_type: 'dcim.interface', assigned_object_id: 2 },
-    ],
-    cables: [{ a_terminations: [{ object_type: 'dcim.interface', object_id: 1 }], b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }] }],
-  };
-}
-
 /** The site's boot settings (BOOT_VARIABLES by name) for one variant: quick profile, small sizes, power off when done. */
 function siteSettings(variant: Variant, lab: LabUrls): Record<string, string> {
   return {
@@ -286,7 +255,21 @@ async function boot(variant: Variant): Promise<Outcome> {
     imageDir: IMAGE_DIR,
     dhcp: variant.dhcp,
     ipxeTransport: variant.ipxeTransport,
-    netbox: { seed: seed(variant.serial, variant.mac, variant.localContext), token: TOKEN },
+    netbox: {
+      seed: labSeed({
+        server: {
+          name: 'pxe-e2e-server',
+          serial: variant.serial,
+          status: 'discovered',
+          mac: variant.mac,
+          bmcMac: '02:bd:00:00:00:99',
+          localContext: variant.localContext,
+        },
+        switchName: SWITCH,
+        switchPort: SWITCH_PORT,
+      }),
+      token: TOKEN,
+    },
     switchName: SWITCH,
     switchPort: SWITCH_PORT,
     site: (urls) => siteSettings(variant, urls),

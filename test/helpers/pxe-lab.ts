@@ -41,6 +41,57 @@ const BUN = process.execPath;
 export const VM_MANUFACTURER = 'QEMU';
 export const VM_PRODUCT = 'BM-E2E';
 
+/** The NetBox a lab's server is validated against (labSeed). */
+export interface LabSeedOptions {
+  /** The server: its name, DMI serial, status, the MAC of its NIC (eno1) and of its BMC (interface `bmc`, mgmt-only). */
+  server: { name: string; serial: string; status: string; mac: string; bmcMac: string; localContext?: Record<string, unknown> };
+  /** The switch lldpd plays and the port the server's NIC is cabled to. */
+  switchName: string;
+  switchPort: string;
+  /** Prefixes to create (e.g. the BMC subnet, so bm-hook records the lease with its mask). */
+  prefixes?: string[];
+}
+
+/** Server + switch in NetBox: the server found by its DMI serial, its NIC cabled to the switch port lldpd announces. Pure. */
+export function labSeed(options: LabSeedOptions): SeedData {
+  const { server } = options;
+  return {
+    sites: [{ name: 'E2E', slug: 'e2e' }],
+    manufacturers: [{ name: VM_MANUFACTURER, slug: 'qemu' }],
+    'device-types': [
+      { manufacturer: 1, model: VM_PRODUCT, slug: 'bm-e2e' },
+      { manufacturer: 1, model: 'Leaf', slug: 'leaf' },
+    ],
+    'device-roles': [
+      { name: 'Server', slug: 'server' },
+      { name: 'Leaf', slug: 'leaf' },
+    ],
+    devices: [
+      {
+        name: server.name,
+        site: 1,
+        role: 1,
+        device_type: 1,
+        serial: server.serial,
+        status: server.status,
+        ...(server.localContext ? { local_context_data: server.localContext } : {}),
+      },
+      { name: options.switchName, site: 1, role: 2, device_type: 2, status: 'active' },
+    ],
+    interfaces: [
+      { device: 1, name: 'eno1', type: '1000base-t' },
+      { device: 1, name: 'bmc', type: '1000base-t', mgmt_only: true },
+      { device: 2, name: options.switchPort, type: '1000base-t' },
+    ],
+    'mac-addresses': [
+      { mac_address: server.mac, assigned_object_type: 'dcim.interface', assigned_object_id: 1 },
+      { mac_address: server.bmcMac, assigned_object_type: 'dcim.interface', assigned_object_id: 2 },
+    ],
+    cables: [{ a_terminations: [{ object_type: 'dcim.interface', object_id: 1 }], b_terminations: [{ object_type: 'dcim.interface', object_id: 3 }] }],
+    ...(options.prefixes ? { prefixes: options.prefixes.map((prefix) => ({ prefix, status: 'active' })) } : {}),
+  };
+}
+
 /** What every lab runs; the DHCP server kinds add theirs (DHCP_SERVER_TOOLS). */
 export const PXE_LAB_TOOLS = ['qemu-system-x86_64', 'dnsmasq', 'busybox', 'lldpd', 'lldpcli', 'curl', 'sfdisk', 'ip', 'nginx'];
 
