@@ -41,6 +41,11 @@ const BUN = process.execPath;
 export const VM_MANUFACTURER = 'QEMU';
 export const VM_PRODUCT = 'BM-E2E';
 
+/** The files of the boot tree (BOOT_FILES) that `imageDir` lacks, as paths relative to it. */
+export function missingBootFiles(imageDir: string): string[] {
+  return BOOT_FILES.map((f) => f.path).filter((path) => !existsSync(join(imageDir, path)));
+}
+
 /** The NetBox a lab's server is validated against (labSeed). */
 export interface LabSeedOptions {
   /** The server: its name, DMI serial, status, the MAC of its NIC (eno1) and of its BMC (interface `bmc`, mgmt-only). */
@@ -327,7 +332,7 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
   try {
     // The boot tree: the image as `make image` left it, plus the site's settings for iPXE and GRUB.
     mkdirSync(bootDir);
-    const missing = BOOT_FILES.map((f) => f.path).filter((path) => !existsSync(join(options.imageDir, path)));
+    const missing = missingBootFiles(options.imageDir);
     if (missing.length) throw new Error(`${options.imageDir} lacks ${missing.join(', ')}: run make image`);
     for (const { path } of BOOT_FILES) {
       mkdirSync(join(bootDir, path, '..'), { recursive: true });

@@ -12,9 +12,12 @@ export function missingRequirements(needs: { root?: boolean; tools?: string[] })
   return missing;
 }
 
-/** True when the suite can run; otherwise warns loudly (or throws in CI). */
-export function requirementsMet(suite: string, needs: { root?: boolean; tools?: string[] }): boolean {
-  const missing = missingRequirements(needs);
+/**
+ * True when the suite can run; otherwise warns loudly (or throws in CI). `other`: what else the suite found
+ * missing (files, a venv), each with how to get it.
+ */
+export function requirementsMet(suite: string, needs: { root?: boolean; tools?: string[]; other?: string[] }): boolean {
+  const missing = [...missingRequirements(needs), ...(needs.other ?? [])];
   if (missing.length === 0) return true;
   const message = `SKIPPED SUITE "${suite}": needs ${missing.join(', ')} (run make deps / make test as root)`;
   if (process.env.CI) throw new Error(`${message} — not allowed in CI`);
