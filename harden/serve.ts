@@ -77,7 +77,7 @@ function statusValue(status: unknown): string | undefined {
 /** NetBox's event names: `created`/`updated` (webhook payload), `object_created`/`object_updated` (event types, 4.1+). */
 const RUN_EVENTS = new Set(['created', 'updated', 'object_created', 'object_updated']);
 
-/** Who made the change: `username` (NetBox < 4.7) or `request.user` (4.6+). */
+/** Who made the change: `username` (NetBox < 4.7) or `request.user` (4.7+). */
 function webhookUser(body: Record<string, unknown>): string | undefined {
   if (typeof body.username === 'string') return body.username;
   return isJsonObject(body.request) && typeof body.request.user === 'string' ? body.request.user : undefined;
@@ -87,7 +87,7 @@ function webhookUser(body: Record<string, unknown>): string | undefined {
  * What a NetBox webhook asks for. Pure. A run when a device was created in or changed to
  * `staged`; an update that leaves a staged device staged (another field changed) is ignored,
  * so an event rule without a condition does not re-harden on every edit. The object's type is
- * `object_type` (`dcim.device`, NetBox 4.4+) or `model` (`device`, before 4.5).
+ * `object_type` (`dcim.device`, NetBox 4.5+) or `model` (`device`, before 4.5).
  */
 export function webhookDecision(body: unknown): Decision {
   if (!isJsonObject(body)) return { kind: 'malformed', why: 'the body is not a JSON object' };
