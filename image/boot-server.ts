@@ -246,7 +246,9 @@ export function renderKea(options: BootServerOptions): string {
   ];
   const config = {
     Dhcp4: {
-      'interfaces-config': { interfaces: [options.interface ?? '*'] },
+      // An interface without carrier when Kea starts (the boot server up before its switch port) gets no socket, and
+      // Kea never serves on it until restarted: keep trying every 5 s for 10 minutes instead (Kea ≥ 1.9.8).
+      'interfaces-config': { interfaces: [options.interface ?? '*'], 'service-sockets-max-retries': 120, 'service-sockets-retry-wait-time': 5000 },
       'lease-database': { type: 'memfile', 'lfc-interval': 3600 },
       authoritative: true,
       'valid-lifetime': leaseOf(options),

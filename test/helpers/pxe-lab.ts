@@ -367,6 +367,17 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     ip('-n', ns, 'link', 'add', bridge, 'type', 'bridge');
     ip('-n', ns, 'addr', 'add', `${serverIp}/24`, 'dev', bridge);
     ip('-n', ns, 'link', 'set', bridge, 'up');
+    // The switch's other ports: one that always has carrier, so the bridge is "running" before qemu opens the VM's
+    // tap (a bridge whose only port is a closed tap has no carrier, and Kea opens no socket on such an interface:
+    // DHCPSRV_OPEN_SOCKET_FAIL "not running"). A real switch's VLAN interface is up while any of its ports is.
+    ip('-n', ns, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'uplink-peer');
+    ip('-n', ns, 'link', 'set', 'uplink', 'master', bridge, 'up');
+    ip('-n', ns, 'link', 'set', 'uplink-peer', 'up');
+    await waitUntil(async () => (await execInNs(['ip', '-o', 'link', 'show', bridge])).stdout.includes('LOWER_UP'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: `${bridge} to have carrier`,
+    });
     // The VM's NIC: a tap port on the bridge, named like the switch port NetBox's cable ends on.
     ip('-n', ns, 'tuntap', 'add', 'dev', options.switchPort, 'mode', 'tap');
     ip('-n', ns, 'link', 'set', options.switchPort, 'master', bridge);
