@@ -189,9 +189,24 @@ export function refusalMarker(bmc: string, verdict: IdentityVerdict): string {
 }
 
 /**
- * Journals a refusal once (see refusalMarker). A failure to journal is logged, not thrown:
- * the refusal is what the caller must see, and nothing else was recorded that could be half.
+ * Posts a journal entry once (by its marker) where the entry reports an error the caller throws next: a failure to
+ * post it is logged as `failureLog`, never thrown, so that error is what the caller sees.
  */
+export async function journalBestEffort(
+  deps: HardenDeps,
+  entry: { deviceId: number; kind: 'danger' | 'warning'; comments: string },
+  marker: string,
+  failureLog: string,
+  fields: Record<string, unknown> = {},
+): Promise<void> {
+  try {
+    await createJournalEntryOnce(deps.netbox, entry, marker, { retried: true });
+  } catch (error) {
+    deps.logger.warning(failureLog, { ...fields, error: redact(error instanceof Error ? error.message : String(error)) });
+  }
+}
+
+/** Journals a refusal once (see refusalMarker); nothing else was recorded that could be half. */
 async function journalRefusal(deps: HardenDeps, device: HardenDevice, bmc: string, mode: HardenMode, verdict: IdentityVerdict): Promise<void> {
   const marker = refusalMarker(bmc, verdict);
   const comments = [
@@ -204,15 +219,16 @@ async function journalRefusal(deps: HardenDeps, device: HardenDevice, bmc: strin
     '',
     `Marker: ${mdCode(marker)} (the same refusal is journalled once)`,
   ].join('\n');
-  try {
-    const kind = verdict.result === 'mismatch' ? 'danger' : 'warning';
-    await createJournalEntryOnce(deps.netbox, { deviceId: device.id, kind, comments }, marker, { retried: true });
-  } catch (error) {
-    deps.logger.warning('the refusal could not be journalled in NetBox (nothing else was recorded either)', {
+  const kind = verdict.result === 'mismatch' ? 'danger' : 'warning';
+  await journalBestEffort(
+    deps,
+    { deviceId: device.id, kind, comments },
+    marker,
+    'the refusal could not be journalled in NetBox (nothing else was recorded either)',
+    {
       device: deviceLabel(device),
-      error: redact(error instanceof Error ? error.message : String(error)),
-    });
-  }
+    },
+  );
 }
 
 /**

@@ -34,7 +34,7 @@ import { createJournalEntryOnce } from '../shared/netbox/index.ts';
 import { redact } from '../shared/redact.ts';
 import { BACKOFF, type RetryClock, retryUntil } from '../shared/retry.ts';
 import type { HardenDevice } from './device.ts';
-import { type HardenDeps, newRunId, prepareDevice, redfishClientFor } from './harden.ts';
+import { type HardenDeps, journalBestEffort, newRunId, prepareDevice, redfishClientFor } from './harden.ts';
 import type { IdentityVerdict } from './identity.ts';
 import type { HardenProfile } from './profile.ts';
 import { firstSystemPath, type RedfishClient, RedfishError } from './redfish.ts';
@@ -311,9 +311,5 @@ async function journalFailure(deps: HardenDeps, deviceId: number, marker: string
     '',
     `Sent to the BMC ${mdCode(bmc)}: ${mdText(sent.join(', '))}. A re-run sends both again. Marker: ${mdCode(marker)}`,
   ].join('\n');
-  try {
-    await createJournalEntryOnce(deps.netbox, { deviceId, kind: 'danger', comments }, marker, { retried: true });
-  } catch (error) {
-    deps.logger.warning('the failure could not be journalled in NetBox', { error: redact(error instanceof Error ? error.message : String(error)) });
-  }
+  await journalBestEffort(deps, { deviceId, kind: 'danger', comments }, marker, 'the failure could not be journalled in NetBox');
 }

@@ -156,7 +156,7 @@ export function redfishErrorText(body: string): string {
   return [...new Set(messages)].join('; ').slice(0, 500);
 }
 
-/** A read-only client for one BMC. */
+/** A client for one BMC: GETs retried on transient failures; `send` (PATCH/POST) sent once, never repeated. */
 export function createRedfishClient(options: RedfishOptions): RedfishClient {
   registerSecret(options.password);
   const authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;

@@ -382,20 +382,6 @@ def firmware_task(task_id):
     return flask.jsonify(body)
 
 
-@app.after_request
-def firmware_additions(response):
-    """The Manager's FirmwareVersion is the BMC member's version (sushy's is a fixed "1.00")."""
-    path = flask.request.path.rstrip('/')
-    if flask.request.method != 'GET' or response.status_code != 200 or not response.is_json or not _config('BM_FIRMWARE_INVENTORY'):
-        return response
-    if not re.fullmatch(r'/redfish/v1/Managers/[^/]+', path):
-        return response
-    body = response.get_json()
-    body['FirmwareVersion'] = _inventory_member('bmc')['Version']
-    response.set_data(flask.json.dumps(body))
-    return response
-
-
 def _system_serial(identity):
     """The serial of a fake system (its ``serial`` key), else BM_SYSTEM_SERIALS by name or uuid; None when there is none."""
     systems = app.systems
@@ -407,7 +393,8 @@ def _system_serial(identity):
 
 @app.after_request
 def link_additions(response):
-    """Adds the links a client follows to the resources above and the system's SerialNumber (sushy's own templates do not know them)."""
+    """Adds to sushy's own GET answers what the resources above need: the links a client follows, the system's
+    SerialNumber and (with our firmware model) the Manager's FirmwareVersion; sushy's templates know none of them."""
     if flask.request.method != 'GET' or response.status_code != 200 or not response.is_json:
         return response
     path = flask.request.path.rstrip('/')
@@ -420,8 +407,12 @@ def link_additions(response):
         if serial is None:
             return response
         body['SerialNumber'] = serial
-    elif re.fullmatch(r'/redfish/v1/Managers/[^/]+', path) and _config('BM_NETWORK_PROTOCOL'):
-        body['NetworkProtocol'] = {'@odata.id': f'{path}/NetworkProtocol'}
+    elif re.fullmatch(r'/redfish/v1/Managers/[^/]+', path) and (_config('BM_NETWORK_PROTOCOL') or _config('BM_FIRMWARE_INVENTORY')):
+        if _config('BM_NETWORK_PROTOCOL'):
+            body['NetworkProtocol'] = {'@odata.id': f'{path}/NetworkProtocol'}
+        if _config('BM_FIRMWARE_INVENTORY'):
+            # The Manager's FirmwareVersion is the BMC member's version (sushy's is a fixed "1.00").
+            body['FirmwareVersion'] = _inventory_member('bmc')['Version']
     else:
         return response
     response.set_data(flask.json.dumps(body))
