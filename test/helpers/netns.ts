@@ -25,6 +25,19 @@ export interface Lab {
 
 let labCounter = 0;
 
+/**
+ * Plugs a machine into a bridge: namespace `hostNs` (created here) joined to `bridge` in `serverNs` by a veth whose
+ * bridge end is `port` and whose machine end is `eth0` with `mac`, everything up. The caller deletes `hostNs`.
+ */
+export function plugHost(serverNs: string, bridge: string, port: string, hostNs: string, mac: string): void {
+  ip('netns', 'add', hostNs);
+  ip('-n', serverNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', hostNs);
+  ip('-n', serverNs, 'link', 'set', port, 'master', bridge, 'up');
+  ip('-n', hostNs, 'link', 'set', 'eth0', 'address', mac);
+  ip('-n', hostNs, 'link', 'set', 'lo', 'up');
+  ip('-n', hostNs, 'link', 'set', 'eth0', 'up');
+}
+
 export function createLab(subnet: string, clientMacs: readonly string[]): Lab {
   const tag = `${process.pid.toString(36)}${(labCounter++).toString(36)}`;
   const server = `bmt-s-${tag}`;
@@ -69,13 +82,8 @@ export function createLab(subnet: string, clientMacs: readonly string[]): Lab {
     ip('-n', server, 'link', 'set', bridge, 'up');
     clientMacs.forEach((mac, i) => {
       const ns = `bmt-c${i}-${tag}`;
-      ip('netns', 'add', ns);
       namespaces.push(ns);
-      ip('-n', server, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      ip('-n', server, 'link', 'set', `p${i}`, 'master', bridge, 'up');
-      ip('-n', ns, 'link', 'set', 'eth0', 'address', mac);
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      plugHost(server, bridge, `p${i}`, ns, mac);
       lab.clients.push({ ns, ifname: 'eth0', mac });
     });
   } catch (error) {

@@ -29,6 +29,7 @@ import { lldpdUser } from '../../agent/tools/lldpd.ts';
 import { BOOT_FILES } from '../../image/boot-server.ts';
 import { renderGrubSiteConfig, renderIpxeSiteScript } from '../../image/boot-scripts.ts';
 import type { SeedData } from '../netbox-sim/index.ts';
+import { plugHost } from './netns.ts';
 import { bootServerPlan, type DhcpServerKind } from './pxe-boot-server.ts';
 import { type Firmware, type NetBoot, OVMF_DIR, OVMF_FILES, qemuArgv } from './pxe-qemu.ts';
 import { waitUntil } from './wait.ts';
@@ -537,13 +538,8 @@ export async function createPxeLab(options: PxeLabOptions): Promise<PxeLab> {
     addHost(mac) {
       const hostNs = `${ns}-h${hosts.length}`;
       const port = `h${hosts.length}`;
-      ip('netns', 'add', hostNs);
       hosts.push(hostNs);
-      ip('-n', ns, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', hostNs);
-      ip('-n', ns, 'link', 'set', port, 'master', bridge, 'up');
-      ip('-n', hostNs, 'link', 'set', 'eth0', 'address', mac);
-      ip('-n', hostNs, 'link', 'set', 'lo', 'up');
-      ip('-n', hostNs, 'link', 'set', 'eth0', 'up');
+      plugHost(ns, bridge, port, hostNs, mac);
       return { ns: hostNs, mac, exec: (argv, env) => execInNs(argv, hostNs, env) };
     },
     async startDaemon(name, argv, daemonOptions) {
